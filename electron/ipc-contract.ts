@@ -1,0 +1,93 @@
+// The one IPC contract shared by main, preload and renderer: every channel with its argument and
+// result types, and the pushed events. Channel names are `domain:verb-noun`. Results are plain
+// JSON; errors are values ({ ok: false, error: { code, message } }).
+import type {
+  BoardView,
+  ExtendRequest,
+  HistoryFilter,
+  HistoryPage,
+  PeerApi,
+  PeerEvent,
+  QueueRequest,
+  ReleaseRequest,
+  ReserveRequest,
+  Result,
+  Server,
+  ServerInput,
+} from '../node-core/src/api/peer-api.js';
+
+/** Settings kept by electron-store (the first-run screen writes them). */
+export interface DesktopSettings {
+  user: string;
+  clusterId: string;
+  /** empty string: no key (open cluster) */
+  clusterKey: string;
+  apiPort: number;
+  uiPort: number;
+  discoveryPort: number;
+  peerPort: number;
+  dataDir: string;
+  startAtLogin: boolean;
+  startMinimized: boolean;
+  /** false until the first-run screen was completed */
+  onboarded: boolean;
+}
+
+/** invoke channels: [argument tuple, result] */
+export interface InvokeChannels {
+  'board:get-state': [[], Result<BoardView>];
+  'board:reserve-server': [[ReserveRequest], Result<Server>];
+  'board:release-server': [[ReleaseRequest], Result<Server>];
+  'board:extend-reservation': [[ExtendRequest], Result<Server>];
+  'board:queue-server': [[QueueRequest], Result<Server>];
+  'board:leave-queue': [[{ host: string; user: string }], Result<Server>];
+  'inventory:add-server': [[ServerInput], Result<Server>];
+  'inventory:update-server': [[string, Omit<ServerInput, 'host'>], Result<Server>];
+  'inventory:remove-server': [[string], Result<{ host: string }>];
+  'inventory:import-servers': [[{ serversList: ServerInput[]; replace?: boolean }], Result<{ count: number }>];
+  'inventory:set-maintenance': [[string, boolean], Result<Server>];
+  'history:list-requests': [[HistoryFilter], Result<HistoryPage>];
+  'cluster:promote-node': [[string], Result<{ leaderId: string }>];
+  'settings:get-settings': [[], Result<DesktopSettings>];
+  /** saves and restarts the node with the new settings */
+  'settings:save-settings': [[Partial<DesktopSettings>], Result<DesktopSettings>];
+  /** generates a fresh random cluster key (first run: "create a team") */
+  'settings:generate-key': [[], Result<{ clusterKey: string }>];
+  'app:open-external': [[string], Result<null>];
+}
+export type InvokeChannel = keyof InvokeChannels;
+
+/** pushed from main to the renderer */
+export interface PushChannels {
+  'peer:event': PeerEvent;
+}
+export const PUSH_EVENT_CHANNEL = 'peer:event' as const;
+
+export const INVOKE_CHANNELS = [
+  'board:get-state',
+  'board:reserve-server',
+  'board:release-server',
+  'board:extend-reservation',
+  'board:queue-server',
+  'board:leave-queue',
+  'inventory:add-server',
+  'inventory:update-server',
+  'inventory:remove-server',
+  'inventory:import-servers',
+  'inventory:set-maintenance',
+  'history:list-requests',
+  'cluster:promote-node',
+  'settings:get-settings',
+  'settings:save-settings',
+  'settings:generate-key',
+  'app:open-external',
+] as const satisfies readonly InvokeChannel[];
+
+/** What the preload exposes as window.peerboard: PeerApi plus the desktop-only calls. */
+export interface DesktopApi extends PeerApi {
+  readonly kind: 'desktop';
+  getSettings(): Promise<Result<DesktopSettings>>;
+  saveSettings(patch: Partial<DesktopSettings>): Promise<Result<DesktopSettings>>;
+  generateKey(): Promise<Result<{ clusterKey: string }>>;
+  openExternal(url: string): Promise<Result<null>>;
+}

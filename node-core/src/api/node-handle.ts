@@ -1,0 +1,86 @@
+// NodeHandle: what the hosts of a node (HTTP servers, the Electron main process, the CLI's tests)
+// may ask of a running node. Implemented by PeerNode in node.ts.
+import type { EventEmitter } from 'node:events';
+import type { BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from '../board/types.js';
+import type { NodeConfig } from '../config.js';
+import type { ClusterViewEntry, Role } from '../protocol/messages.js';
+import type { BoardView, LeaderInfo, PeerEvent } from './peer-api.js';
+
+export interface HealthReport {
+  status: 'ok';
+  nodeId: string;
+  clusterId: string;
+  role: Role;
+  term: number;
+  leader: LeaderInfo | null;
+  commitIndex: number;
+  appliedIndex: number;
+  lastIndex: number;
+  quorum: boolean;
+  stale: boolean;
+  staleMs: number | null;
+  voters: string[];
+  peers: number;
+  /** messages dropped by the codec or the protocol, by reason */
+  dropped: Record<string, number>;
+  incarnation: string | null;
+  /** other incarnations of this clusterId seen on the network (a split bootstrap; see README) */
+  foreignIncarnations: string[];
+  uptimeSec: number;
+}
+
+export interface SubmitOptions {
+  /** who asks (history, holder) */
+  user: string;
+  /** idempotency key; generated when absent */
+  reqId?: string;
+}
+
+export interface SubmitResult {
+  /** log index of the applied entry */
+  index: number;
+  value: unknown;
+}
+
+export interface NodeEvents {
+  event: [PeerEvent];
+}
+
+export interface NodeHandle {
+  readonly config: NodeConfig;
+  readonly nodeId: string;
+  /** emits 'event' with every PeerEvent */
+  readonly events: EventEmitter<NodeEvents>;
+
+  view(): BoardView;
+  clusterView(): ClusterViewEntry[];
+  server(host: string): Server | undefined;
+  history(filter: HistoryFilter): HistoryPage;
+  users(): RegisteredUser[];
+  clusterNodes(): ClusterNodeRecord[];
+  health(): HealthReport;
+  /** Prometheus text exposition */
+  metrics(): Promise<string>;
+  /** records the latency of one HTTP request in the metrics */
+  observeHttp(route: string, method: string, status: number, seconds: number): void;
+
+  /**
+   * Commits a board command through the master (forwarding from a slave) and returns the board's
+   * answer once a majority stored it. Throws PeerboardError: a refused command (CONFLICT,
+   * NOT_FOUND, BAD_REQUEST) with the board's message, NO_QUORUM, TIMEOUT.
+   */
+  submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult>;
+
+  /** leadership transfer to a node (by id, or by IP when unique); resolves when it is master */
+  promote(target: { nodeId?: string; ip?: string }): Promise<{ leaderId: string }>;
+  /** admin: voter set management through the replicated log */
+  addVoter(nodeId: string, by: string): Promise<void>;
+  removeVoter(nodeId: string, by: string): Promise<void>;
+  /** admin, explicit and audited: make the voter set exactly these reachable nodes (etcd's force-new-cluster) */
+  forceShrink(voterIds: string[], by: string): Promise<void>;
+
+  /** graceful leave: hand mastership over, send LeaveNotification, close everything */
+  stop(): Promise<void>;
+}
+
+export type { BoardCommand };

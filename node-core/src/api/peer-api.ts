@@ -1,0 +1,110 @@
+// PeerApi: the one typed API through which a user interface reaches a node. The desktop preload
+// implements it over IPC, the web client over HTTP + server-sent events, tests with a fake.
+// Types only: the renderer imports this file and nothing else from node-core.
+import type { ErrorValue } from '../errors.js';
+import type { ClusterViewEntry, Role } from '../protocol/messages.js';
+import type { HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest } from '../board/types.js';
+
+export type { ClusterViewEntry, Role, HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest, ErrorValue };
+
+/** Errors are values: Electron keeps only an error's message, so nothing is thrown across IPC. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorValue };
+
+export interface SelfInfo {
+  nodeId: string;
+  nodeIP: string;
+  role: Role;
+  term: number;
+  user: string;
+  headless: boolean;
+  voter: boolean;
+  clusterId: string;
+  apiPort: number;
+  uiPort: number;
+}
+
+export interface LeaderInfo {
+  nodeId: string;
+  nodeIP: string;
+  apiPort: number;
+}
+
+/** GET /api/state: everything a board view needs, with how fresh it is. */
+export interface BoardView {
+  serversData: ServersData;
+  clusterView: ClusterViewEntry[];
+  /** the newest entries of the history (seed 000's UserRequests) */
+  userRequests: UserRequest[];
+  self: SelfInfo;
+  leader: LeaderInfo | null;
+  commitIndex: number;
+  appliedIndex: number;
+  /** true when this node believes writes can be committed now */
+  quorum: boolean;
+  /** true when this node has no live master: the data may be old */
+  stale: boolean;
+  /** ms since the last contact with a master (0 on the master itself), null if never */
+  staleMs: number | null;
+  /** why writes are refused now, if they are (e.g. NO_QUORUM) */
+  writeBlockedReason: string | null;
+}
+
+export interface ReserveRequest {
+  host: string;
+  user: string;
+  /** either a duration in seconds or an absolute end (epoch seconds) */
+  durationSec?: number;
+  until?: number;
+  comment?: string;
+  /** retrying with the same key never applies twice */
+  idempotencyKey?: string;
+}
+export interface ReleaseRequest {
+  host: string;
+  user: string;
+  /** admin only: release someone else's hold */
+  force?: boolean;
+  idempotencyKey?: string;
+}
+export interface ExtendRequest {
+  host: string;
+  user: string;
+  durationSec?: number;
+  until?: number;
+  idempotencyKey?: string;
+}
+export interface QueueRequest {
+  host: string;
+  user: string;
+  durationSec: number;
+  comment?: string;
+  idempotencyKey?: string;
+}
+
+/** Pushed from the node: over IPC in the desktop app, as server-sent events on GET /api/events. */
+export type PeerEvent =
+  /** the board changed: one applied operation (refetch or patch the view) */
+  | { type: 'change'; index: number; request: UserRequest | null }
+  /** this node's role changed (also what 8778 /updateRole carries) */
+  | { type: 'role'; role: Role; ip: string; nodeId: string; term: number }
+  /** membership, leader, quorum or staleness changed */
+  | { type: 'cluster'; clusterView: ClusterViewEntry[]; leader: LeaderInfo | null; quorum: boolean; stale: boolean };
+
+export interface PeerApi {
+  getState(): Promise<Result<BoardView>>;
+  reserve(req: ReserveRequest): Promise<Result<Server>>;
+  release(req: ReleaseRequest): Promise<Result<Server>>;
+  extend(req: ExtendRequest): Promise<Result<Server>>;
+  queue(req: QueueRequest): Promise<Result<Server>>;
+  leaveQueue(req: { host: string; user: string }): Promise<Result<Server>>;
+  addServer(server: ServerInput): Promise<Result<Server>>;
+  updateServer(host: string, patch: Omit<ServerInput, 'host'>): Promise<Result<Server>>;
+  removeServer(host: string): Promise<Result<{ host: string }>>;
+  importServers(data: { serversList: ServerInput[]; replace?: boolean }): Promise<Result<{ count: number }>>;
+  setMaintenance(host: string, on: boolean): Promise<Result<Server>>;
+  history(filter: HistoryFilter): Promise<Result<HistoryPage>>;
+  /** leadership transfer to the given node (admin) */
+  promote(nodeId: string): Promise<Result<{ leaderId: string }>>;
+  /** starts receiving pushed events; returns the function that stops it */
+  subscribe(listener: (event: PeerEvent) => void): () => void;
+}

@@ -1,0 +1,166 @@
+// The replicated board's data model: seed 000's ServersData / UserRequests shapes (field names kept
+// exactly, extensions are extra fields) and the commands that the replicated log carries.
+import type { ErrorValue } from '../errors.js';
+
+/** Seconds since the Unix epoch: the unit seed 000 uses for lastUpdate, since and timestamp. */
+export type EpochSeconds = number;
+
+/** Status shown on the board. `action` of seed 000 carries one of these words. */
+export const ServerStatus = {
+  Available: 'Available',
+  Reserved: 'Reserved',
+  Maintenance: 'Maintenance',
+  Down: 'Down',
+  OnLoan: 'On loan',
+} as const;
+export type ServerStatus = (typeof ServerStatus)[keyof typeof ServerStatus];
+
+/** One server row. The first eight fields are seed 000's; the rest are Peerboard's additions. */
+export interface Server {
+  host: string;
+  app: string;
+  ip: string;
+  env: string;
+  /** true when nobody holds it and it is not in maintenance */
+  available: boolean;
+  /** a ServerStatus word */
+  action: string;
+  /** when the current state (hold, maintenance, availability) began; 0 = never changed */
+  since: EpochSeconds;
+  comment: string;
+  /** who holds it now, or null */
+  holder: string | null;
+  /** when the current hold ends, or null */
+  until: EpochSeconds | null;
+  maintenance: boolean;
+  /** users waiting for it, first in line first */
+  queue: QueueEntry[];
+  /** node id the holder reserved from (extension) */
+  holderNode: string | null;
+}
+
+export interface QueueEntry {
+  user: string;
+  /** how long the hold lasts once granted */
+  durationSec: number;
+  comment: string;
+  since: EpochSeconds;
+}
+
+/** Seed 000's ServersData. */
+export interface ServersData {
+  lastUpdate: EpochSeconds;
+  serversList: Server[];
+}
+
+/** Inventory fields an admin may set (seed 000's descriptive fields). */
+export interface ServerInput {
+  host: string;
+  app?: string;
+  ip?: string;
+  env?: string;
+  comment?: string;
+  maintenance?: boolean;
+}
+
+/** Seed 000's UserRequests entry, extended: the audit history of every operation. */
+export interface UserRequest {
+  nodeIP: string;
+  timestamp: EpochSeconds;
+  operation: string;
+  serverHost: string;
+  comment: string;
+  /** extensions */
+  id: number; // log index of the operation
+  user: string;
+  nodeId: string;
+  result: 'ok' | 'error';
+  errorCode?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface HistoryFilter {
+  user?: string;
+  host?: string;
+  operation?: string;
+  result?: 'ok' | 'error';
+  /** only entries with timestamp >= since */
+  since?: EpochSeconds;
+  limit?: number; // default 50, max 500
+  offset?: number; // default 0; newest first
+}
+export interface HistoryPage {
+  items: UserRequest[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+/** Seed 001: a registered client. */
+export interface RegisteredUser {
+  user_id: string;
+  username: string;
+  addr: string;
+  registeredAt: EpochSeconds;
+}
+
+/** Seed 002: a registered cluster node (coordinator = master, worker = slave). */
+export interface ClusterNodeRecord {
+  id: string;
+  url: string;
+  clusterId: string;
+  role: string;
+  capabilities: Record<string, unknown>;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  createdAt: string; // ISO time, as in seed 002
+  /** serving (true) or maintenance (false) */
+  serving: boolean;
+  servingChangedAt: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands: what a log entry asks the board to do. Every one is deterministic given the entry's
+// `at` (milliseconds, stamped by the master when it appended the entry).
+
+export type BoardCommand =
+  | { type: 'reserve'; host: string; user: string; until: EpochSeconds; comment?: string }
+  | { type: 'release'; host: string; user: string; force?: boolean }
+  | { type: 'extend'; host: string; user: string; until: EpochSeconds }
+  | { type: 'queue'; host: string; user: string; durationSec: number; comment?: string }
+  | { type: 'unqueue'; host: string; user: string }
+  /** master-generated: end the hold on `host` if it still ends at `until` (never cuts an extended one) */
+  | { type: 'expire'; host: string; until: EpochSeconds }
+  | { type: 'server-add'; server: ServerInput }
+  | { type: 'server-update'; host: string; patch: Omit<ServerInput, 'host'> }
+  | { type: 'server-remove'; host: string }
+  | { type: 'servers-import'; servers: ServerInput[]; replace?: boolean }
+  | { type: 'maintenance'; host: string; on: boolean }
+  | { type: 'user-register'; username: string; addr: string; userId: string }
+  | { type: 'cluster-register'; node: Omit<ClusterNodeRecord, 'createdAt' | 'serving' | 'servingChangedAt'> }
+  | { type: 'serving'; nodeId: string; enabled: boolean };
+
+export type BoardCommandType = BoardCommand['type'];
+
+/** Who asked, from where; stamped into the log entry and the history. */
+export interface CommandMeta {
+  user: string;
+  nodeId: string;
+  nodeIP: string;
+  /** idempotency key: a retried request with the same key is applied once */
+  reqId: string;
+}
+
+export type ApplyResult = { ok: true; value?: unknown } | { ok: false; error: ErrorValue };
+
+/** A whole board, as stored in a snapshot. Plain JSON. */
+export interface BoardSnapshot {
+  version: 1;
+  servers: Server[];
+  history: UserRequest[];
+  users: RegisteredUser[];
+  clusterNodes: ClusterNodeRecord[];
+  /** idempotency keys and their results, oldest first */
+  applied: Array<[string, ApplyResult]>;
+  lastUpdate: EpochSeconds;
+}

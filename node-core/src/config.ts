@@ -1,0 +1,103 @@
+// One typed configuration for a node, with defaults and a comment on every setting. Validated at
+// start: an unknown key or a bad value is a ConfigError that names the key.
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+const port = z.number().int().min(0).max(65535);
+const ms = z.number().int().min(1).max(3_600_000);
+
+export const configSchema = z.strictObject({
+  /** Name of the cluster. Nodes with another clusterId on the same LAN ignore each other. */
+  clusterId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; 1 to 64 characters').default('peerboard'),
+  /** Shared secret. When set, every UDP and TCP message is authenticated with HMAC-SHA256 and others are dropped. */
+  clusterKey: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /** Stable id of this node. Generated on first start and kept in the data directory when not given. */
+  nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
+  /** The person using this node (desktop) or the host's operator (headless). */
+  user: z.string().min(1).max(128).default(() => safeUser()),
+  /** true for server hosts without UI; headless nodes are preferred as voters. */
+  headless: z.boolean().default(true),
+  /** Directory for the SQLite database (log, snapshots, term and vote). */
+  dataDir: z.string().min(1).default(() => join(homedir(), '.peerboard', 'data')),
+  /** Address the UDP and TCP peer sockets bind to. */
+  peerBindAddress: z.string().default('0.0.0.0'),
+  /** IP other nodes use to reach this one. Default: the first non-internal IPv4 (127.0.0.1 with a loopback broadcast). */
+  advertiseIP: z.string().optional(),
+  /** UDP port for discovery broadcasts (JoinRequest, Heartbeat, ...). Every node of a cluster uses the same one. */
+  discoveryPort: port.default(8779),
+  /** TCP port for FetchState/StateUpdate, votes and forwarded writes. 0 picks a free one. */
+  peerPort: port.default(8780),
+  /** HTTP backend port (seed 000: 8777). 0 picks a free one. */
+  apiPort: port.default(8777),
+  /** HTTP frontend port (seed 000: 8778): POST /updateRole and, in web mode, the board UI. 0 picks a free one; -1 disables it. */
+  uiPort: z.number().int().min(-1).max(65535).default(8778),
+  /** Address the HTTP ports bind to. Default: 127.0.0.1 without tokens, 0.0.0.0 with tokens. */
+  httpBindAddress: z.string().optional(),
+  /** UDP broadcast address. Use 127.255.255.255 to keep a test cluster on one machine. */
+  broadcastAddress: z.string().default('255.255.255.255'),
+  /** Extra discovery targets "ip:port" for networks without broadcast. */
+  staticPeers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'ip:port')).default([]),
+  /** Master heartbeat interval (seed 000: 2 s). */
+  heartbeatIntervalMs: ms.default(2000),
+  /** A slave without news from its master for this long (randomised up to 2x) starts an election. */
+  electionTimeoutMs: ms.default(1500),
+  /** How long the master may hold a FetchState open when nothing changed (long poll). */
+  fetchMaxWaitMs: ms.default(300),
+  /** How long a fresh node listens for an existing cluster before the bootstrap rule applies. */
+  discoveryWindowMs: ms.default(3000),
+  /** Timeout of one peer request (vote, forwarded write). */
+  requestTimeoutMs: ms.default(2000),
+  /** How long a client write may wait for commit before it fails with TIMEOUT. */
+  commitTimeoutMs: ms.default(5000),
+  /** Largest voter set the master grows automatically (further nodes are non-voting replicas). */
+  maxVoters: z.number().int().min(1).max(9).default(5),
+  /** Election preference (seed 003): lower goes first. */
+  failoverOrder: z.number().int().min(0).max(1_000_000).default(99),
+  /** Token for admin operations (promote, inventory, voters). Unset: only loopback clients, all allowed. */
+  adminToken: z.string().min(8).max(256).optional(),
+  /** Token for ordinary users (reserve, release, read). */
+  userToken: z.string().min(8).max(256).optional(),
+  /** Where role changes are POSTed (seed 000's /updateRole). Empty string: do not post. */
+  frontendUrl: z.string().default('http://localhost:8778'),
+  /** A ServersData JSON file to import when this node is master and the board is empty. */
+  serversFile: z.string().optional(),
+  /** Take a snapshot and compact the log every this many entries. */
+  snapshotEvery: z.number().int().min(10).max(10_000_000).default(5000),
+  /** History entries kept (oldest dropped first). */
+  historyLimit: z.number().int().min(100).max(10_000_000).default(20000),
+  /** Directory of the built renderer to serve on uiPort (web mode). */
+  uiDir: z.string().optional(),
+  /** pino log level. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type NodeConfigInput = z.input<typeof configSchema>;
+export type NodeConfig = z.output<typeof configSchema>;
+
+function safeUser(): string {
+  try {
+    return userInfo().username || 'user';
+  } catch {
+    return process.env.USER ?? 'user';
+  }
+}
+
+/** Validates a configuration; throws ConfigError naming the first bad key. */
+export function parseConfig(input: unknown): NodeConfig {
+  const r = configSchema.safeParse(input ?? {});
+  if (!r.success) {
+    const issues = r.error.issues.map((i) => {
+      if (i.code === 'unrecognized_keys') return `unknown setting ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+      return `${i.path.join('.') || '(root)'}: ${i.message}`;
+    });
+    throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { issues });
+  }
+  return r.data;
+}
+
+/** Settings with their one-line descriptions, for --help and the README reference. */
+export function describeSettings(): Array<{ key: string; description: string }> {
+  return Object.entries(configSchema.shape).map(([key, s]) => ({ key, description: (s as z.ZodType).description ?? '' }));
+}

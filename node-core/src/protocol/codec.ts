@@ -1,0 +1,87 @@
+// The codec: the only place that turns bytes into messages. It checks size, JSON, the HMAC
+// (when a cluster key is set), the protocol version, the cluster id and the shape, and says why
+// it refused. Handlers never see raw bytes.
+//
+// Wire format: UTF-8 JSON of the message object. With a cluster key the sender appends
+// `,"mac":"<hex HMAC-SHA256 of the JSON without the mac>"` before the closing brace, so the MAC
+// covers the exact bytes sent and no canonical form is needed.
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, messageSchema, type Message } from './messages.js';
+
+export const DropReason = {
+  TooLarge: 'too_large',
+  BadJson: 'bad_json',
+  MissingMac: 'missing_mac',
+  BadMac: 'bad_mac',
+  UnknownType: 'unknown_type',
+  BadShape: 'bad_shape',
+  Version: 'version',
+  OtherCluster: 'other_cluster',
+} as const;
+export type DropReason = (typeof DropReason)[keyof typeof DropReason];
+
+export type Decoded = { ok: true; msg: Message } | { ok: false; reason: DropReason; detail: string };
+
+export interface CodecOptions {
+  clusterId: string;
+  /** shared secret; when set every message must carry a valid MAC */
+  key?: string | undefined;
+}
+
+const MAC_SUFFIX_LEN = ',"mac":"'.length + 64 + '"}'.length;
+const MAC_RE = /,"mac":"([0-9a-f]{64})"\}$/;
+
+function mac(key: string, text: string): string {
+  return createHmac('sha256', key).update(text).digest('hex');
+}
+
+export class Codec {
+  constructor(private readonly opts: CodecOptions) {}
+
+  encode(msg: Message): Buffer {
+    const json = JSON.stringify(msg);
+    if (!this.opts.key) return Buffer.from(json, 'utf8');
+    return Buffer.from(`${json.slice(0, -1)},"mac":"${mac(this.opts.key, json)}"}`, 'utf8');
+  }
+
+  decode(data: Buffer, maxBytes: number): Decoded {
+    if (data.length > maxBytes) return { ok: false, reason: DropReason.TooLarge, detail: `${data.length} bytes > limit ${maxBytes}` };
+    let text = data.toString('utf8');
+    if (this.opts.key) {
+      const m = text.length > MAC_SUFFIX_LEN ? MAC_RE.exec(text.slice(-MAC_SUFFIX_LEN)) : null;
+      if (!m) return { ok: false, reason: DropReason.MissingMac, detail: 'message has no MAC but a cluster key is set' };
+      const body = `${text.slice(0, -MAC_SUFFIX_LEN)}}`;
+      const want = Buffer.from(mac(this.opts.key, body), 'hex');
+      const got = Buffer.from(m[1]!, 'hex');
+      if (!timingSafeEqual(want, got)) return { ok: false, reason: DropReason.BadMac, detail: 'MAC does not match: wrong cluster key?' };
+      text = body;
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      return { ok: false, reason: DropReason.BadJson, detail: (err as Error).message.slice(0, 200) };
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      return { ok: false, reason: DropReason.BadShape, detail: 'not a JSON object' };
+    }
+    const obj = raw as Record<string, unknown>;
+    if (typeof obj.v === 'number' && (obj.v < MIN_PROTOCOL_VERSION || obj.v > PROTOCOL_VERSION)) {
+      return { ok: false, reason: DropReason.Version, detail: `protocol version ${obj.v} not in [${MIN_PROTOCOL_VERSION}, ${PROTOCOL_VERSION}]` };
+    }
+    if (typeof obj.clusterId === 'string' && obj.clusterId !== this.opts.clusterId) {
+      return { ok: false, reason: DropReason.OtherCluster, detail: `cluster ${obj.clusterId.slice(0, 64)}` };
+    }
+    const parsed = messageSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      if (issue?.path.length === 1 && issue.path[0] === 'type') {
+        return { ok: false, reason: DropReason.UnknownType, detail: `type ${JSON.stringify(obj.type)?.slice(0, 64)}` };
+      }
+      return { ok: false, reason: DropReason.BadShape, detail: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` };
+    }
+    return { ok: true, msg: parsed.data };
+  }
+}
+
+export { PROTOCOL_VERSION };

@@ -1,0 +1,257 @@
+// The wire protocol: every peer message, its runtime schema and its TypeScript type.
+// Seed 000's message names are kept exactly; Peerboard's additions are new types and optional
+// fields. Names are part of the protocol: never rename one, only add.
+import { z } from 'zod';
+
+/** Version of this protocol. A node drops messages whose v is outside [MIN, CURRENT]. */
+export const PROTOCOL_VERSION = 1;
+export const MIN_PROTOCOL_VERSION = 1;
+
+export const MessageType = {
+  // seed 000, UDP
+  JoinRequest: 'JoinRequest',
+  JoinResponse: 'JoinResponse',
+  Heartbeat: 'Heartbeat',
+  LeaveNotification: 'LeaveNotification',
+  ForceMaster: 'ForceMaster',
+  masterDisconnected: 'masterDisconnected',
+  slaveDisconnected: 'slaveDisconnected',
+  // seed 000, TCP
+  FetchState: 'FetchState',
+  StateUpdate: 'StateUpdate',
+  // Peerboard additions, TCP
+  VoteRequest: 'VoteRequest',
+  VoteResponse: 'VoteResponse',
+  TimeoutNow: 'TimeoutNow',
+  TimeoutNowResponse: 'TimeoutNowResponse',
+  ForwardRequest: 'ForwardRequest',
+  ForwardResponse: 'ForwardResponse',
+  ErrorResponse: 'ErrorResponse',
+} as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+const id = z.string().min(1).max(128);
+const nat = z.number().int().min(0);
+const port = z.number().int().min(0).max(65535);
+
+export const Role = { master: 'master', slave: 'slave', candidate: 'candidate', observer: 'observer' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/** What a node says about itself in UDP messages and in FetchState. */
+export const nodeInfoSchema = z.object({
+  nodeId: id,
+  nodeIP: z.string().min(1).max(64),
+  peerPort: port,
+  apiPort: port,
+  uiPort: port.optional(),
+  headless: z.boolean(),
+  user: z.string().max(128).optional(),
+  failoverOrder: z.number().int().min(0).max(1_000_000),
+  cpuLoad: z.number().min(0).max(1000),
+  version: z.string().max(32),
+});
+export type NodeInfo = z.infer<typeof nodeInfoSchema>;
+
+/** Seed 000's ClusterView entry ({nodeIP, role}) plus Peerboard's fields. */
+export const clusterViewEntrySchema = z.object({
+  nodeIP: z.string().max(64),
+  role: z.enum(['master', 'slave', 'candidate', 'observer']),
+  nodeId: id,
+  peerPort: port,
+  apiPort: port,
+  uiPort: port.optional(),
+  headless: z.boolean(),
+  voter: z.boolean(),
+  user: z.string().max(128).optional(),
+  /** ms since epoch of the last message the sender got from this node */
+  lastHeartbeat: nat,
+  term: nat,
+  /** log index the node has stored (as far as the sender knows) */
+  matchIndex: nat,
+  failoverOrder: z.number().int().min(0).max(1_000_000).optional(),
+  cpuLoad: z.number().min(0).max(1000).optional(),
+});
+export type ClusterViewEntry = z.infer<typeof clusterViewEntrySchema>;
+
+const memberSchema = z.object({ nodeId: id, ip: z.string().max(64), peerPort: port, apiPort: port, headless: z.boolean() });
+const clusterConfigSchema = z.object({ incarnation: z.string().max(64), voters: z.array(memberSchema).max(64) });
+
+/** Log entries cross the wire as JSON; the board command inside is validated when applied. */
+const logEntrySchema = z.union([
+  z.object({ index: nat, term: nat, at: nat, kind: z.literal('noop') }),
+  z.object({ index: nat, term: nat, at: nat, kind: z.literal('config'), config: clusterConfigSchema, reason: z.string().max(500), by: z.string().max(128) }),
+  z.object({
+    index: nat,
+    term: nat,
+    at: nat,
+    kind: z.literal('board'),
+    cmd: z.looseObject({ type: z.string().max(64) }),
+    meta: z.object({ user: z.string().max(128), nodeId: z.string().max(128), nodeIP: z.string().max(64), reqId: z.string().max(128) }),
+  }),
+]);
+
+const envelope = {
+  v: z.number().int(),
+  clusterId: z.string().min(1).max(64),
+  nodeId: id,
+  term: nat,
+  /** sender's clock, ms since epoch (informational) */
+  ts: nat,
+};
+
+export const messageSchemas = {
+  JoinRequest: z.object({
+    ...envelope,
+    type: z.literal('JoinRequest'),
+    node: nodeInfoSchema,
+    lastIndex: nat,
+    lastTerm: nat,
+    /** true when this node has never been part of a cluster (empty log): it may bootstrap */
+    fresh: z.boolean(),
+  }),
+  JoinResponse: z.object({
+    ...envelope,
+    type: z.literal('JoinResponse'),
+    /** the node id the answer is for (JoinResponse is broadcast: several nodes may share a port) */
+    to: id,
+    master: nodeInfoSchema,
+    clusterView: z.array(clusterViewEntrySchema).max(1024),
+    commitIndex: nat,
+    incarnation: z.string().max(64),
+  }),
+  Heartbeat: z.object({
+    ...envelope,
+    type: z.literal('Heartbeat'),
+    master: nodeInfoSchema,
+    commitIndex: nat,
+    lastIndex: nat,
+    incarnation: z.string().max(64),
+    clusterView: z.array(clusterViewEntrySchema).max(1024),
+  }),
+  LeaveNotification: z.object({
+    ...envelope,
+    type: z.literal('LeaveNotification'),
+    node: nodeInfoSchema,
+    reason: z.string().max(200),
+  }),
+  ForceMaster: z.object({
+    ...envelope,
+    type: z.literal('ForceMaster'),
+    /** the node that should become master */
+    targetNodeId: id,
+    /** who asked (free text for the audit log) */
+    by: z.string().max(128),
+  }),
+  masterDisconnected: z.object({
+    ...envelope,
+    type: z.literal('masterDisconnected'),
+    masterNodeId: id,
+    reason: z.string().max(200),
+  }),
+  slaveDisconnected: z.object({
+    ...envelope,
+    type: z.literal('slaveDisconnected'),
+    slaveNodeId: id,
+    reason: z.string().max(200),
+  }),
+  FetchState: z.object({
+    ...envelope,
+    type: z.literal('FetchState'),
+    node: nodeInfoSchema,
+    /** last index the slave has stored durably, and its term */
+    lastIndex: nat,
+    lastTerm: nat,
+    /** how long the master may hold the request when there is nothing new */
+    maxWaitMs: z.number().int().min(0).max(60_000),
+    /** highest commit index the slave knows: the master answers at once if it knows a higher one */
+    commitIndex: nat,
+  }),
+  StateUpdate: z.object({
+    ...envelope,
+    type: z.literal('StateUpdate'),
+    /** false when the receiver of FetchState is not (or no longer) master */
+    ok: z.boolean(),
+    leaderId: id.nullable(),
+    entries: z.array(logEntrySchema).max(100_000),
+    commitIndex: nat,
+    /** set when the slave's log diverged: truncate entries after `index` (whose term must be `term`) */
+    diverging: z.object({ index: nat, term: nat }).optional(),
+    /** set when the slave is behind the master's compacted log: install it */
+    snapshot: z.looseObject({ index: nat, term: nat, config: clusterConfigSchema, board: z.looseObject({}) }).optional(),
+  }),
+  VoteRequest: z.object({
+    ...envelope,
+    type: z.literal('VoteRequest'),
+    preVote: z.boolean(),
+    lastIndex: nat,
+    lastTerm: nat,
+    /** set by a leadership transfer (TimeoutNow): voters grant even though they have a live master */
+    transfer: z.boolean(),
+  }),
+  VoteResponse: z.object({
+    ...envelope,
+    type: z.literal('VoteResponse'),
+    preVote: z.boolean(),
+    granted: z.boolean(),
+    reason: z.string().max(200),
+  }),
+  TimeoutNow: z.object({ ...envelope, type: z.literal('TimeoutNow') }),
+  TimeoutNowResponse: z.object({ ...envelope, type: z.literal('TimeoutNowResponse'), accepted: z.boolean() }),
+  ForwardRequest: z.object({
+    ...envelope,
+    type: z.literal('ForwardRequest'),
+    cmd: z.looseObject({ type: z.string().max(64) }),
+    meta: z.object({ user: z.string().max(128), nodeId: z.string().max(128), nodeIP: z.string().max(64), reqId: z.string().max(128) }),
+  }),
+  ForwardResponse: z.object({
+    ...envelope,
+    type: z.literal('ForwardResponse'),
+    result: z.union([
+      z.object({ ok: z.literal(true), value: z.unknown().optional() }),
+      z.object({ ok: z.literal(false), error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) }),
+    ]),
+    index: nat.optional(),
+  }),
+  ErrorResponse: z.object({
+    ...envelope,
+    type: z.literal('ErrorResponse'),
+    code: z.string().max(64),
+    message: z.string().max(1000),
+    leaderId: id.nullable().optional(),
+  }),
+} as const;
+
+export const messageSchema = z.discriminatedUnion('type', [
+  messageSchemas.JoinRequest,
+  messageSchemas.JoinResponse,
+  messageSchemas.Heartbeat,
+  messageSchemas.LeaveNotification,
+  messageSchemas.ForceMaster,
+  messageSchemas.masterDisconnected,
+  messageSchemas.slaveDisconnected,
+  messageSchemas.FetchState,
+  messageSchemas.StateUpdate,
+  messageSchemas.VoteRequest,
+  messageSchemas.VoteResponse,
+  messageSchemas.TimeoutNow,
+  messageSchemas.TimeoutNowResponse,
+  messageSchemas.ForwardRequest,
+  messageSchemas.ForwardResponse,
+  messageSchemas.ErrorResponse,
+]);
+
+export type Message = z.infer<typeof messageSchema>;
+export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
+/** A message before the envelope is filled in by the sender. */
+export type Outgoing<T extends MessageType> = Omit<MessageOf<T>, 'v' | 'clusterId' | 'nodeId' | 'term' | 'ts'>;
+
+/** Messages that travel as UDP datagrams; the rest travel on TCP streams. */
+export const UDP_TYPES: ReadonlySet<MessageType> = new Set([
+  'JoinRequest',
+  'JoinResponse',
+  'Heartbeat',
+  'LeaveNotification',
+  'ForceMaster',
+  'masterDisconnected',
+  'slaveDisconnected',
+]);
