@@ -50,4 +50,6 @@ export interface Snapshot {
 export interface HardState {
   term: number;
   votedFor: string | null;
+  /** highest index known committed (persisted lazily; committed entries never change) */
+  commitIndex?: number;
 }

@@ -1,0 +1,12 @@
+// What consensus needs from the replicated state machine (the board), kept as a small interface so
+// the election and commit rules can be tested with any state machine.
+import type { ApplyResult, BoardSnapshot, CommandMeta } from '../board/types.js';
+
+export interface StateMachine {
+  /** applies one committed board entry; deterministic, never throws */
+  apply(entry: { index: number; at: number; cmd: unknown; meta: CommandMeta }): ApplyResult;
+  snapshot(): BoardSnapshot;
+  restore(snapshot: BoardSnapshot): void;
+  /** the stored result of an already applied idempotency key */
+  resultFor(reqId: string): ApplyResult | undefined;
+}
