@@ -1,0 +1,111 @@
+// TCP framing for peer requests: [u32 BE length of what follows][u32 BE request id][u8 kind][payload].
+// The decoder is a small state machine fed any chunking of the stream (down to one byte at a time).
+
+/** Frame kinds; the numeric values are part of the protocol. */
+export const FrameKind = { Request: 0, Response: 1 } as const;
+export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
+
+/** Bytes before the payload: length (4) + id (4) + kind (1). */
+export const FRAME_HEADER_BYTES = 9;
+/** The length field counts id + kind + payload. */
+const LENGTH_OVERHEAD = 5;
+
+export interface Frame {
+  id: number;
+  kind: FrameKind;
+  payload: Buffer;
+}
+
+/** Why a stream was given up: the same words the transports pass to onDrop. */
+export const FrameErrorReason = { TooLarge: 'too_large', BadFrame: 'bad_frame' } as const;
+export type FrameErrorReason = (typeof FrameErrorReason)[keyof typeof FrameErrorReason];
+
+export interface FrameSink {
+  frame(frame: Frame): void;
+  /** the stream is unusable from here on; `id` is set when the header was readable */
+  error(reason: FrameErrorReason, detail: string, id?: number): void;
+}
+
+export function encodeFrame(id: number, kind: FrameKind, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
+  out.writeUInt32BE(payload.length + LENGTH_OVERHEAD, 0);
+  out.writeUInt32BE(id >>> 0, 4);
+  out.writeUInt8(kind, 8);
+  payload.copy(out, FRAME_HEADER_BYTES);
+  return out;
+}
+
+/**
+ * Turns a byte stream into frames. Checks the kind before the length (so text such as an HTTP
+ * request reads as a bad frame, not as a huge one) and refuses a payload over `maxPayloadBytes`
+ * from its header alone, before buffering it. After an error it ignores all further input.
+ */
+export class FrameDecoder {
+  private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
+  private headerFill = 0;
+  private body: Buffer | null = null;
+  private bodyFill = 0;
+  private id = 0;
+  private kind: FrameKind = FrameKind.Request;
+  private failed = false;
+
+  constructor(
+    private readonly maxPayloadBytes: number,
+    private readonly sink: FrameSink,
+    /** kinds this side accepts (a server takes requests, a client responses) */
+    private readonly accept: ReadonlySet<FrameKind> = new Set([FrameKind.Request, FrameKind.Response]),
+  ) {}
+
+  get broken(): boolean {
+    return this.failed;
+  }
+
+  push(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length && !this.failed) {
+      if (this.body === null) {
+        const n = Math.min(FRAME_HEADER_BYTES - this.headerFill, chunk.length - off);
+        chunk.copy(this.header, this.headerFill, off, off + n);
+        this.headerFill += n;
+        off += n;
+        if (this.headerFill === FRAME_HEADER_BYTES) this.startBody();
+      } else {
+        const n = Math.min(this.body.length - this.bodyFill, chunk.length - off);
+        chunk.copy(this.body, this.bodyFill, off, off + n);
+        this.bodyFill += n;
+        off += n;
+      }
+      if (this.body !== null && this.bodyFill === this.body.length) this.finishFrame();
+    }
+  }
+
+  private startBody(): void {
+    const length = this.header.readUInt32BE(0);
+    this.id = this.header.readUInt32BE(4);
+    const kind = this.header.readUInt8(8);
+    if ((kind !== FrameKind.Request && kind !== FrameKind.Response) || !this.accept.has(kind)) {
+      return this.fail(FrameErrorReason.BadFrame, `unexpected frame kind ${kind}`, this.id);
+    }
+    if (length < LENGTH_OVERHEAD) return this.fail(FrameErrorReason.BadFrame, `frame length ${length} is shorter than its header`, this.id);
+    const payloadBytes = length - LENGTH_OVERHEAD;
+    if (payloadBytes > this.maxPayloadBytes) {
+      return this.fail(FrameErrorReason.TooLarge, `frame of ${payloadBytes} bytes > limit ${this.maxPayloadBytes}`, this.id);
+    }
+    this.kind = kind;
+    this.body = Buffer.allocUnsafe(payloadBytes);
+    this.bodyFill = 0;
+  }
+
+  private finishFrame(): void {
+    const frame: Frame = { id: this.id, kind: this.kind, payload: this.body! };
+    this.body = null;
+    this.headerFill = 0;
+    this.sink.frame(frame);
+  }
+
+  private fail(reason: FrameErrorReason, detail: string, id?: number): void {
+    this.failed = true;
+    this.body = null;
+    this.sink.error(reason, detail, id);
+  }
+}
