@@ -1,0 +1,57 @@
+// The fastify instance both ports share the setup of: body limit, JSON-only bodies, seed 002 errors,
+// latency metrics per route, and an event-stream hub that is emptied before the server closes.
+import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { NodeHandle } from '../api/node-handle.js';
+import type { Logger } from '../log.js';
+import type { RouteContext } from './context.js';
+import { BODY_LIMIT_BYTES, frameworkErrors, installErrorHandling } from './http-errors.js';
+import { DEFAULT_SSE, SseHub, type SseOptions } from './sse.js';
+
+export interface HttpOptions {
+  logger: Logger;
+  /** called with each valid POST /updateRole body on the frontend port */
+  onUpdateRole?: (body: { role: string; ip: string }) => void;
+  /** event-stream tuning (tests shorten the keep-alive) */
+  sse?: Partial<SseOptions>;
+  /** epoch seconds; default the system clock */
+  nowSec?: () => number;
+}
+
+export interface BuiltApp {
+  app: FastifyInstance;
+  ctx: RouteContext;
+}
+
+export function createApp(node: NodeHandle, opts: HttpOptions, port: 'api' | 'ui'): BuiltApp {
+  const logger = opts.logger.child({ subsystem: 'http', port });
+  const app = fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // one line per request would drown the node's log; failures are logged by the error handler
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { maxParamLength: 300 },
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    frameworkErrors,
+  });
+  // JSON is the only body type: a plain-text body (which a web page may send cross-origin without
+  // a CORS preflight) is refused with 415 instead of being parsed.
+  app.removeContentTypeParser('text/plain');
+  installErrorHandling(app, logger);
+
+  const hub = new SseHub(logger, { ...DEFAULT_SSE, ...opts.sse });
+  app.addHook('preClose', async () => {
+    hub.closeAll();
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    try {
+      const route = request.routeOptions.url ?? 'unmatched';
+      node.observeHttp(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
+    } catch (err) {
+      logger.debug({ err }, 'could not record the HTTP latency');
+    }
+  });
+
+  const ctx: RouteContext = { node, logger, hub, nowSec: opts.nowSec ?? (() => Math.floor(Date.now() / 1000)) };
+  return { app, ctx };
+}

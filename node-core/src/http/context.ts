@@ -1,0 +1,59 @@
+// What every route module gets: the node, a logger, the event-stream hub, the clock, and small
+// helpers shared by the board and admin routes (who acts, which server a command answered).
+import type { FastifyRequest } from 'fastify';
+import type { NodeHandle } from '../api/node-handle.js';
+import type { Server } from '../board/types.js';
+import { BadRequestError, NotFoundError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { idempotencyKey } from './schemas.js';
+import type { SseHub } from './sse.js';
+
+export interface RouteContext {
+  node: NodeHandle;
+  logger: Logger;
+  hub: SseHub;
+  /** epoch seconds (injected so that tests may move time) */
+  nowSec(): number;
+}
+
+/** The name an admin request acts as in the history: X-Peerboard-User, else the node's user. */
+export function actorOf(ctx: RouteContext, request: FastifyRequest): string {
+  const h = request.headers['x-peerboard-user'];
+  if (typeof h === 'string' && h.trim().length > 0 && h.length <= 128) return h.trim();
+  return ctx.node.config.user;
+}
+
+/** The idempotency key from the body or the Idempotency-Key header (they must agree). */
+export function requestKey(request: FastifyRequest, fromBody: string | undefined): string | undefined {
+  const raw = request.headers['idempotency-key'];
+  if (raw === undefined) return fromBody;
+  if (typeof raw !== 'string') throw new BadRequestError('send one Idempotency-Key header');
+  const parsed = idempotencyKey.safeParse(raw);
+  if (!parsed.success) throw new BadRequestError('Idempotency-Key header: 1 to 128 printable ASCII characters without spaces');
+  if (fromBody !== undefined && fromBody !== parsed.data) {
+    throw new BadRequestError('the Idempotency-Key header and the idempotencyKey field differ; send one of them');
+  }
+  return parsed.data;
+}
+
+function isServer(v: unknown): v is Server {
+  return typeof v === 'object' && v !== null && typeof (v as { host?: unknown }).host === 'string' && 'holder' in v;
+}
+
+/** The server a committed command answered with, else the node's current view of it. */
+export function serverAfter(ctx: RouteContext, value: unknown, host: string): Server {
+  if (isServer(value)) return value;
+  if (typeof value === 'object' && value !== null && isServer((value as { server?: unknown }).server)) {
+    return (value as { server: Server }).server;
+  }
+  const s = ctx.node.server(host);
+  if (!s) throw new NotFoundError(`server "${host}" does not exist`, { host });
+  return s;
+}
+
+/** Looks a server up or throws NOT_FOUND. */
+export function requireServer(ctx: RouteContext, host: string): Server {
+  const s = ctx.node.server(host);
+  if (!s) throw new NotFoundError(`server "${host}" does not exist`, { host });
+  return s;
+}

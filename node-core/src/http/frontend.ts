@@ -1,0 +1,87 @@
+// The frontend HTTP port (seed 000's 8778): POST /updateRole and its event stream and, in web mode
+// (uiDir set), the built board UI with SPA fallback plus the same /api routes on the same origin.
+import { access } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { NodeHandle } from '../api/node-handle.js';
+import { ErrorCode, PeerboardError } from '../errors.js';
+import { type HttpOptions, createApp } from './app.js';
+import { Access, check, isLoopbackAddress, requireAccess } from './auth.js';
+import { sendError } from './http-errors.js';
+import { registerAdminRoutes } from './routes-admin.js';
+import { registerBoardRoutes } from './routes-board.js';
+import { type UpdateRoleBody, parseInput, updateRoleBody } from './schemas.js';
+import type { SseStream } from './sse.js';
+
+/** Headers on every response of the UI port. */
+export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Security-Policy':
+    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; " +
+    "script-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+};
+
+/** A path the SPA fallback answers with index.html: not an API path, no file extension. */
+export function isSpaPath(path: string): boolean {
+  if (path === '/api' || path.startsWith('/api/') || path === '/updateRole') return false;
+  const last = path.split('/').pop() ?? '';
+  return !last.includes('.');
+}
+
+export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInstance {
+  const { app, ctx } = createApp(node, opts, 'ui');
+  const roleStreams = new Set<SseStream>();
+
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.headers(UI_SECURITY_HEADERS);
+  });
+
+  // Seed 000: the backend posts role changes here. Callers on this machine (the node's own
+  // notifier) need no token; others need the user or admin token when tokens are configured.
+  app.post('/updateRole', async (request) => {
+    if (!isLoopbackAddress(request.socket.remoteAddress)) check(node.config, request, Access.user);
+    const body: UpdateRoleBody = parseInput(updateRoleBody, request.body, 'request body');
+    try {
+      opts.onUpdateRole?.(body);
+    } catch (err) {
+      ctx.logger.error({ err }, 'the updateRole callback failed');
+    }
+    for (const s of roleStreams) s.send('updateRole', body);
+    return { success: true };
+  });
+
+  app.get('/api/role-events', { preHandler: requireAccess(node.config, Access.read) }, async (request, reply) => {
+    let stream: SseStream | null = null;
+    stream = ctx.hub.open(request, reply, () => {
+      if (stream) roleStreams.delete(stream);
+    }, UI_SECURITY_HEADERS);
+    const self = node.view().self;
+    stream.send('hello', { role: self.role, ip: self.nodeIP });
+    if (!stream.closed) roleStreams.add(stream);
+  });
+
+  const uiDir = node.config.uiDir;
+  if (uiDir) {
+    const root = resolve(uiDir);
+    // The page and its assets are public (a browser cannot send a bearer token when it navigates);
+    // the /api calls the page makes carry the token and follow the same rules as on 8777.
+    registerBoardRoutes(app, ctx);
+    registerAdminRoutes(app, ctx);
+    void app.register(fastifyStatic, { root, dotfiles: 'ignore', index: ['index.html'], wildcard: true });
+    app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
+      const path = request.url.split('?')[0] ?? '/';
+      if ((request.method === 'GET' || request.method === 'HEAD') && isSpaPath(path)) {
+        const ok = await access(join(root, 'index.html')).then(
+          () => true,
+          () => false,
+        );
+        if (ok) return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+      }
+      return sendError(reply, new PeerboardError(ErrorCode.NotFound, `no route ${request.method} ${path}`));
+    });
+  }
+  return app;
+}

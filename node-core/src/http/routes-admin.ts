@@ -1,0 +1,93 @@
+// Admin routes under /api: the server inventory (add, update, remove, import, maintenance) and
+// the voter set (list, add, remove, force-shrink). Every one needs the admin token when tokens are set.
+import type { FastifyInstance } from 'fastify';
+import type { ServerInput } from '../board/types.js';
+import { Access, requireAccess } from './auth.js';
+import { type RouteContext, actorOf, serverAfter } from './context.js';
+import {
+  forceShrinkBody,
+  hostParams,
+  importBody,
+  maintenanceBody,
+  parseInput,
+  serverInputBody,
+  serverPatchBody,
+  voterBody,
+  voterParams,
+} from './schemas.js';
+
+/** Keeps only the inventory fields of an imported row (seed 000's state fields are ignored). */
+function inventoryOf(row: ServerInput & Record<string, unknown>): ServerInput {
+  const out: ServerInput = { host: row.host };
+  if (row.app !== undefined) out.app = row.app;
+  if (row.ip !== undefined) out.ip = row.ip;
+  if (row.env !== undefined) out.env = row.env;
+  if (row.comment !== undefined) out.comment = row.comment;
+  if (row.maintenance !== undefined) out.maintenance = row.maintenance;
+  return out;
+}
+
+export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { node } = ctx;
+  const admin = { preHandler: requireAccess(node.config, Access.admin) };
+
+  app.post('/api/servers', admin, async (request, reply) => {
+    const server = parseInput(serverInputBody, request.body, 'request body');
+    const res = await node.submit({ type: 'server-add', server }, { user: actorOf(ctx, request) });
+    return reply.code(201).send({ success: true, server: serverAfter(ctx, res.value, server.host) });
+  });
+
+  app.post('/api/servers/import', admin, async (request) => {
+    const b = parseInput(importBody, request.body, 'request body');
+    const servers = b.serversList.map(inventoryOf);
+    const res = await node.submit(
+      b.replace === undefined ? { type: 'servers-import', servers } : { type: 'servers-import', servers, replace: b.replace },
+      { user: actorOf(ctx, request) },
+    );
+    const v = res.value as { count?: unknown } | null | undefined;
+    const count = v && typeof v === 'object' && typeof v.count === 'number' ? v.count : servers.length;
+    return { success: true, count };
+  });
+
+  app.patch('/api/servers/:host', admin, async (request) => {
+    const { host } = parseInput(hostParams, request.params, 'path');
+    const patch = parseInput(serverPatchBody, request.body, 'request body');
+    const res = await node.submit({ type: 'server-update', host, patch }, { user: actorOf(ctx, request) });
+    return { success: true, server: serverAfter(ctx, res.value, host) };
+  });
+
+  app.delete('/api/servers/:host', admin, async (request) => {
+    const { host } = parseInput(hostParams, request.params, 'path');
+    await node.submit({ type: 'server-remove', host }, { user: actorOf(ctx, request) });
+    return { success: true, host };
+  });
+
+  app.post('/api/servers/:host/maintenance', admin, async (request) => {
+    const { host } = parseInput(hostParams, request.params, 'path');
+    const { on } = parseInput(maintenanceBody, request.body, 'request body');
+    const res = await node.submit({ type: 'maintenance', host, on }, { user: actorOf(ctx, request) });
+    return { success: true, server: serverAfter(ctx, res.value, host) };
+  });
+
+  app.get('/api/cluster/voters', admin, async () => ({ success: true, voters: node.health().voters }));
+
+  app.post('/api/cluster/voters', admin, async (request) => {
+    const { nodeId } = parseInput(voterBody, request.body, 'request body');
+    await node.addVoter(nodeId, actorOf(ctx, request));
+    return { success: true, voters: node.health().voters };
+  });
+
+  app.delete('/api/cluster/voters/:nodeId', admin, async (request) => {
+    const { nodeId } = parseInput(voterParams, request.params, 'path');
+    await node.removeVoter(nodeId, actorOf(ctx, request));
+    return { success: true, voters: node.health().voters };
+  });
+
+  app.post('/api/cluster/force-shrink', admin, async (request) => {
+    const b = parseInput(forceShrinkBody, request.body, 'request body');
+    const by = actorOf(ctx, request);
+    ctx.logger.warn({ voters: b.voters, by, ip: request.ip }, 'force-shrink of the voter set requested over HTTP');
+    await node.forceShrink(b.voters, by);
+    return { success: true, voters: node.health().voters };
+  });
+}

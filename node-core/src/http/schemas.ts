@@ -1,0 +1,182 @@
+// Strict runtime schemas for every HTTP request body, path parameter and query string, and the
+// parse helper that turns a zod failure into a 400 naming the unknown, missing or wrong field.
+import { z } from 'zod';
+import { BadRequestError } from '../errors.js';
+
+/** Named limits. */
+export const Limits = {
+  /** longest hold a reservation, extension or queue entry may ask for: 366 days */
+  maxDurationSec: 366 * 24 * 3600,
+  maxUser: 128,
+  maxHost: 253,
+  maxComment: 1024,
+  maxIdempotencyKey: 128,
+  maxImport: 10_000,
+  historyMaxLimit: 500,
+} as const;
+
+const user = z.string().trim().min(1).max(Limits.maxUser);
+const comment = z.string().max(Limits.maxComment);
+const durationSec = z.int().min(1).max(Limits.maxDurationSec);
+/** an absolute end, epoch seconds (checked against the clock in the handler) */
+const until = z.int().min(1).max(100_000_000_000);
+export const idempotencyKey = z.string().min(1).max(Limits.maxIdempotencyKey).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
+export const hostName = z
+  .string()
+  .min(1)
+  .max(Limits.maxHost)
+  .regex(/^[^\s/\\?#%]+$/, 'a host name without spaces, slashes, ?, # or %');
+export const nodeIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, . _ : -; 1 to 64 characters');
+
+/** Inventory fields (seed 000's descriptive fields). */
+const inventory = {
+  app: z.string().max(128).optional(),
+  ip: z.string().max(64).optional(),
+  env: z.string().max(64).optional(),
+  comment: comment.optional(),
+  maintenance: z.boolean().optional(),
+};
+
+export const serverInputBody = z.strictObject({ host: hostName, ...inventory });
+
+export const serverPatchBody = z
+  .strictObject(inventory)
+  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one of app, ip, env, comment, maintenance' });
+
+/** One row of an imported ServersData: seed 000's state fields are accepted and ignored. */
+const importRow = z.strictObject({
+  host: hostName,
+  ...inventory,
+  available: z.boolean().optional(),
+  action: z.string().max(64).optional(),
+  since: z.number().optional(),
+  holder: z.string().max(Limits.maxUser).nullable().optional(),
+  until: z.number().nullable().optional(),
+  queue: z.array(z.unknown()).max(1000).optional(),
+  holderNode: z.string().max(128).nullable().optional(),
+});
+
+export const importBody = z
+  .strictObject({
+    lastUpdate: z.number().optional(),
+    serversList: z.array(importRow).max(Limits.maxImport),
+    replace: z.boolean().optional(),
+  })
+  .superRefine((b, ctx) => {
+    const seen = new Set<string>();
+    b.serversList.forEach((row, i) => {
+      if (seen.has(row.host)) ctx.addIssue({ code: 'custom', path: ['serversList', i, 'host'], message: `duplicate host "${row.host}"` });
+      seen.add(row.host);
+    });
+  });
+
+export const maintenanceBody = z.strictObject({ on: z.boolean() });
+
+const exactlyOneEnd = (b: { durationSec?: number | undefined; until?: number | undefined }): boolean =>
+  (b.durationSec === undefined) !== (b.until === undefined);
+const oneEndMessage = { message: 'send exactly one of durationSec (seconds from now) or until (epoch seconds)', path: [] };
+
+export const reserveBody = z
+  .strictObject({
+    user,
+    durationSec: durationSec.optional(),
+    until: until.optional(),
+    comment: comment.optional(),
+    idempotencyKey: idempotencyKey.optional(),
+  })
+  .refine(exactlyOneEnd, oneEndMessage);
+
+export const releaseBody = z.strictObject({ user, force: z.boolean().optional(), idempotencyKey: idempotencyKey.optional() });
+
+export const extendBody = z
+  .strictObject({ user, durationSec: durationSec.optional(), until: until.optional(), idempotencyKey: idempotencyKey.optional() })
+  .refine(exactlyOneEnd, oneEndMessage);
+
+export const queueBody = z.strictObject({
+  user,
+  durationSec,
+  comment: comment.optional(),
+  idempotencyKey: idempotencyKey.optional(),
+});
+
+export const promoteBody = z.strictObject({
+  role: z.enum(['master', 'slave']),
+  ip: z.string().min(1).max(64),
+  nodeId: nodeIdSchema.optional(),
+});
+
+export const updateRoleBody = z.strictObject({
+  role: z.enum(['master', 'slave', 'candidate', 'observer']),
+  ip: z.string().min(1).max(64),
+});
+export type UpdateRoleBody = z.infer<typeof updateRoleBody>;
+
+export const voterBody = z.strictObject({ nodeId: nodeIdSchema });
+
+export const forceShrinkBody = z.strictObject({
+  voters: z.array(nodeIdSchema).min(1).max(64),
+  confirm: z.literal(true, {
+    error: 'force-shrink is destructive (the other voters lose their vote and uncommitted writes may be lost); send "confirm": true to proceed',
+  }),
+});
+
+/** A decimal integer in a query string. */
+const qInt = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d{1,15}$/, 'a non-negative integer')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+export const historyQuery = z.strictObject({
+  user: z.string().min(1).max(Limits.maxUser).optional(),
+  host: hostName.optional(),
+  operation: z.string().min(1).max(64).optional(),
+  result: z.enum(['ok', 'error']).optional(),
+  since: qInt(0, 100_000_000_000).optional(),
+  limit: qInt(1, Limits.historyMaxLimit).optional(),
+  offset: qInt(0, 1_000_000_000).optional(),
+});
+
+export const hostParams = z.strictObject({ host: hostName });
+export const queueParams = z.strictObject({ host: hostName, user });
+export const voterParams = z.strictObject({ nodeId: nodeIdSchema });
+
+function valueAt(data: unknown, path: ReadonlyArray<PropertyKey>): unknown {
+  let cur: unknown = data;
+  for (const key of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[key];
+  }
+  return cur;
+}
+
+function fieldName(path: ReadonlyArray<PropertyKey>): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join('');
+}
+
+/**
+ * Parses `data` with `schema`; on failure throws BAD_REQUEST whose message names each bad field
+ * (`unknown field "x"`, `missing field "user"`, `field "durationSec": ...`). `where` says what was
+ * parsed ("request body", "query string", "path").
+ */
+export function parseInput<S extends z.ZodType>(schema: S, data: unknown, where: string): z.output<S> {
+  const r = schema.safeParse(data);
+  if (r.success) return r.data;
+  if (data === undefined || data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw new BadRequestError(`${where} must be a JSON object`);
+  }
+  const problems = r.error.issues.slice(0, 10).map((issue) => {
+    const name = fieldName(issue.path);
+    if (issue.code === 'unrecognized_keys') {
+      const keys = issue.keys.map((k) => `"${name ? `${name}.` : ''}${k}"`).join(', ');
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${keys}`;
+    }
+    if (!name) return issue.message;
+    if (issue.code === 'invalid_type' && valueAt(data, issue.path) === undefined) return `missing field "${name}"`;
+    return `field "${name}": ${issue.message}`;
+  });
+  throw new BadRequestError(`invalid ${where}: ${problems.join('; ')}`, {
+    issues: r.error.issues.slice(0, 10).map((i) => ({ path: i.path.map(String), code: i.code, message: i.message })),
+  });
+}
