@@ -85,7 +85,9 @@ export function encodeHardState(s: HardState): string {
   if (s.votedFor !== null && (typeof s.votedFor !== 'string' || s.votedFor === '')) {
     throw new StorageError(`votedFor must be a node id or null, got ${describe(s.votedFor)}`);
   }
-  return JSON.stringify({ term: s.term, votedFor: s.votedFor });
+  if (s.commitIndex === undefined) return JSON.stringify({ term: s.term, votedFor: s.votedFor });
+  checkIndex('commitIndex', s.commitIndex);
+  return JSON.stringify({ term: s.term, votedFor: s.votedFor, commitIndex: s.commitIndex });
 }
 
 /** Checks an identity and that it does not replace a different one already stored. */

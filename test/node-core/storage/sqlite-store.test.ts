@@ -18,7 +18,7 @@ describe('SqliteStore on disk', () => {
     const dir = join(dirs.make(), 'nested', 'data');
     const a = SqliteStore.open(dir);
     a.setIdentity({ nodeId: 'n1', clusterId: 'c1' });
-    a.setHardState({ term: 7, votedFor: 'n3' });
+    a.setHardState({ term: 7, votedFor: 'n3', commitIndex: 9 });
     a.append(entries(1, 10, 2));
     a.saveSnapshot(snap(6, 2), 2);
     a.append([entry(11, 7, 'after snapshot')]);
@@ -26,7 +26,7 @@ describe('SqliteStore on disk', () => {
 
     const b = SqliteStore.open(dir);
     expect(b.identity()).toEqual({ nodeId: 'n1', clusterId: 'c1' });
-    expect(b.hardState()).toEqual({ term: 7, votedFor: 'n3' });
+    expect(b.hardState()).toEqual({ term: 7, votedFor: 'n3', commitIndex: 9 });
     expect(b.snapshot()).toEqual(snap(6, 2));
     expect(b.firstIndex()).toBe(5);
     expect(b.lastIndex()).toBe(11);

@@ -4,33 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { LogEntry, Snapshot } from '../../../node-core/src/consensus/types.js';
 import { StorageError } from '../../../node-core/src/errors.js';
 import type { Store } from '../../../node-core/src/storage/store.js';
+import { entries, entry, snap } from './fixtures.js';
 
-/** A board entry whose content depends on its index, so a misplaced entry is visible. */
-export function entry(index: number, term: number, note = ''): LogEntry {
-  return {
-    index,
-    term,
-    at: 1_700_000_000_000 + index,
-    kind: 'board',
-    cmd: { type: 'reserve', host: `host-${index}`, user: 'alice', until: 1_700_003_600, comment: note },
-    meta: { user: 'alice', nodeId: 'n1', nodeIP: '127.0.0.1', reqId: `req-${index}` },
-  };
-}
-
-export function entries(from: number, to: number, term: number): LogEntry[] {
-  const out: LogEntry[] = [];
-  for (let i = from; i <= to; i++) out.push(entry(i, term));
-  return out;
-}
-
-export function snap(index: number, term: number): Snapshot {
-  return {
-    index,
-    term,
-    config: { incarnation: 'inc-1', voters: [{ nodeId: 'n1', ip: '127.0.0.1', peerPort: 9001, apiPort: 8777, headless: true }] },
-    board: { version: 1, servers: [], history: [], users: [], clusterNodes: [], applied: [], lastUpdate: index },
-  };
-}
+export { entries, entry, snap };
 
 export function expectStorageError(fn: () => unknown, message: RegExp): StorageError {
   let caught: unknown;
@@ -118,7 +94,7 @@ export function storeContract(name: string, make: () => Store, cleanup: () => vo
       const e = entry(1, 1, 'original');
       s.append([e]);
       (e as { term: number }).term = 9;
-      const out = s.entries(1, 1)[0] as LogEntry & { kind: 'board' };
+      const out = s.entries(1, 1)[0] as LogEntry & { kind: 'board'; cmd: { host: string } };
       out.cmd.host = 'changed';
       expect(s.entries(1, 1)).toEqual([entry(1, 1, 'original')]);
       expect(s.termAt(1)).toBe(1);
@@ -162,9 +138,12 @@ export function storeContract(name: string, make: () => Store, cleanup: () => vo
     it('stores the hard state and refuses bad values', () => {
       s.setHardState({ term: 3, votedFor: 'n2' });
       expect(s.hardState()).toEqual({ term: 3, votedFor: 'n2' });
+      s.setHardState({ term: 4, votedFor: null, commitIndex: 12 });
+      expect(s.hardState()).toEqual({ term: 4, votedFor: null, commitIndex: 12 });
       s.setHardState({ term: 4, votedFor: null });
       expect(s.hardState()).toEqual({ term: 4, votedFor: null });
       expectStorageError(() => s.setHardState({ term: -1, votedFor: null }), /term must be/);
+      expectStorageError(() => s.setHardState({ term: 5, votedFor: null, commitIndex: -3 }), /commitIndex must be/);
       expectStorageError(() => s.setHardState({ term: 5, votedFor: 7 as unknown as string }), /votedFor/);
       expectStorageError(() => s.setHardState(null as never), /hard state must be an object/);
       expect(s.hardState()).toEqual({ term: 4, votedFor: null });
