@@ -1,0 +1,88 @@
+// CLI commands about the cluster: status, history, promote, maintenance.
+import { randomUUID } from 'node:crypto';
+import type { Command } from 'commander';
+import type { UserRequest } from '../board/types.js';
+import { pickItems, pickObject, RefusedError } from './api-client.js';
+import { addCommon, begin, clientOf, emit, hostArg, type CliContext, type CommonOpts } from './context.js';
+import { renderHistory } from './table.js';
+import { formatSpan, UsageError } from './time.js';
+
+export const MAX_HISTORY_LIMIT = 500;
+
+function yesNo(v: unknown): string {
+  return v === true ? 'yes' : v === false ? 'no' : '?';
+}
+
+/** The status block printed from GET /api/health. */
+export function renderStatus(h: Record<string, unknown>): string {
+  const leader = h.leader as { nodeId?: string; nodeIP?: string; apiPort?: number } | null | undefined;
+  const leaderText = leader ? `${leader.nodeId ?? '?'} (${leader.nodeIP ?? '?'}:${leader.apiPort ?? '?'})` : 'none';
+  const stale = h.stale === true ? `yes${typeof h.staleMs === 'number' ? ` (${formatSpan(h.staleMs / 1000)} without a master)` : ''}` : yesNo(h.stale);
+  const voters = Array.isArray(h.voters) ? h.voters.join(', ') : '';
+  const rows: Array<[string, string]> = [
+    ['node', String(h.nodeId ?? '?')],
+    ['cluster', String(h.clusterId ?? '?')],
+    ['role', String(h.role ?? '?')],
+    ['term', String(h.term ?? '?')],
+    ['leader', leaderText],
+    ['quorum', yesNo(h.quorum)],
+    ['stale', stale],
+    ['peers', String(h.peers ?? '?')],
+    ['voters', voters || '-'],
+  ];
+  if (Array.isArray(h.foreignIncarnations) && h.foreignIncarnations.length > 0) {
+    rows.push(['warning', `other incarnations of this cluster seen: ${h.foreignIncarnations.join(', ')}`]);
+  }
+  return rows.map(([k, v]) => `${k.padEnd(8)} ${v}`).join('\n') + '\n';
+}
+
+export function addAdminCommands(program: Command, ctx: CliContext): void {
+  addCommon(program.command('status').description("the node's role, term, leader, quorum, staleness and peers")).action(async (raw: CommonOpts) => {
+    const o = begin(ctx, raw);
+    const body = await clientOf(ctx, o).get('/api/health');
+    emit(ctx, body, () => renderStatus(pickObject(body, 'health') ?? {}));
+  });
+
+  addCommon(
+    program
+      .command('history')
+      .description('the audit history, newest first')
+      .option('--user <name>', 'only this user')
+      .option('--host <host>', 'only this server')
+      .option('--operation <op>', 'only this operation (reserve, release, ...)')
+      .option('--limit <n>', `how many entries (1-${MAX_HISTORY_LIMIT})`, '50'),
+  ).action(async (raw: CommonOpts & { host?: string; operation?: string; limit: string }) => {
+    const o = begin(ctx, raw);
+    const limit = Number(o.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_HISTORY_LIMIT) throw new UsageError(`bad --limit "${o.limit}": 1 to ${MAX_HISTORY_LIMIT}`);
+    const q = new URLSearchParams();
+    if (o.user !== undefined) q.set('user', o.user);
+    if (o.host !== undefined) q.set('host', o.host);
+    if (o.operation !== undefined) q.set('operation', o.operation);
+    q.set('limit', String(limit));
+    const body = await clientOf(ctx, o).get(`/api/history?${q.toString()}`);
+    const items = pickItems<UserRequest>(body);
+    if (!items) throw new RefusedError(200, { success: false, error: 'Bad Answer', message: 'the node sent no history list', code: 'BAD_ANSWER', details: {} });
+    emit(ctx, body, () => renderHistory(items, ctx.now()));
+  });
+
+  addCommon(program.command('promote <nodeId>').description('make a node the master (leadership transfer; admin)')).action(async (nodeId: string, raw: CommonOpts) => {
+    const o = begin(ctx, raw);
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId)) throw new UsageError(`bad node id "${nodeId}"`);
+    const key = randomUUID();
+    const body = await clientOf(ctx, o).post('/promote', { role: 'master', nodeId }, key);
+    const leader = pickObject(body, 'value')?.leaderId;
+    emit(ctx, body, () => `${typeof leader === 'string' ? leader : nodeId} is now master\n`);
+  });
+
+  addCommon(program.command('maintenance <host> <state>').description('put a server in maintenance (on) or back in service (off)')).action(
+    async (host: string, state: string, raw: CommonOpts) => {
+      const o = begin(ctx, raw);
+      const s = state.toLowerCase();
+      if (s !== 'on' && s !== 'off') throw new UsageError(`maintenance state must be on or off, not "${state}"`);
+      const key = randomUUID();
+      const body = await clientOf(ctx, o).post(`/api/servers/${hostArg(host)}/maintenance`, { on: s === 'on' }, key);
+      emit(ctx, body, () => `${host}: maintenance ${s}\n`);
+    },
+  );
+}

@@ -1,0 +1,187 @@
+// Headless mode: resolve the configuration, start a node and its HTTP servers, log where they
+// listen, and leave the cluster gracefully on SIGINT/SIGTERM (a second signal forces exit 1).
+import type { NodeHandle } from '../api/node-handle.js';
+import type { NodeConfig, NodeConfigInput } from '../config.js';
+import { PeerboardError, ErrorCode } from '../errors.js';
+import { createLogger, type Logger } from '../log.js';
+import { renderHeadlessHelp } from './help.js';
+import { parseHeadlessArgs, resolveConfig, type ResolvedConfig } from './resolve-config.js';
+import { SECRET_SETTINGS } from './settings-help.js';
+import type { SettingsStore } from './settings-store.js';
+
+/** How long a graceful stop may take before the process gives up and exits 1. */
+export const STOP_DEADLINE_MS = 20_000;
+
+export type CreateNode = (input: NodeConfigInput, opts?: { logger?: Logger }) => Promise<NodeHandle>;
+export interface HttpHandle {
+  apiPort: number;
+  uiPort: number;
+  apiUrl: string;
+  close(): Promise<void>;
+}
+export type StartHttp = (node: NodeHandle, opts: { logger: Logger }) => Promise<HttpHandle>;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+export interface HeadlessDeps {
+  env: NodeJS.ProcessEnv;
+  io: Io;
+  store?: SettingsStore;
+  /** loads createNode and startHttp (default: node.ts and http/index.ts, imported when needed) */
+  load?: () => Promise<{ createNode: CreateNode; startHttp: StartHttp }>;
+  logger?: (config: NodeConfig) => Logger;
+  /** subscribes to SIGINT/SIGTERM; returns the unsubscribe function */
+  onSignal?: (handler: (signal: string) => void) => () => void;
+  /** called on a second signal while stopping: the process must end now */
+  forceExit?: (code: number) => void;
+  stopDeadlineMs?: number;
+}
+
+// Variable specifiers: these modules are written by other engineers and may be absent from a build.
+const NODE_MODULE = '../node.js';
+const HTTP_MODULE = '../http/index.js';
+
+async function defaultLoad(): Promise<{ createNode: CreateNode; startHttp: StartHttp }> {
+  const nodeMod = (await import(NODE_MODULE)) as { createNode: CreateNode };
+  const httpMod = (await import(HTTP_MODULE)) as { startHttp: StartHttp };
+  return { createNode: nodeMod.createNode, startHttp: httpMod.startHttp };
+}
+
+function processSignals(handler: (signal: string) => void): () => void {
+  const on = (s: NodeJS.Signals): void => handler(s);
+  process.on('SIGINT', on);
+  process.on('SIGTERM', on);
+  return () => {
+    process.off('SIGINT', on);
+    process.off('SIGTERM', on);
+  };
+}
+
+/** The resolved settings for --print-config, secrets hidden. */
+export function printableConfig(r: ResolvedConfig): Record<string, unknown> {
+  const config: Record<string, unknown> = { ...r.config };
+  for (const k of SECRET_SETTINGS) if (config[k] !== undefined) config[k] = '(hidden)';
+  return { config, sources: r.sources, settingsPath: r.settingsPath, configFile: r.configFile ?? null };
+}
+
+/** One line saying why the node could not start. */
+export function startFailure(err: unknown): { code: number; line: string } {
+  if (err instanceof PeerboardError && err.code === ErrorCode.Config) return { code: 2, line: `peerboard: ${err.message}` };
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e?.code === 'EADDRINUSE') {
+    const where = e.port !== undefined ? ` (${e.address ?? ''}:${e.port})` : '';
+    return { code: 1, line: `peerboard: cannot start: address already in use${where}; stop the other process or choose another port (--api-port, --ui-port, --peer-port, --discovery-port)` };
+  }
+  if (e?.code === 'EACCES') return { code: 1, line: `peerboard: cannot start: permission denied: ${e.message}` };
+  if (e?.code === 'ERR_MODULE_NOT_FOUND') return { code: 1, line: `peerboard: cannot start: this build lacks a part of the node (${e.message.split('\n')[0]})` };
+  const msg = err instanceof Error ? err.message : String(err);
+  return { code: 1, line: `peerboard: cannot start: ${msg.split('\n')[0]}` };
+}
+
+/** Runs headless mode; resolves with the exit code once the node has stopped (or could not start). */
+export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): Promise<number> {
+  let resolved: ResolvedConfig;
+  try {
+    const args = parseHeadlessArgs(argv);
+    if (args.help) {
+      deps.io.out(renderHeadlessHelp());
+      return 0;
+    }
+    resolved = resolveConfig(args, { env: deps.env, ...(deps.store ? { store: deps.store } : {}) });
+    if (args.printConfig) {
+      deps.io.out(JSON.stringify(printableConfig(resolved), null, 2) + '\n');
+      return 0;
+    }
+  } catch (err) {
+    const f = startFailure(err);
+    deps.io.err(f.line + '\n');
+    return f.code;
+  }
+
+  const config = resolved.config;
+  const logger = deps.logger ? deps.logger(config) : createLogger({ level: config.logLevel });
+  const log = logger.child({ subsystem: 'headless' });
+  let node: NodeHandle | undefined;
+  let http: HttpHandle | undefined;
+  try {
+    const { createNode, startHttp } = await (deps.load ?? defaultLoad)();
+    node = await createNode(config, { logger });
+    http = await startHttp(node, { logger });
+  } catch (err) {
+    const f = startFailure(err);
+    log.error({ err }, 'start failed');
+    deps.io.err(f.line + '\n');
+    if (node) await node.stop().catch((e: unknown) => log.warn({ err: e }, 'stop after failed start'));
+    await flush(logger);
+    return f.code;
+  }
+
+  log.info(
+    { nodeId: node.nodeId, clusterId: config.clusterId, apiPort: http.apiPort, uiPort: http.uiPort, apiUrl: http.apiUrl, peerPort: config.peerPort, discoveryPort: config.discoveryPort, dataDir: config.dataDir, sources: resolved.sources },
+    'peerboard node started',
+  );
+
+  const running = node;
+  const server = http;
+  const code = await new Promise<number>((resolveExit) => {
+    let stopping = false;
+    const unsubscribe = (deps.onSignal ?? processSignals)((signal) => {
+      if (stopping) {
+        log.warn({ signal }, 'second signal: exiting without a graceful stop');
+        unsubscribe();
+        (deps.forceExit ?? ((c: number) => process.exit(c)))(1);
+        resolveExit(1);
+        return;
+      }
+      stopping = true;
+      log.info({ signal }, 'stopping: leaving the cluster');
+      const deadline = setTimeout(() => {
+        log.error({ deadlineMs: deps.stopDeadlineMs ?? STOP_DEADLINE_MS }, 'graceful stop took too long');
+        unsubscribe();
+        resolveExit(1);
+      }, deps.stopDeadlineMs ?? STOP_DEADLINE_MS);
+      deadline.unref();
+      void (async () => {
+        let code = 0;
+        try {
+          await running.stop();
+        } catch (err) {
+          log.error({ err }, 'node stop failed');
+          code = 1;
+        }
+        try {
+          await server.close();
+        } catch (err) {
+          log.error({ err }, 'http close failed');
+          code = 1;
+        }
+        clearTimeout(deadline);
+        unsubscribe();
+        log.info({ code }, 'stopped');
+        resolveExit(code);
+      })();
+    });
+  });
+  await flush(logger);
+  return code;
+}
+
+/** Writes out buffered log lines before the process exits (bounded: a stuck stream is not waited for). */
+function flush(logger: Logger): Promise<void> {
+  return new Promise((resolveFlush) => {
+    const t = setTimeout(resolveFlush, 1000);
+    t.unref();
+    try {
+      logger.flush(() => {
+        clearTimeout(t);
+        resolveFlush();
+      });
+    } catch {
+      clearTimeout(t);
+      resolveFlush();
+    }
+  });
+}
