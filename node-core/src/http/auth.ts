@@ -2,7 +2,7 @@
 // ports then bind to loopback only); with tokens, reads and user operations need the user or the
 // admin token and admin operations need the admin token. Tokens are compared in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { NodeConfig } from '../config.js';
 import { ErrorCode, PeerboardError } from '../errors.js';
 
@@ -69,13 +69,16 @@ export function check(cfg: AuthConfig, request: FastifyRequest, need: Access): C
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** set by the access pre-handler */
+    /** set by the access hook */
     caller?: Caller;
   }
 }
 
-/** A preHandler that enforces `need` and stores the caller on the request. */
-export function requireAccess(cfg: NodeConfig, need: Access): preHandlerHookHandler {
+/**
+ * A route onRequest hook that enforces `need` and stores the caller on the request. It runs before
+ * the body is read, so an unauthenticated client cannot make the node parse a body.
+ */
+export function requireAccess(cfg: NodeConfig, need: Access): onRequestHookHandler {
   return function accessCheck(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     try {
       request.caller = check(cfg, request, need);

@@ -13,14 +13,14 @@ export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstan
 
   // Seed 000: {"role":"master","ip":"..."} makes this node (or the named one) master; "slave"
   // hands mastership to another node.
-  app.post('/promote', { preHandler: requireAccess(node.config, Access.admin) }, async (request) => {
+  app.post('/promote', { onRequest: requireAccess(node.config, Access.admin) }, async (request) => {
     const b = parseInput(promoteBody, request.body, 'request body');
     ctx.logger.info({ role: b.role, ip: b.ip, nodeId: b.nodeId, from: request.ip }, 'promote requested over HTTP');
     const { leaderId } = b.role === 'master' ? await node.promote({ nodeId: b.nodeId ?? node.nodeId }) : await node.promote({});
     return { success: true, leaderId };
   });
 
-  app.get('/metrics', { preHandler: requireAccess(node.config, Access.read) }, async (_request, reply) => {
+  app.get('/metrics', { onRequest: requireAccess(node.config, Access.read) }, async (_request, reply) => {
     const text = await node.metrics();
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });

@@ -53,7 +53,7 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     return { success: true };
   });
 
-  app.get('/api/role-events', { preHandler: requireAccess(node.config, Access.read) }, async (request, reply) => {
+  app.get('/api/role-events', { onRequest: requireAccess(node.config, Access.read) }, async (request, reply) => {
     let stream: SseStream | null = null;
     stream = ctx.hub.open(request, reply, () => {
       if (stream) roleStreams.delete(stream);

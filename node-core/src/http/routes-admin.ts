@@ -29,7 +29,7 @@ function inventoryOf(row: ServerInput & Record<string, unknown>): ServerInput {
 
 export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { node } = ctx;
-  const admin = { preHandler: requireAccess(node.config, Access.admin) };
+  const admin = { onRequest: requireAccess(node.config, Access.admin) };
 
   app.post('/api/servers', admin, async (request, reply) => {
     const server = parseInput(serverInputBody, request.body, 'request body');

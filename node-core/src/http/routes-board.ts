@@ -30,8 +30,8 @@ function checkedUntil(ctx: RouteContext, until: number): number {
 
 export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { node } = ctx;
-  const read = { preHandler: requireAccess(node.config, Access.read) };
-  const userOp = { preHandler: requireAccess(node.config, Access.user) };
+  const read = { onRequest: requireAccess(node.config, Access.read) };
+  const userOp = { onRequest: requireAccess(node.config, Access.user) };
 
   /** Submits a command as `user` and answers with the server it touched. */
   async function commit(cmd: BoardCommand, host: string, user: string, key: string | undefined) {
