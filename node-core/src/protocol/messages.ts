@@ -243,7 +243,7 @@ export const messageSchema = z.discriminatedUnion('type', [
 export type Message = z.infer<typeof messageSchema>;
 export type MessageOf<T extends MessageType> = Extract<Message, { type: T }>;
 /** A message before the envelope is filled in by the sender. */
-export type Outgoing<T extends MessageType> = Omit<MessageOf<T>, 'v' | 'clusterId' | 'nodeId' | 'term' | 'ts'>;
+export type Outgoing<T extends MessageType> = T extends MessageType ? Omit<MessageOf<T>, 'v' | 'clusterId' | 'nodeId' | 'term' | 'ts'> : never;
 
 /** Messages that travel as UDP datagrams; the rest travel on TCP streams. */
 export const UDP_TYPES: ReadonlySet<MessageType> = new Set([

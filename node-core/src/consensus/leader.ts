@@ -1,0 +1,205 @@
+// The master's side of replication: answers FetchState long polls (KRaft-style pull), tracks how far
+// each slave has stored, advances the commit index when a majority of voters holds an entry of the
+// current term, checks that it still reaches a majority (else it steps down), and grows the voter set.
+import type { MessageOf, NodeInfo, Outgoing } from '../protocol/messages.js';
+import type { Raft } from './raft.js';
+import type { Member, Snapshot } from './types.js';
+
+export interface Progress {
+  info: NodeInfo;
+  /** highest index known stored on that node (only counted once its log matched ours) */
+  matchIndex: number;
+  /** monotonic ms of its last FetchState */
+  lastFetch: number;
+  disconnectedNotified: boolean;
+}
+
+type StateUpdateOut = Outgoing<'StateUpdate'>;
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+export class LeaderState {
+  readonly progress = new Map<string, Progress>();
+  private waiters = new Set<() => void>();
+  private readonly since: number;
+  private quorumLostSince: number | null = null;
+  private tick: ReturnType<Raft['clock']['setTimeout']> | undefined;
+  private stopped = false;
+
+  constructor(private readonly raft: Raft) {
+    this.since = raft.clock.monotonic();
+    this.scheduleTick();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.raft.clock.clearTimeout(this.tick);
+    this.wake();
+  }
+
+  /** wakes every parked FetchState (new entries, new commit, role change) */
+  wake(): void {
+    const ws = [...this.waiters];
+    this.waiters.clear();
+    for (const w of ws) w();
+  }
+
+  /** true when a majority of voters fetched within the election timeout (or we just became master) */
+  hasQuorum(): boolean {
+    const cfg = this.raft.config;
+    if (!cfg) return false;
+    const now = this.raft.clock.monotonic();
+    const timeout = this.raft.timing.electionTimeoutMs;
+    if (now - this.since < timeout) return true;
+    let alive = 0;
+    for (const v of cfg.voters) {
+      if (v.nodeId === this.raft.nodeId) alive++;
+      else {
+        const p = this.progress.get(v.nodeId);
+        if (p && now - p.lastFetch < timeout) alive++;
+      }
+    }
+    return alive >= this.raft.quorumSize();
+  }
+
+  matchIndexOf(nodeId: string): number {
+    if (nodeId === this.raft.nodeId) return this.raft.store.lastIndex();
+    return this.progress.get(nodeId)?.matchIndex ?? 0;
+  }
+
+  /** advances commitIndex to the highest index stored by a majority of voters, if of this term */
+  maybeCommit(): void {
+    const cfg = this.raft.config;
+    if (!cfg || this.stopped) return;
+    const matches = cfg.voters.map((v) => this.matchIndexOf(v.nodeId)).sort((a, b) => b - a);
+    const n = matches[this.raft.quorumSize() - 1] ?? 0;
+    if (n > this.raft.commitIndex && this.raft.store.termAt(n) === this.raft.term) {
+      this.raft.advanceCommit(n);
+      this.wake();
+    }
+  }
+
+  async handleFetch(msg: MessageOf<'FetchState'>): Promise<StateUpdateOut> {
+    const raft = this.raft;
+    const p = this.progress.get(msg.nodeId) ?? { info: msg.node, matchIndex: 0, lastFetch: 0, disconnectedNotified: false };
+    p.info = msg.node;
+    p.lastFetch = raft.clock.monotonic();
+    p.disconnectedNotified = false;
+    this.progress.set(msg.nodeId, p);
+    const deadline = raft.clock.monotonic() + Math.min(msg.maxWaitMs, raft.timing.fetchMaxWaitMs * 4);
+    for (;;) {
+      if (this.stopped || raft.role !== 'master') return { type: 'StateUpdate', ok: false, leaderId: raft.leaderId, entries: [], commitIndex: raft.commitIndex };
+      const answer = this.answer(msg, p);
+      if (answer) return answer;
+      const left = deadline - raft.clock.monotonic();
+      if (left <= 0) return this.update([]);
+      await new Promise<void>((resolve) => {
+        const t = raft.clock.setTimeout(() => {
+          this.waiters.delete(done);
+          resolve();
+        }, left);
+        const done = () => {
+          raft.clock.clearTimeout(t);
+          resolve();
+        };
+        this.waiters.add(done);
+      });
+    }
+  }
+
+  /** the answer to a fetch now, or null to keep it parked */
+  private answer(msg: MessageOf<'FetchState'>, p: Progress): StateUpdateOut | null {
+    const store = this.raft.store;
+    const L = msg.lastIndex;
+    const last = store.lastIndex();
+    const snap = store.snapshot();
+    if (L < store.firstIndex() - 1 && snap && L < snap.index) return this.update([], { snapshot: snap });
+    const myTerm = L <= last ? store.termAt(L) : undefined;
+    if (myTerm === undefined || myTerm !== msg.lastTerm) {
+      const d = this.divergence(Math.min(L, last), msg.lastTerm);
+      if (!d) return this.update([], { snapshot: store.snapshot() ?? undefined });
+      return this.update([], { diverging: d });
+    }
+    if (L > p.matchIndex || p.matchIndex > L) {
+      p.matchIndex = L;
+      this.maybeCommit();
+    }
+    if (L < last) return this.update(store.entries(L + 1, last, MAX_RESPONSE_BYTES));
+    if (msg.commitIndex < this.raft.commitIndex) return this.update([]);
+    return null;
+  }
+
+  /** the last index <= upTo whose term <= term (terms never decrease along the log): binary search */
+  private divergence(upTo: number, term: number): { index: number; term: number } | null {
+    const store = this.raft.store;
+    let lo = store.firstIndex() - 1;
+    const loTerm = store.termAt(lo);
+    if (loTerm === undefined || loTerm > term) return lo === 0 ? { index: 0, term: 0 } : null;
+    let hi = upTo;
+    while (lo < hi) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const t = store.termAt(mid) ?? Number.MAX_SAFE_INTEGER;
+      if (t <= term) lo = mid;
+      else hi = mid - 1;
+    }
+    return { index: lo, term: store.termAt(lo) ?? 0 };
+  }
+
+  private update(entries: StateUpdateOut['entries'], extra: { diverging?: { index: number; term: number }; snapshot?: Snapshot | undefined } = {}): StateUpdateOut {
+    const out: StateUpdateOut = { type: 'StateUpdate', ok: true, leaderId: this.raft.nodeId, entries, commitIndex: this.raft.commitIndex };
+    if (extra.diverging) out.diverging = extra.diverging;
+    if (extra.snapshot) out.snapshot = extra.snapshot as unknown as StateUpdateOut['snapshot'];
+    return out;
+  }
+
+  private scheduleTick(): void {
+    if (this.stopped) return;
+    this.tick = this.raft.clock.setTimeout(() => {
+      this.onTick();
+      this.scheduleTick();
+    }, this.raft.timing.fetchMaxWaitMs);
+  }
+
+  private onTick(): void {
+    const raft = this.raft;
+    if (this.stopped || raft.role !== 'master') return;
+    const now = raft.clock.monotonic();
+    if (!this.hasQuorum()) {
+      this.quorumLostSince ??= now;
+      if (now - this.quorumLostSince >= raft.timing.electionTimeoutMs) {
+        raft.logger.warn({ term: raft.term }, 'master lost contact with a majority of voters: stepping down');
+        raft.stepDown(raft.term, 'lost quorum');
+        return;
+      }
+    } else this.quorumLostSince = null;
+    for (const [id, p] of this.progress) {
+      if (!p.disconnectedNotified && now - p.lastFetch > raft.timing.electionTimeoutMs) {
+        p.disconnectedNotified = true;
+        raft.hooks.onSlaveLost(id);
+      }
+    }
+    this.autoGrow();
+  }
+
+  /**
+   * Grows the voter set up to maxVoters with caught-up non-voters, headless nodes first, keeping the
+   * size odd where it can: from an odd size it adds only when two candidates are ready (1 -> 3 -> 5).
+   */
+  private autoGrow(): void {
+    const raft = this.raft;
+    const cfg = raft.config;
+    if (!cfg || raft.configChangePending() || cfg.voters.length >= raft.maxVoters) return;
+    const now = raft.clock.monotonic();
+    const voterIds = new Set(cfg.voters.map((v) => v.nodeId));
+    const ready = [...this.progress.values()]
+      .filter((p) => !voterIds.has(p.info.nodeId) && now - p.lastFetch < raft.timing.electionTimeoutMs && p.matchIndex >= raft.commitIndex)
+      .sort((a, b) => Number(b.info.headless) - Number(a.info.headless) || a.info.failoverOrder - b.info.failoverOrder || a.info.nodeId.localeCompare(b.info.nodeId));
+    const odd = cfg.voters.length % 2 === 1;
+    if (ready.length === 0 || (odd && ready.length < 2 && cfg.voters.length + ready.length < raft.maxVoters)) return;
+    const pick = ready[0]!.info;
+    const member: Member = { nodeId: pick.nodeId, ip: pick.nodeIP, peerPort: pick.peerPort, apiPort: pick.apiPort, headless: pick.headless };
+    raft.changeVoters([...cfg.voters, member], 'auto: add caught-up node as voter', 'system').catch((err: unknown) => {
+      raft.logger.debug({ err, node: pick.nodeId }, 'auto voter addition did not complete');
+    });
+  }
+}

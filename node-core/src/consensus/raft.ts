@@ -1,0 +1,692 @@
+// Raft-style consensus over seed 000's messages. Terms fence old masters; a master needs a majority
+// of voters; only a candidate whose log holds every committed entry can win (election restriction);
+// pre-votes keep a cut-off node from disrupting the cluster; slaves pull the log with FetchState
+// long polls (KRaft) and a write is acknowledged only once a majority stored it durably.
+import { ErrorCode, NoQuorumError, PeerboardError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Message, MessageOf, MessageType, NodeInfo, Outgoing, Role } from '../protocol/messages.js';
+import type { Store } from '../storage/store.js';
+import { TransportError } from '../transport/transport.js';
+import type { Clock, Random, TimerHandle } from '../util/clock.js';
+import type { ApplyResult } from '../board/types.js';
+import { LeaderState } from './leader.js';
+import type { StateMachine } from './state-machine.js';
+import type { ClusterConfig, EntryPayload, LogEntry, Member, Snapshot } from './types.js';
+
+export interface RaftTiming {
+  electionTimeoutMs: number;
+  fetchMaxWaitMs: number;
+  requestTimeoutMs: number;
+  commitTimeoutMs: number;
+}
+
+export interface RaftHooks {
+  onRole(role: Role, term: number): void;
+  onLeader(leaderId: string | null): void;
+  onApplied(entry: LogEntry, result: ApplyResult | null): void;
+  onBecameMaster(): void;
+  onMasterLost(masterId: string, reason: string): void;
+  onSlaveLost(nodeId: string): void;
+}
+
+export interface RaftDeps {
+  nodeId: string;
+  selfInfo: () => NodeInfo;
+  store: Store;
+  sm: StateMachine;
+  clock: Clock;
+  random: Random;
+  logger: Logger;
+  timing: RaftTiming;
+  maxVoters: number;
+  snapshotEvery: number;
+  /** one TCP request to a node (envelope filled by the caller: term defaults to raft.term) */
+  rpc: <T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number) => Promise<Message>;
+  /** election preference of a node as last seen, if known */
+  preference: (nodeId: string) => { failoverOrder: number; cpuLoad: number; alive: boolean } | undefined;
+  hooks: RaftHooks;
+}
+
+interface Pending {
+  term: number;
+  resolve: (r: { index: number; result: ApplyResult }) => void;
+  reject: (e: PeerboardError) => void;
+  timer: TimerHandle;
+}
+
+export class Raft {
+  role: Role = 'observer';
+  term = 0;
+  votedFor: string | null = null;
+  leaderId: string | null = null;
+  commitIndex = 0;
+  appliedIndex = 0;
+  config: ClusterConfig | null = null;
+  /** index of the entry holding `config` (0 = from the snapshot) */
+  private configIndex = 0;
+  /** monotonic ms of the last StateUpdate from a master */
+  lastLeaderContact = Number.NEGATIVE_INFINITY;
+  private leaderConnBroken = false;
+  private electionTimer: TimerHandle | undefined;
+  private leader: LeaderState | undefined;
+  private fetching = false;
+  private stopped = false;
+  private transferring: string | null = null;
+  private pending = new Map<number, Pending>();
+  private inflightReq = new Map<string, Promise<{ index: number; result: ApplyResult }>>();
+  private appendQueue: LogEntry[] = [];
+  private persistedCommit = 0;
+  private commitPersistTimer: TimerHandle | undefined;
+
+  readonly nodeId: string;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly timing: RaftTiming;
+  readonly maxVoters: number;
+  readonly hooks: RaftHooks;
+
+  constructor(private readonly deps: RaftDeps) {
+    this.nodeId = deps.nodeId;
+    this.store = deps.store;
+    this.clock = deps.clock;
+    this.logger = deps.logger;
+    this.timing = deps.timing;
+    this.maxVoters = deps.maxVoters;
+    this.hooks = deps.hooks;
+  }
+
+  // ---------------------------------------------------------------- start, stop, queries
+
+  /** loads term, vote, snapshot and log; a node with a configuration starts as a follower */
+  start(): void {
+    const hs = this.store.hardState();
+    this.term = hs.term;
+    this.votedFor = hs.votedFor;
+    const snap = this.store.snapshot();
+    if (snap) {
+      this.deps.sm.restore(snap.board);
+      this.commitIndex = this.appliedIndex = snap.index;
+      this.config = snap.config;
+    }
+    this.reloadConfig();
+    this.persistedCommit = hs.commitIndex ?? 0;
+    if (this.persistedCommit > this.commitIndex) this.advanceCommit(Math.min(this.persistedCommit, this.store.lastIndex()));
+    if (this.config) this.becomeFollower(this.term, null, 'start');
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.electionTimer);
+    this.leader?.stop();
+    this.leader = undefined;
+    this.failPending(new PeerboardError(ErrorCode.Unavailable, 'node is shutting down; the write may or may not have been applied', { outcome: 'unknown' }));
+    this.persistCommit();
+  }
+
+  get isMaster(): boolean {
+    return this.role === 'master';
+  }
+  quorumSize(): number {
+    return Math.floor((this.config?.voters.length ?? 1) / 2) + 1;
+  }
+  isVoter(id: string = this.nodeId): boolean {
+    return this.config?.voters.some((v) => v.nodeId === id) ?? false;
+  }
+  configChangePending(): boolean {
+    return this.configIndex > this.commitIndex;
+  }
+  /** master: reaches a majority now; others: have a live master */
+  hasQuorum(): boolean {
+    if (this.role === 'master') return this.leader?.hasQuorum() ?? false;
+    return this.leaderAlive();
+  }
+  leaderAlive(): boolean {
+    return this.leaderId !== null && !this.leaderConnBroken && this.clock.monotonic() - this.lastLeaderContact < this.timing.electionTimeoutMs;
+  }
+  matchIndexOf(id: string): number | undefined {
+    return this.leader ? this.leader.matchIndexOf(id) : undefined;
+  }
+  progress(): LeaderState['progress'] | undefined {
+    return this.leader?.progress;
+  }
+
+  // ---------------------------------------------------------------- role changes
+
+  private setLeader(id: string | null): void {
+    if (this.leaderId === id) return;
+    this.leaderId = id;
+    this.hooks.onLeader(id);
+  }
+
+  private setRole(role: Role): void {
+    if (this.role === role) return;
+    this.role = role;
+    this.hooks.onRole(role, this.term);
+  }
+
+  private setTerm(term: number, votedFor: string | null): void {
+    this.term = term;
+    this.votedFor = votedFor;
+    this.store.setHardState({ term, votedFor, commitIndex: this.commitIndex });
+    this.persistedCommit = this.commitIndex;
+  }
+
+  /** adopt a newer term (or stay) and follow `leader` (null: unknown yet) */
+  becomeFollower(term: number, leader: string | null, why: string): void {
+    if (term > this.term) this.setTerm(term, null);
+    if (this.leader) {
+      this.leader.stop();
+      this.leader = undefined;
+      this.transferring = null;
+      this.failPending(new PeerboardError(ErrorCode.Timeout, `this node stopped being master (${why}); the write may or may not have been applied: retry with the same idempotency key`, { outcome: 'unknown' }));
+    }
+    this.setRole(this.isVoter() ? 'slave' : 'observer');
+    this.setLeader(leader);
+    this.resetElectionTimer();
+    void this.fetchLoop();
+  }
+
+  stepDown(term: number, why: string): void {
+    this.logger.info({ term, why }, 'stepping down');
+    this.becomeFollower(term, null, why);
+  }
+
+  private becomeMaster(): void {
+    this.clock.clearTimeout(this.electionTimer);
+    this.setRole('master');
+    this.setLeader(this.nodeId);
+    this.leaderConnBroken = false;
+    this.leader = new LeaderState(this);
+    this.logger.info({ term: this.term }, 'became master');
+    // an entry of the new term commits everything before it (Raft 5.4.2)
+    this.appendLocal([{ kind: 'noop' }]);
+    this.hooks.onBecameMaster();
+  }
+
+  /** a fresh cluster: this node is its only voter (see the bootstrap rule in node.ts) */
+  bootstrap(incarnation: string): void {
+    if (this.config || this.store.lastIndex() > 0) throw new PeerboardError(ErrorCode.Conflict, 'this node already belongs to a cluster');
+    const self = this.deps.selfInfo();
+    const member: Member = { nodeId: self.nodeId, ip: self.nodeIP, peerPort: self.peerPort, apiPort: self.apiPort, headless: self.headless };
+    this.setTerm(1, this.nodeId);
+    const cfg: ClusterConfig = { incarnation, voters: [member] };
+    this.store.append([{ index: 1, term: 1, at: this.clock.now(), kind: 'config', config: cfg, reason: 'bootstrap', by: this.nodeId }]);
+    this.config = cfg;
+    this.configIndex = 1;
+    this.becomeMaster();
+  }
+
+  // ---------------------------------------------------------------- elections
+
+  private resetElectionTimer(delayMs?: number): void {
+    this.clock.clearTimeout(this.electionTimer);
+    this.electionTimer = undefined;
+    if (this.stopped || this.role === 'master' || !this.isVoter()) return;
+    const base = this.timing.electionTimeoutMs;
+    const d = delayMs ?? base + this.deps.random() * base;
+    this.electionTimer = this.clock.setTimeout(() => void this.campaign(false), d);
+  }
+
+  /** after a master's connection broke: elect soon, the preferred (failover order, CPU, id) first */
+  private quickElectionDelay(): number {
+    const step = Math.max(10, this.timing.electionTimeoutMs / 8);
+    const voters = (this.config?.voters ?? []).filter((v) => v.nodeId !== this.leaderId);
+    const ranked = voters
+      .map((v) => ({ id: v.nodeId, p: v.nodeId === this.nodeId ? { ...this.deps.selfInfo(), alive: true } : this.deps.preference(v.nodeId) }))
+      .filter((x) => x.p?.alive)
+      .sort((a, b) => a.p!.failoverOrder - b.p!.failoverOrder || a.p!.cpuLoad - b.p!.cpuLoad || a.id.localeCompare(b.id));
+    const rank = Math.max(0, ranked.findIndex((x) => x.id === this.nodeId));
+    return rank * step + this.deps.random() * (step / 2);
+  }
+
+  async campaign(transfer: boolean): Promise<void> {
+    if (this.stopped || this.role === 'master' || !this.isVoter()) return;
+    this.resetElectionTimer();
+    if (!transfer) {
+      const ok = await this.collectVotes(true, this.term + 1, false);
+      if (!ok || this.stopped || (this.role as Role) === 'master' || this.leaderAlive()) return;
+    }
+    const electionTerm = this.term + 1;
+    this.setTerm(electionTerm, this.nodeId);
+    this.setRole('candidate');
+    this.setLeader(null);
+    this.resetElectionTimer();
+    this.logger.info({ term: electionTerm, transfer }, 'starting election');
+    const won = await this.collectVotes(false, electionTerm, transfer);
+    if (won && this.role === 'candidate' && this.term === electionTerm && !this.stopped) this.becomeMaster();
+  }
+
+  private collectVotes(preVote: boolean, term: number, transfer: boolean): Promise<boolean> {
+    const voters = this.config?.voters ?? [];
+    const need = this.quorumSize();
+    let granted = voters.some((v) => v.nodeId === this.nodeId) ? 1 : 0;
+    if (granted >= need) return Promise.resolve(true);
+    const others = voters.filter((v) => v.nodeId !== this.nodeId);
+    const lastIndex = this.store.lastIndex();
+    const lastTerm = this.store.termAt(lastIndex) ?? 0;
+    return new Promise((resolve) => {
+      let left = others.length;
+      let done = false;
+      const finish = (v: boolean) => {
+        if (!done) {
+          done = true;
+          resolve(v);
+        }
+      };
+      for (const v of others) {
+        this.deps
+          .rpc(v.nodeId, { type: 'VoteRequest', preVote, lastIndex, lastTerm, transfer }, this.timing.requestTimeoutMs, term)
+          .then((resp) => {
+            if (resp.type !== 'VoteResponse') return;
+            if (resp.granted) {
+              if (++granted >= need) finish(true);
+            } else if (resp.term > this.term && !(preVote && resp.term === term)) {
+              this.becomeFollower(resp.term, null, 'vote refused by a node with a newer term');
+              finish(false);
+            }
+          })
+          .catch(() => undefined)
+          .finally(() => {
+            if (--left === 0) finish(granted >= need);
+          });
+      }
+    });
+  }
+
+  handleVoteRequest(msg: MessageOf<'VoteRequest'>): Outgoing<'VoteResponse'> {
+    const lastIndex = this.store.lastIndex();
+    const lastTerm = this.store.termAt(lastIndex) ?? 0;
+    const upToDate = msg.lastTerm > lastTerm || (msg.lastTerm === lastTerm && msg.lastIndex >= lastIndex);
+    const knowsCandidate = !this.config || this.isVoter(msg.nodeId);
+    const leaderLive = this.role === 'master' ? this.hasQuorum() : this.leaderAlive();
+    const deny = (reason: string): Outgoing<'VoteResponse'> => ({ type: 'VoteResponse', preVote: msg.preVote, granted: false, reason });
+    if (!knowsCandidate) return deny('candidate is not a voter in my configuration');
+    if (msg.preVote) {
+      if (msg.term <= this.term) return deny('term is not newer than mine');
+      if (!upToDate) return deny('candidate log is behind mine');
+      if (leaderLive && !msg.transfer) return deny('I still hear from a live master');
+      return { type: 'VoteResponse', preVote: true, granted: true, reason: 'ok' };
+    }
+    if (msg.term < this.term) return deny('stale term');
+    if (msg.term > this.term) {
+      if (leaderLive && !msg.transfer) return deny('I still hear from a live master');
+      this.becomeFollower(msg.term, null, 'newer term in a vote request');
+    }
+    if ((this.votedFor === null || this.votedFor === msg.nodeId) && upToDate) {
+      this.setTerm(this.term, msg.nodeId);
+      this.resetElectionTimer();
+      return { type: 'VoteResponse', preVote: false, granted: true, reason: 'ok' };
+    }
+    return deny(upToDate ? `already voted for ${this.votedFor}` : 'candidate log is behind mine');
+  }
+
+  /** leadership transfer: the master tells us to campaign now */
+  handleTimeoutNow(msg: MessageOf<'TimeoutNow'>): Outgoing<'TimeoutNowResponse'> {
+    const ok = msg.term === this.term && this.isVoter() && this.role !== 'master';
+    if (ok) void this.campaign(true);
+    return { type: 'TimeoutNowResponse', accepted: ok };
+  }
+
+  /** a master's UDP Heartbeat or JoinResponse: learn who leads */
+  observeMaster(masterId: string, term: number): void {
+    if (masterId === this.nodeId || term < this.term) return;
+    if (term > this.term) {
+      this.becomeFollower(term, masterId, 'heartbeat of a newer term');
+      return;
+    }
+    if (this.role === 'master') {
+      this.logger.error({ other: masterId, term }, 'another master in my term: this must never happen');
+      return;
+    }
+    if (this.role === 'candidate') this.becomeFollower(term, masterId, 'a master was elected');
+    else if (this.leaderId !== masterId) {
+      this.setLeader(masterId);
+      void this.fetchLoop();
+    }
+  }
+
+  // ---------------------------------------------------------------- follower: pull the log
+
+  private async fetchLoop(): Promise<void> {
+    if (this.fetching) return;
+    this.fetching = true;
+    try {
+      while (!this.stopped && (this.role === 'slave' || this.role === 'observer')) {
+        const leader = this.leaderId;
+        if (!leader || leader === this.nodeId) {
+          await this.probeForLeader();
+          continue;
+        }
+        const lastIndex = this.store.lastIndex();
+        let resp: Message;
+        try {
+          resp = await this.deps.rpc(
+            leader,
+            { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: this.timing.fetchMaxWaitMs, commitIndex: this.commitIndex },
+            this.timing.fetchMaxWaitMs * 4 + this.timing.requestTimeoutMs,
+          );
+        } catch (err) {
+          this.onFetchError(leader, err);
+          await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
+          continue;
+        }
+        if (resp.type === 'StateUpdate') this.handleStateUpdate(leader, resp);
+        else await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
+      }
+    } finally {
+      this.fetching = false;
+    }
+  }
+
+  private onFetchError(leader: string, err: unknown): void {
+    if (this.leaderId !== leader) return;
+    const broken = err instanceof TransportError && (err.code === 'CLOSED' || err.code === 'CONNECT');
+    if (broken && !this.leaderConnBroken) {
+      this.leaderConnBroken = true;
+      this.logger.info({ leader, code: (err as TransportError).code }, 'connection to master lost');
+      this.hooks.onMasterLost(leader, (err as TransportError).code);
+      if (this.isVoter()) this.resetElectionTimer(this.quickElectionDelay());
+    }
+    if (this.clock.monotonic() - this.lastLeaderContact > this.timing.electionTimeoutMs) this.setLeader(null);
+  }
+
+  /** no known master: ask the voters we know; a non-master answers with its leader hint */
+  private async probeForLeader(): Promise<void> {
+    const targets = (this.config?.voters ?? []).filter((v) => v.nodeId !== this.nodeId);
+    const lastIndex = this.store.lastIndex();
+    const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.commitIndex };
+    const answers = await Promise.allSettled(targets.map((t) => this.deps.rpc(t.nodeId, fetch, this.timing.requestTimeoutMs)));
+    if (this.stopped || this.leaderId || this.role === 'master' || this.role === 'candidate') return;
+    for (const a of answers) {
+      if (a.status !== 'fulfilled' || a.value.type !== 'StateUpdate' || a.value.term < this.term) continue;
+      const hint = a.value.ok ? a.value.nodeId : a.value.leaderId;
+      if (hint && hint !== this.nodeId) {
+        if (a.value.term > this.term) this.setTerm(a.value.term, null);
+        this.setLeader(hint);
+        return;
+      }
+    }
+    await this.sleep(Math.max(20, this.timing.fetchMaxWaitMs / 2));
+  }
+
+  private handleStateUpdate(leader: string, resp: MessageOf<'StateUpdate'>): void {
+    if (resp.term > this.term) this.setTerm(resp.term, null);
+    if (!resp.ok || resp.term < this.term) {
+      const hint = resp.ok ? null : resp.leaderId;
+      this.setLeader(hint && hint !== this.nodeId ? hint : null);
+      return;
+    }
+    if (this.leaderId !== leader) this.setLeader(leader);
+    this.lastLeaderContact = this.clock.monotonic();
+    this.leaderConnBroken = false;
+    this.resetElectionTimer();
+    if (resp.snapshot) {
+      this.installSnapshot(resp.snapshot as unknown as Snapshot);
+      return;
+    }
+    if (resp.diverging) {
+      this.truncateAfter(resp.diverging.index, resp.diverging.term);
+      return;
+    }
+    const entries = resp.entries as LogEntry[];
+    if (entries.length > 0) {
+      if (entries[0]!.index !== this.store.lastIndex() + 1) return;
+      this.store.append(entries);
+      for (const e of entries) if (e.kind === 'config') this.adoptConfig(e.config, e.index);
+    }
+    const newCommit = Math.min(resp.commitIndex, this.store.lastIndex());
+    if (newCommit > this.commitIndex) this.advanceCommit(newCommit);
+  }
+
+  private truncateAfter(index: number, term: number): void {
+    const keep = this.store.termAt(index) === term ? index : index - 1;
+    if (keep < this.commitIndex) {
+      this.logger.error({ keep, commit: this.commitIndex }, 'master asked to truncate committed entries: refused');
+      return;
+    }
+    this.store.truncateFrom(keep + 1);
+    this.reloadConfig();
+  }
+
+  private installSnapshot(snap: Snapshot): void {
+    if (snap.index <= this.commitIndex) return;
+    this.store.saveSnapshot(snap);
+    this.deps.sm.restore(snap.board);
+    this.commitIndex = this.appliedIndex = snap.index;
+    this.config = snap.config;
+    this.configIndex = 0;
+    this.reloadConfig();
+    this.persistCommit();
+    this.logger.info({ index: snap.index }, 'installed snapshot from master');
+  }
+
+  // ---------------------------------------------------------------- configuration
+
+  /** the latest configuration in the log (Raft uses it as soon as it is appended) */
+  private reloadConfig(): void {
+    const first = this.store.firstIndex();
+    for (let i = this.store.lastIndex(); i >= first; i--) {
+      const [e] = this.store.entries(i, i);
+      if (e?.kind === 'config') {
+        this.adoptConfig(e.config, e.index);
+        return;
+      }
+    }
+    const snap = this.store.snapshot();
+    if (snap) this.adoptConfig(snap.config, 0);
+  }
+
+  private adoptConfig(cfg: ClusterConfig, index: number): void {
+    this.config = cfg;
+    this.configIndex = index;
+    if (this.role === 'slave' || this.role === 'observer') {
+      this.setRole(this.isVoter() ? 'slave' : 'observer');
+      if (this.isVoter() && !this.electionTimer) this.resetElectionTimer();
+    }
+  }
+
+  /** master: commits a new voter set (one change at a time) */
+  async changeVoters(voters: Member[], reason: string, by: string): Promise<void> {
+    if (this.role !== 'master') throw new PeerboardError(ErrorCode.NotLeader, 'only the master changes the voter set', { leaderId: this.leaderId });
+    if (this.configChangePending()) throw new PeerboardError(ErrorCode.Conflict, 'another voter change is still being committed; retry in a moment');
+    if (voters.length === 0) throw new PeerboardError(ErrorCode.BadRequest, 'the voter set cannot be empty');
+    const cfg: ClusterConfig = { incarnation: this.config!.incarnation, voters };
+    const [index] = this.appendLocal([{ kind: 'config', config: cfg, reason, by }]);
+    await this.waitCommitted(index!);
+  }
+
+  /**
+   * Admin take-over when a majority is gone for good (like etcd's force-new-cluster): this node
+   * starts a new term with a voter set of the given nodes and leads it. Entries only the missing
+   * voters had may be lost; the config entry records who did it and why.
+   */
+  forceNewConfig(voters: Member[], by: string): number {
+    if (!voters.some((v) => v.nodeId === this.nodeId)) throw new PeerboardError(ErrorCode.BadRequest, 'run the take-over on one of the nodes that stay voters');
+    const incarnation = this.config?.incarnation ?? 'forced';
+    this.clock.clearTimeout(this.electionTimer);
+    this.setTerm(this.term + 1, this.nodeId);
+    const index = this.store.lastIndex() + 1;
+    this.store.append([{ index, term: this.term, at: this.clock.now(), kind: 'config', config: { incarnation, voters }, reason: 'force-shrink (admin take-over)', by }]);
+    this.adoptConfig({ incarnation, voters }, index);
+    this.becomeMaster();
+    return index;
+  }
+
+  // ---------------------------------------------------------------- master: writes
+
+  /** appends payloads to the local log in one durable batch; returns their indexes */
+  private appendLocal(payloads: EntryPayload[]): number[] {
+    const at = this.clock.now();
+    let next = this.store.lastIndex() + this.appendQueue.length + 1;
+    const entries = payloads.map((p) => ({ ...p, index: next++, term: this.term, at }) as LogEntry);
+    const flush = this.appendQueue.length === 0;
+    this.appendQueue.push(...entries);
+    for (const e of entries) if (e.kind === 'config') this.adoptConfigAsMaster(e);
+    if (flush) queueMicrotask(() => this.flushAppends());
+    return entries.map((e) => e.index);
+  }
+
+  private adoptConfigAsMaster(e: LogEntry & { kind: 'config' }): void {
+    this.config = e.config;
+    this.configIndex = e.index;
+  }
+
+  private flushAppends(): void {
+    const batch = this.appendQueue;
+    this.appendQueue = [];
+    if (batch.length === 0 || this.role !== 'master') return;
+    try {
+      this.store.append(batch);
+    } catch (err) {
+      this.logger.fatal({ err }, 'cannot write the log: stepping down');
+      this.failPending(new PeerboardError(ErrorCode.Storage, 'this node cannot write to its disk', {}));
+      this.stepDown(this.term, 'storage failure');
+      return;
+    }
+    this.leader?.wake();
+    this.leader?.maybeCommit();
+    if (this.config && !this.isVoter() && this.role === 'master') {
+      // a master removed from the voter set leads until that change commits, then steps down
+    }
+  }
+
+  /**
+   * Proposes a board command. Resolves with the board's result once a majority stored it; rejects
+   * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
+   */
+  propose(payload: EntryPayload & { kind: 'board' }): Promise<{ index: number; result: ApplyResult }> {
+    if (this.role !== 'master') return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
+    const reqId = payload.meta.reqId;
+    const inflight = this.inflightReq.get(reqId);
+    if (inflight) return inflight;
+    const done = this.deps.sm.resultFor(reqId);
+    if (done) return Promise.resolve({ index: this.appliedIndex, result: done });
+    if (!this.hasQuorum()) return Promise.reject(this.noQuorum());
+    if (this.transferring) return Promise.reject(new PeerboardError(ErrorCode.Unavailable, 'leadership is being handed over; retry in a moment', { transferTo: this.transferring }));
+    const [index] = this.appendLocal([payload]);
+    const p = this.waitCommitted(index!).finally(() => this.inflightReq.delete(reqId));
+    this.inflightReq.set(reqId, p);
+    return p;
+  }
+
+  noQuorum(): NoQuorumError {
+    const n = this.config?.voters.length ?? 0;
+    return new NoQuorumError(`no quorum: this node cannot reach a majority of the voters (${this.quorumSize()} of ${n} needed); the board is read-only until they are back`, {
+      voters: this.config?.voters.map((v) => v.nodeId) ?? [],
+      leaderId: this.leaderId,
+    });
+  }
+
+  private waitCommitted(index: number): Promise<{ index: number; result: ApplyResult }> {
+    if (index <= this.appliedIndex) return Promise.resolve({ index, result: { ok: true } });
+    return new Promise((resolve, reject) => {
+      const timer = this.clock.setTimeout(() => {
+        this.pending.delete(index);
+        reject(new PeerboardError(ErrorCode.Timeout, 'the write was not confirmed by a majority in time; it may or may not be applied: retry with the same idempotency key', { outcome: 'unknown', index }));
+      }, this.timing.commitTimeoutMs);
+      this.pending.set(index, { term: this.term, resolve, reject, timer });
+    });
+  }
+
+  private failPending(err: PeerboardError): void {
+    for (const [, p] of this.pending) {
+      this.clock.clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+  }
+
+  // ---------------------------------------------------------------- commit and apply
+
+  advanceCommit(index: number): void {
+    if (index <= this.commitIndex) return;
+    this.commitIndex = index;
+    while (this.appliedIndex < this.commitIndex) {
+      const batch = this.store.entries(this.appliedIndex + 1, this.commitIndex, 4 * 1024 * 1024);
+      if (batch.length === 0) break;
+      for (const e of batch) {
+        const result = e.kind === 'board' ? this.deps.sm.apply({ index: e.index, at: e.at, cmd: e.cmd, meta: e.meta }) : null;
+        this.appliedIndex = e.index;
+        const p = this.pending.get(e.index);
+        if (p) {
+          this.pending.delete(e.index);
+          this.clock.clearTimeout(p.timer);
+          if (p.term === e.term) p.resolve({ index: e.index, result: result ?? { ok: true } });
+          else p.reject(new PeerboardError(ErrorCode.Timeout, 'the write was replaced by a newer master; retry', { outcome: 'lost' }));
+        }
+        this.hooks.onApplied(e, result);
+      }
+    }
+    if (this.config && !this.isVoter() && this.role === 'master' && !this.configChangePending()) {
+      this.stepDown(this.term, 'removed from the voter set');
+    }
+    this.maybeSnapshot();
+    this.schedulePersistCommit();
+  }
+
+  private schedulePersistCommit(): void {
+    if (this.commitPersistTimer || this.stopped) return;
+    this.commitPersistTimer = this.clock.setTimeout(() => {
+      this.commitPersistTimer = undefined;
+      this.persistCommit();
+    }, 50);
+  }
+
+  private persistCommit(): void {
+    if (this.commitIndex === this.persistedCommit) return;
+    try {
+      this.store.setHardState({ term: this.term, votedFor: this.votedFor, commitIndex: this.commitIndex });
+      this.persistedCommit = this.commitIndex;
+    } catch (err) {
+      this.logger.warn({ err }, 'could not persist the commit index');
+    }
+  }
+
+  private maybeSnapshot(): void {
+    const snap = this.store.snapshot();
+    const since = this.appliedIndex - (snap?.index ?? 0);
+    if (since < this.deps.snapshotEvery || !this.config) return;
+    const term = this.store.termAt(this.appliedIndex);
+    if (term === undefined) return;
+    const config = this.configIndex <= this.appliedIndex ? this.config : (snap?.config ?? this.config);
+    this.store.saveSnapshot({ index: this.appliedIndex, term, config, board: this.deps.sm.snapshot() }, Math.min(1000, this.deps.snapshotEvery));
+  }
+
+  // ---------------------------------------------------------------- master: fetches, transfer
+
+  handleFetch(msg: MessageOf<'FetchState'>): Promise<Outgoing<'StateUpdate'>> | Outgoing<'StateUpdate'> {
+    if (msg.term > this.term) this.stepDown(msg.term, 'a slave has a newer term');
+    if (this.role !== 'master' || !this.leader) return { type: 'StateUpdate', ok: false, leaderId: this.leaderId, entries: [], commitIndex: this.commitIndex };
+    return this.leader.handleFetch(msg);
+  }
+
+  /** hands mastership to `target` after bringing it up to date; resolves when it leads */
+  async transferLeadership(target: string): Promise<void> {
+    if (this.role !== 'master' || !this.leader) throw new PeerboardError(ErrorCode.NotLeader, 'only the master can hand over', { leaderId: this.leaderId });
+    if (target === this.nodeId) return;
+    if (!this.isVoter(target)) throw new PeerboardError(ErrorCode.BadRequest, `node ${target} is not a voter: add it as a voter first (POST /api/cluster/voters)`);
+    if (this.transferring) throw new PeerboardError(ErrorCode.Conflict, `a hand-over to ${this.transferring} is already in progress`);
+    this.transferring = target;
+    const deadline = this.clock.monotonic() + this.timing.electionTimeoutMs * 2;
+    try {
+      while (this.leader && this.leader.matchIndexOf(target) < this.store.lastIndex()) {
+        if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${target} did not catch up in time; mastership stays here`);
+        await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
+      }
+      if (this.role !== 'master') return;
+      const resp = await this.deps.rpc(target, { type: 'TimeoutNow' }, this.timing.requestTimeoutMs);
+      if (resp.type !== 'TimeoutNowResponse' || !resp.accepted) throw new PeerboardError(ErrorCode.Conflict, `node ${target} refused to take over`);
+      while (this.role === 'master') {
+        if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${target} did not take over in time`);
+        await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
+      }
+    } finally {
+      this.transferring = null;
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.clock.setTimeout(r, ms));
+  }
+}

@@ -1,0 +1,354 @@
+// Discovery over UDP broadcast (seed 000): JoinRequest/JoinResponse, the master's Heartbeat,
+// LeaveNotification, ForceMaster and the disconnection notices; the address book of every node
+// seen; the cluster view; and the bootstrap rule for nodes that have never been in a cluster:
+//
+//   A fresh node broadcasts JoinRequest and listens for discoveryWindowMs. If it hears a master
+//   (Heartbeat or JoinResponse) it joins that cluster. If it hears any node that already belongs to
+//   a cluster, it waits for that cluster's master and never founds a new one. Otherwise the fresh
+//   node with the smallest node id among those it heard founds the cluster (its only voter) and
+//   the others join it. So two nodes started at the same moment end up in one cluster.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from './log.js';
+import type { PeerNode } from './node.js';
+import type { ClusterViewEntry, Message, MessageOf, NodeInfo } from './protocol/messages.js';
+import { Limits, type StreamAddress } from './transport/transport.js';
+import type { TimerHandle } from './util/clock.js';
+
+export const PEERBOARD_VERSION = '0.1.0';
+const MAX_VIEW_ENTRIES = 120;
+
+interface Known {
+  info: NodeInfo;
+  /** monotonic ms */
+  lastSeen: number;
+  left: boolean;
+}
+
+export class Discovery {
+  private readonly book = new Map<string, Known>();
+  private readonly fresh = new Map<string, number>();
+  private readonly foreign = new Set<string>();
+  private masterView: { view: ClusterViewEntry[]; at: number; from: string } | null = null;
+  private clusterSeenAt = Number.NEGATIVE_INFINITY;
+  private startedAt = 0;
+  private joinTimer: TimerHandle | undefined;
+  private beatTimer: TimerHandle | undefined;
+  private burst: TimerHandle[] = [];
+  private stopped = false;
+
+  constructor(
+    private readonly node: PeerNode,
+    private readonly log: Logger,
+  ) {}
+
+  private get clock() {
+    return this.node.raft.clock;
+  }
+  private get cfg() {
+    return this.node.config;
+  }
+
+  start(): void {
+    this.startedAt = this.clock.monotonic();
+    this.sendJoin();
+    this.scheduleJoin();
+    this.scheduleBeat();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.clock.clearTimeout(this.joinTimer);
+    this.clock.clearTimeout(this.beatTimer);
+    for (const t of this.burst) this.clock.clearTimeout(t);
+  }
+
+  private joinInterval(): number {
+    return Math.max(10, Math.min(250, this.cfg.discoveryWindowMs / 6));
+  }
+
+  /** fresh nodes repeat JoinRequest until they have a master, then apply the bootstrap rule */
+  private scheduleJoin(): void {
+    if (this.stopped) return;
+    this.joinTimer = this.clock.setTimeout(() => {
+      const raft = this.node.raft;
+      if (!raft.config && !raft.leaderId) {
+        this.sendJoin();
+        this.maybeBootstrap();
+      }
+      this.scheduleJoin();
+    }, this.joinInterval());
+  }
+
+  private maybeBootstrap(): void {
+    const now = this.clock.monotonic();
+    const window = this.cfg.discoveryWindowMs;
+    if (now - this.startedAt < window || now - this.clusterSeenAt < window) return;
+    const self = this.node.nodeId;
+    const rivals = [...this.fresh].filter(([, seen]) => now - seen < window).map(([id]) => id);
+    if (rivals.some((id) => id < self)) return;
+    this.log.info({ rivals }, 'no cluster found: founding one (bootstrap rule)');
+    this.node.raft.bootstrap(randomUUID());
+  }
+
+  private scheduleBeat(): void {
+    if (this.stopped) return;
+    this.beatTimer = this.clock.setTimeout(() => {
+      if (this.node.raft.role === 'master') this.sendHeartbeat();
+      this.scheduleBeat();
+    }, this.cfg.heartbeatIntervalMs);
+  }
+
+  /** a new master announces itself at once and a few times more (UDP may be lost) */
+  heartbeatBurst(): void {
+    this.sendHeartbeat();
+    for (const d of [30, 100, 300, 700]) {
+      this.burst.push(
+        this.clock.setTimeout(() => {
+          if (this.node.raft.role === 'master' && !this.stopped) this.sendHeartbeat();
+        }, d),
+      );
+    }
+    if (this.burst.length > 20) this.burst.splice(0, this.burst.length - 20);
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private broadcast(msg: Parameters<PeerNode['encode']>[0]): void {
+    if (this.stopped) return;
+    const buf = this.node.encode(msg);
+    if (buf.length > Limits.maxPacketBytes) {
+      this.log.warn({ type: msg.type, bytes: buf.length }, 'message too large for a datagram: not sent');
+      return;
+    }
+    try {
+      this.node.deps.transport.broadcast(buf);
+    } catch (err) {
+      this.log.warn({ err }, 'broadcast failed');
+    }
+  }
+
+  private sendJoin(): void {
+    const raft = this.node.raft;
+    const last = raft.store.lastIndex();
+    this.broadcast({ type: 'JoinRequest', node: this.node.selfInfo(), lastIndex: last, lastTerm: raft.store.termAt(last) ?? 0, fresh: !raft.config });
+  }
+
+  private sendHeartbeat(): void {
+    const raft = this.node.raft;
+    this.broadcast({
+      type: 'Heartbeat',
+      master: this.node.selfInfo(),
+      commitIndex: raft.commitIndex,
+      lastIndex: raft.store.lastIndex(),
+      incarnation: raft.config?.incarnation ?? '',
+      clusterView: this.clusterView().slice(0, MAX_VIEW_ENTRIES),
+    });
+  }
+
+  announceMasterLost(masterNodeId: string, reason: string): void {
+    this.broadcast({ type: 'masterDisconnected', masterNodeId, reason });
+  }
+  announceSlaveLost(slaveNodeId: string): void {
+    this.broadcast({ type: 'slaveDisconnected', slaveNodeId, reason: 'no FetchState within the election timeout' });
+  }
+  sendLeave(reason: string): void {
+    this.broadcast({ type: 'LeaveNotification', node: this.node.selfInfo(), reason });
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  onPacket(data: Buffer, from: string): void {
+    const msg = this.node.decode(data, Limits.maxPacketBytes, from);
+    if (!msg || msg.nodeId === this.node.nodeId) return;
+    try {
+      this.dispatch(msg);
+    } catch (err) {
+      this.node.metrics_.drop('handler_error');
+      this.log.warn({ from, type: msg.type, err }, 'error while handling a datagram');
+    }
+  }
+
+  private dispatch(msg: Message): void {
+    const raft = this.node.raft;
+    switch (msg.type) {
+      case 'JoinRequest':
+        this.learn(msg.node, 'join');
+        if (msg.fresh) this.fresh.set(msg.nodeId, this.clock.monotonic());
+        else this.clusterSeenAt = this.clock.monotonic();
+        if (raft.role === 'master') {
+          this.broadcast({ type: 'JoinResponse', to: msg.nodeId, master: this.node.selfInfo(), clusterView: this.clusterView().slice(0, MAX_VIEW_ENTRIES), commitIndex: raft.commitIndex, incarnation: raft.config?.incarnation ?? '' });
+        }
+        return;
+      case 'JoinResponse':
+        if (msg.to !== this.node.nodeId) return;
+        this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
+        return;
+      case 'Heartbeat':
+        this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
+        return;
+      case 'LeaveNotification': {
+        const k = this.book.get(msg.nodeId);
+        if (k) k.left = true;
+        this.fresh.delete(msg.nodeId);
+        this.log.info({ node: msg.nodeId, reason: msg.reason }, 'node left');
+        this.node.emitCluster();
+        return;
+      }
+      case 'ForceMaster':
+        this.onForceMaster(msg);
+        return;
+      case 'masterDisconnected':
+      case 'slaveDisconnected':
+        this.log.info({ from: msg.nodeId, type: msg.type, node: msg.type === 'masterDisconnected' ? msg.masterNodeId : msg.slaveNodeId }, 'disconnection notice');
+        this.node.emitCluster();
+        return;
+      default:
+        this.node.metrics_.drop('unexpected_type');
+    }
+  }
+
+  private onMasterSeen(msg: Message, master: NodeInfo, incarnation: string, view: ClusterViewEntry[]): void {
+    const raft = this.node.raft;
+    if (raft.config && incarnation && incarnation !== raft.config.incarnation) {
+      if (!this.foreign.has(incarnation)) this.log.warn({ incarnation, master: master.nodeId }, 'another cluster with the same cluster id is on this network (split bootstrap?): ignoring it');
+      this.foreign.add(incarnation);
+      this.node.metrics_.drop('foreign_incarnation');
+      return;
+    }
+    this.clusterSeenAt = this.clock.monotonic();
+    this.learn(master, 'master');
+    for (const e of view) {
+      if (e.nodeId !== this.node.nodeId && !this.book.has(e.nodeId)) {
+        this.book.set(e.nodeId, { info: viewToInfo(e), lastSeen: Number.NEGATIVE_INFINITY, left: false });
+      }
+    }
+    if (msg.term >= raft.term) this.masterView = { view, at: this.clock.monotonic(), from: master.nodeId };
+    raft.observeMaster(master.nodeId, msg.term);
+  }
+
+  private onForceMaster(msg: MessageOf<'ForceMaster'>): void {
+    if (!this.cfg.clusterKey) {
+      this.node.metrics_.drop('force_master_unauthenticated');
+      this.log.warn({ from: msg.nodeId, target: msg.targetNodeId }, 'ForceMaster ignored: it needs a cluster key (use POST /promote with the admin token)');
+      return;
+    }
+    if (this.node.raft.role !== 'master') return;
+    this.log.warn({ from: msg.nodeId, target: msg.targetNodeId, by: msg.by }, 'AUDIT: ForceMaster received: handing over');
+    this.node.raft.transferLeadership(msg.targetNodeId).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'ForceMaster hand-over failed'));
+  }
+
+  // ---------------------------------------------------------------- address book and view
+
+  learn(info: NodeInfo, source: string): void {
+    if (info.nodeId === this.node.nodeId) return;
+    const k = this.book.get(info.nodeId);
+    if (k) {
+      k.info = info;
+      k.lastSeen = this.clock.monotonic();
+      k.left = false;
+    } else {
+      this.book.set(info.nodeId, { info, lastSeen: this.clock.monotonic(), left: false });
+      this.log.debug({ node: info.nodeId, ip: info.nodeIP, source }, 'learned a node');
+    }
+  }
+
+  addressOf(nodeId: string): StreamAddress | undefined {
+    const k = this.book.get(nodeId);
+    if (k) return { ip: k.info.nodeIP, port: k.info.peerPort };
+    const m = this.node.raft.config?.voters.find((v) => v.nodeId === nodeId);
+    return m ? { ip: m.ip, port: m.peerPort } : undefined;
+  }
+
+  infoOf(nodeId: string): NodeInfo | undefined {
+    return this.book.get(nodeId)?.info;
+  }
+
+  byIp(ip: string): string[] {
+    const ids = [...this.book.values()].filter((k) => k.info.nodeIP === ip && !k.left).map((k) => k.info.nodeId);
+    if (this.node.ip === ip) ids.push(this.node.nodeId);
+    return ids;
+  }
+
+  private aliveWindow(): number {
+    return Math.max(this.cfg.heartbeatIntervalMs * 3, this.cfg.electionTimeoutMs * 2);
+  }
+
+  preference(nodeId: string): { failoverOrder: number; cpuLoad: number; alive: boolean } | undefined {
+    const k = this.book.get(nodeId);
+    if (!k) return undefined;
+    return { failoverOrder: k.info.failoverOrder, cpuLoad: k.info.cpuLoad, alive: !k.left && this.clock.monotonic() - k.lastSeen < this.aliveWindow() };
+  }
+
+  alivePeers(): string[] {
+    const now = this.clock.monotonic();
+    return [...this.book.values()].filter((k) => !k.left && now - k.lastSeen < this.aliveWindow()).map((k) => k.info.nodeId);
+  }
+
+  foreignIncarnations(): string[] {
+    return [...this.foreign];
+  }
+
+  clusterView(): ClusterViewEntry[] {
+    const raft = this.node.raft;
+    const now = this.clock.now();
+    const mono = this.clock.monotonic();
+    const voters = new Set(raft.config?.voters.map((v) => v.nodeId) ?? []);
+    const self: ClusterViewEntry = { ...infoToView(this.node.selfInfo(), raft.role, voters.has(this.node.nodeId), now, raft.term), matchIndex: raft.store.lastIndex() };
+    const out = new Map<string, ClusterViewEntry>();
+    if (raft.role === 'master') {
+      for (const [id, p] of raft.progress() ?? []) {
+        if (this.book.get(id)?.left && !voters.has(id)) continue;
+        out.set(id, { ...infoToView(p.info, voters.has(id) ? 'slave' : 'observer', voters.has(id), Math.round(now - (mono - p.lastFetch)), raft.term), matchIndex: p.matchIndex });
+      }
+      for (const v of raft.config?.voters ?? []) {
+        if (v.nodeId !== this.node.nodeId && !out.has(v.nodeId)) {
+          const info = this.book.get(v.nodeId)?.info;
+          out.set(v.nodeId, { nodeIP: v.ip, role: 'slave', nodeId: v.nodeId, peerPort: v.peerPort, apiPort: v.apiPort, headless: v.headless, voter: true, lastHeartbeat: 0, term: 0, matchIndex: 0, ...(info?.user ? { user: info.user } : {}) });
+        }
+      }
+    } else if (this.masterView) {
+      for (const e of this.masterView.view) if (e.nodeId !== this.node.nodeId) out.set(e.nodeId, e);
+    } else {
+      for (const v of raft.config?.voters ?? []) {
+        if (v.nodeId === this.node.nodeId) continue;
+        const k = this.book.get(v.nodeId);
+        out.set(v.nodeId, { nodeIP: v.ip, role: v.nodeId === raft.leaderId ? 'master' : 'slave', nodeId: v.nodeId, peerPort: v.peerPort, apiPort: v.apiPort, headless: v.headless, voter: true, lastHeartbeat: k && Number.isFinite(k.lastSeen) ? Math.round(now - (mono - k.lastSeen)) : 0, term: 0, matchIndex: 0 });
+      }
+    }
+    return [self, ...out.values()];
+  }
+}
+
+function infoToView(i: NodeInfo, role: ClusterViewEntry['role'], voter: boolean, lastHeartbeat: number, term: number): ClusterViewEntry {
+  return {
+    nodeIP: i.nodeIP,
+    role,
+    nodeId: i.nodeId,
+    peerPort: i.peerPort,
+    apiPort: i.apiPort,
+    ...(i.uiPort !== undefined ? { uiPort: i.uiPort } : {}),
+    headless: i.headless,
+    voter,
+    ...(i.user !== undefined ? { user: i.user } : {}),
+    lastHeartbeat,
+    term,
+    matchIndex: 0,
+    failoverOrder: i.failoverOrder,
+    cpuLoad: i.cpuLoad,
+  };
+}
+
+function viewToInfo(e: ClusterViewEntry): NodeInfo {
+  return {
+    nodeId: e.nodeId,
+    nodeIP: e.nodeIP,
+    peerPort: e.peerPort,
+    apiPort: e.apiPort,
+    ...(e.uiPort !== undefined ? { uiPort: e.uiPort } : {}),
+    headless: e.headless,
+    ...(e.user !== undefined ? { user: e.user } : {}),
+    failoverOrder: e.failoverOrder ?? 99,
+    cpuLoad: e.cpuLoad ?? 0,
+    version: '',
+  };
+}

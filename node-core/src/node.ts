@@ -1,0 +1,603 @@
+// PeerNode: one whole peer. Wires the store, the board, consensus, the codec and the transport,
+// runs discovery (JoinRequest/Heartbeat) and the bootstrap rule, and offers NodeHandle to hosts.
+// Headless mode and the Electron main process both start it through createNode(config).
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, networkInterfaces } from 'node:os';
+import type { BoardView, LeaderInfo, PeerEvent } from './api/peer-api.js';
+import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
+import { Board } from './board/state-machine.js';
+import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
+import { parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
+import { Raft } from './consensus/raft.js';
+import type { StateMachine } from './consensus/state-machine.js';
+import type { LogEntry, Member } from './consensus/types.js';
+import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
+import { createLogger, type Logger } from './log.js';
+import { Discovery, PEERBOARD_VERSION } from './discovery.js';
+import { NodeMetrics } from './node-metrics.js';
+import { Codec } from './protocol/codec.js';
+import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
+import { openStore } from './storage/open-store.js';
+import type { Store } from './storage/store.js';
+import { NetTransport } from './transport/net-transport.js';
+import { Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
+import { realClock, type Clock, type Random } from './util/clock.js';
+
+/** Injected parts; defaults are the real ones. Tests pass a MemStore, a MemTransport, a FakeClock. */
+export interface NodeDeps {
+  logger: Logger;
+  clock: Clock;
+  random: Random;
+  store: Store;
+  transport: Transport;
+}
+
+class BoardMachine implements StateMachine {
+  board: Board;
+  constructor(private readonly opts: { historyLimit: number }) {
+    this.board = new Board(opts);
+  }
+  apply(e: Parameters<StateMachine['apply']>[0]): ApplyResult {
+    return this.board.apply(e);
+  }
+  snapshot() {
+    return this.board.snapshot();
+  }
+  restore(s: Parameters<StateMachine['restore']>[0]): void {
+    this.board = Board.fromSnapshot(s, this.opts);
+  }
+  resultFor(reqId: string) {
+    return this.board.resultFor(reqId);
+  }
+}
+
+/** Control commands that travel in ForwardRequest to the master but are not board commands. */
+type ControlCommand = { type: 'promote'; target: string } | { type: 'add-voter'; nodeId: string; by: string } | { type: 'remove-voter'; nodeId: string; by: string };
+const CONTROL = new Set(['promote', 'add-voter', 'remove-voter']);
+
+export class PeerNode implements NodeHandle {
+  readonly events = new EventEmitter<NodeEvents>();
+  readonly raft: Raft;
+  readonly metrics_: NodeMetrics;
+  readonly discovery: Discovery;
+  private readonly sm: BoardMachine;
+  private readonly codec: Codec;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly startedAt: number;
+  private cpuLoad = 0;
+  private cpuTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  ip: string;
+  peerPort = 0;
+
+  constructor(
+    readonly config: NodeConfig,
+    readonly nodeId: string,
+    readonly deps: NodeDeps,
+  ) {
+    this.log = deps.logger.child({ nodeId });
+    this.clock = deps.clock;
+    this.startedAt = deps.clock.monotonic();
+    this.ip = config.advertiseIP ?? '127.0.0.1';
+    this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey });
+    this.sm = new BoardMachine({ historyLimit: config.historyLimit });
+    this.metrics_ = new NodeMetrics({
+      role: () => this.raft.role,
+      term: () => this.raft.term,
+      commitIndex: () => this.raft.commitIndex,
+      appliedIndex: () => this.raft.appliedIndex,
+      lastIndex: () => this.deps.store.lastIndex(),
+      peers: () => this.discovery.alivePeers().length,
+      quorum: () => this.raft.hasQuorum(),
+    });
+    this.discovery = new Discovery(this, this.log.child({ subsystem: 'discovery' }));
+    this.raft = new Raft({
+      nodeId,
+      selfInfo: () => this.selfInfo(),
+      store: deps.store,
+      sm: this.sm,
+      clock: deps.clock,
+      random: deps.random,
+      logger: this.log.child({ subsystem: 'raft' }),
+      timing: config,
+      maxVoters: config.maxVoters,
+      snapshotEvery: config.snapshotEvery,
+      rpc: (to, msg, timeout, term) => this.rpc(to, msg, timeout, term),
+      preference: (id) => this.discovery.preference(id),
+      hooks: {
+        onRole: (role, term) => this.onRole(role, term),
+        onLeader: () => this.emitCluster(),
+        onApplied: (e, r) => this.onApplied(e, r),
+        onBecameMaster: () => this.onBecameMaster(),
+        onMasterLost: (id, reason) => this.discovery.announceMasterLost(id, reason),
+        onSlaveLost: (id) => this.discovery.announceSlaveLost(id),
+      },
+    });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  async start(): Promise<void> {
+    const ports = await this.deps.transport.start(
+      (data, from) => this.discovery.onPacket(data, `${from.ip}:${from.port}`),
+      (data, from) => this.onRequest(data, from),
+    );
+    this.peerPort = ports.streamPort;
+    this.refreshCpu();
+    this.cpuTimer = setInterval(() => this.refreshCpu(), 5000);
+    this.cpuTimer.unref();
+    this.raft.start();
+    this.discovery.start();
+    this.expiryTimer = setInterval(() => this.expireDue(), 500);
+    this.expiryTimer.unref();
+    this.log.info({ clusterId: this.config.clusterId, ip: this.ip, peerPort: this.peerPort, discoveryPort: ports.packetPort, role: this.raft.role }, 'node started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.raft.role === 'master') {
+      const target = this.bestSuccessor();
+      if (target) {
+        await this.raft.transferLeadership(target).catch((err: unknown) => this.log.warn({ err: toPeerboardError(err).message }, 'hand-over before leaving failed'));
+      }
+    }
+    this.discovery.sendLeave('graceful shutdown');
+    clearInterval(this.cpuTimer);
+    clearInterval(this.expiryTimer);
+    this.discovery.stop();
+    this.raft.stop();
+    await this.deps.transport.close();
+    this.deps.store.close();
+    this.events.removeAllListeners();
+    this.log.info('node stopped');
+  }
+
+  /** the caught-up voter that should lead after us, if any */
+  private bestSuccessor(): string | null {
+    const voters = this.raft.config?.voters.filter((v) => v.nodeId !== this.nodeId) ?? [];
+    const now = this.clock.monotonic();
+    const progress = this.raft.progress();
+    const ok = voters.filter((v) => {
+      const p = progress?.get(v.nodeId);
+      return p && now - p.lastFetch < this.config.electionTimeoutMs;
+    });
+    ok.sort((a, b) => (this.raft.matchIndexOf(b.nodeId) ?? 0) - (this.raft.matchIndexOf(a.nodeId) ?? 0) || a.nodeId.localeCompare(b.nodeId));
+    return ok[0]?.nodeId ?? null;
+  }
+
+  selfInfo(): NodeInfo {
+    return {
+      nodeId: this.nodeId,
+      nodeIP: this.ip,
+      peerPort: this.peerPort,
+      apiPort: this.config.apiPort,
+      ...(this.config.uiPort > 0 ? { uiPort: this.config.uiPort } : {}),
+      headless: this.config.headless,
+      user: this.config.user,
+      failoverOrder: this.config.failoverOrder,
+      cpuLoad: this.cpuLoad,
+      version: PEERBOARD_VERSION,
+    };
+  }
+
+  /** ports known only after the HTTP servers listen (port 0 in tests) */
+  setHttpPorts(apiPort: number, uiPort: number | null): void {
+    (this.config as { apiPort: number }).apiPort = apiPort;
+    if (uiPort !== null) (this.config as { uiPort: number }).uiPort = uiPort;
+  }
+
+  private refreshCpu(): void {
+    this.cpuLoad = Math.min(1000, Math.round((loadavg()[0]! / Math.max(1, cpus().length)) * 100) / 100);
+  }
+
+  // ---------------------------------------------------------------- wire
+
+  encode(msg: Outgoing<MessageType>, term = this.raft.term): Buffer {
+    return this.codec.encode({ ...msg, v: PROTOCOL_VERSION, clusterId: this.config.clusterId, nodeId: this.nodeId, term, ts: this.clock.now() } as Message);
+  }
+
+  decode(data: Buffer, max: number, from: string): Message | null {
+    const d = this.codec.decode(data, max);
+    if (d.ok) return d.msg;
+    this.metrics_.drop(d.reason);
+    this.log.debug({ from, reason: d.reason, detail: d.detail }, 'dropped a peer message');
+    return null;
+  }
+
+  async rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number): Promise<Message> {
+    const addr = this.discovery.addressOf(to);
+    if (!addr) throw new TransportError(`no known address for node ${to}`, 'CONNECT');
+    const raw = await this.deps.transport.request(addr, this.encode(msg, term), timeoutMs);
+    const resp = this.decode(raw, Limits.maxFrameBytes, `${addr.ip}:${addr.port}`);
+    if (!resp) throw new TransportError(`node ${to} sent an answer that was dropped`, 'CLOSED');
+    return resp;
+  }
+
+  private async onRequest(data: Buffer, from: StreamAddress): Promise<Buffer> {
+    const msg = this.decode(data, Limits.maxRequestBytes, `${from.ip}:${from.port}`);
+    if (!msg) return this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'message refused (see the node log for the reason)', leaderId: this.raft.leaderId });
+    if (msg.nodeId === this.nodeId) return this.encode({ type: 'ErrorResponse', code: 'SELF', message: 'message from myself' });
+    switch (msg.type) {
+      case 'FetchState':
+        this.discovery.learn(msg.node, 'fetch');
+        return this.encode(await this.raft.handleFetch(msg));
+      case 'VoteRequest':
+        return this.encode(this.raft.handleVoteRequest(msg));
+      case 'TimeoutNow':
+        return this.encode(this.raft.handleTimeoutNow(msg));
+      case 'ForwardRequest':
+        return this.encode(await this.handleForward(msg.cmd as { type: string }, msg.meta));
+      default:
+        this.metrics_.drop('unexpected_type');
+        return this.encode({ type: 'ErrorResponse', code: 'UNEXPECTED', message: `${msg.type} is not a request` });
+    }
+  }
+
+  private async handleForward(cmd: { type: string }, meta: { user: string; nodeId: string; nodeIP: string; reqId: string }): Promise<Outgoing<'ForwardResponse'>> {
+    try {
+      if (this.raft.role !== 'master') throw new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.raft.leaderId });
+      if (CONTROL.has(cmd.type)) {
+        await this.runControl(cmd as ControlCommand);
+        return { type: 'ForwardResponse', result: { ok: true } };
+      }
+      const r = await this.raft.propose({ kind: 'board', cmd: cmd as BoardCommand, meta });
+      return { type: 'ForwardResponse', result: r.result as Outgoing<'ForwardResponse'>['result'], index: r.index };
+    } catch (err) {
+      const e = toPeerboardError(err);
+      return { type: 'ForwardResponse', result: { ok: false, error: { code: e.code, message: e.message, details: e.details } } };
+    }
+  }
+
+  private async runControl(c: ControlCommand): Promise<void> {
+    switch (c.type) {
+      case 'promote': {
+        if (!this.raft.isVoter(c.target)) await this.raft.changeVoters([...this.raft.config!.voters, this.memberOf(c.target)], `promote: add ${c.target} as voter`, 'admin');
+        await this.raft.transferLeadership(c.target);
+        return;
+      }
+      case 'add-voter':
+        if (this.raft.isVoter(c.nodeId)) return;
+        await this.raft.changeVoters([...this.raft.config!.voters, this.memberOf(c.nodeId)], `add voter ${c.nodeId}`, c.by);
+        return;
+      case 'remove-voter': {
+        if (!this.raft.isVoter(c.nodeId)) throw new PeerboardError(ErrorCode.NotFound, `node ${c.nodeId} is not a voter`);
+        if (c.nodeId === this.nodeId) throw new PeerboardError(ErrorCode.Conflict, 'this node is the master: promote another node first, then remove this one');
+        await this.raft.changeVoters(this.raft.config!.voters.filter((v) => v.nodeId !== c.nodeId), `remove voter ${c.nodeId}`, c.by);
+        return;
+      }
+    }
+  }
+
+  memberOf(nodeId: string): Member {
+    const info = this.discovery.infoOf(nodeId);
+    if (!info) throw new PeerboardError(ErrorCode.NotFound, `node ${nodeId} is unknown: it must be running and part of this cluster`);
+    return { nodeId, ip: info.nodeIP, peerPort: info.peerPort, apiPort: info.apiPort, headless: info.headless };
+  }
+
+  /** runs a command on the master: locally, or forwarded; waits briefly for a master during a failover */
+  private async onMaster<T>(local: () => Promise<T>, forward: (leader: string) => Promise<T>): Promise<T> {
+    const deadline = this.clock.monotonic() + this.config.electionTimeoutMs * 3;
+    for (let attempt = 0; ; attempt++) {
+      if (this.raft.role === 'master') return local();
+      const leader = this.raft.leaderId;
+      if (leader && leader !== this.nodeId) {
+        try {
+          return await forward(leader);
+        } catch (err) {
+          const retry = (err instanceof TransportError && err.code !== 'TIMEOUT') || (err instanceof PeerboardError && err.code === ErrorCode.NotLeader);
+          if (!retry || this.clock.monotonic() > deadline || attempt > 5) throw err instanceof TransportError ? this.unreachable(err) : err;
+        }
+      } else if (this.clock.monotonic() > deadline) throw this.raft.noQuorum();
+      await new Promise((r) => setTimeout(r, Math.max(5, this.config.fetchMaxWaitMs / 5)));
+    }
+  }
+
+  private unreachable(err: TransportError): PeerboardError {
+    if (err.code === 'TIMEOUT') return new PeerboardError(ErrorCode.Timeout, 'the master did not answer in time; the write may or may not be applied: retry with the same idempotency key', { outcome: 'unknown' });
+    return new PeerboardError(ErrorCode.Unavailable, `the master cannot be reached (${err.code})`, { leaderId: this.raft.leaderId });
+  }
+
+  private async forward(leader: string, cmd: { type: string }, meta: { user: string; nodeId: string; nodeIP: string; reqId: string }): Promise<{ index: number; result: ApplyResult }> {
+    const resp = await this.rpc(leader, { type: 'ForwardRequest', cmd, meta }, this.config.commitTimeoutMs + this.config.requestTimeoutMs);
+    if (resp.type !== 'ForwardResponse') throw new TransportError('unexpected answer to ForwardRequest', 'CLOSED');
+    const r = resp.result as ApplyResult;
+    if (!r.ok && r.error.code === ErrorCode.NotLeader) throw PeerboardError.fromValue(r.error);
+    return { index: resp.index ?? 0, result: r };
+  }
+
+  // ---------------------------------------------------------------- NodeHandle: writes
+
+  async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
+    const meta = { user: opts.user, nodeId: this.nodeId, nodeIP: this.ip, reqId: opts.reqId ?? randomUUID() };
+    const t0 = performance.now();
+    try {
+      const r = await this.onMaster(
+        () => this.raft.propose({ kind: 'board', cmd, meta }),
+        (leader) => this.forward(leader, cmd, meta),
+      );
+      this.metrics_.commit.observe({ result: r.result.ok ? 'ok' : 'refused' }, (performance.now() - t0) / 1000);
+      if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
+      return { index: r.index, value: r.result.value };
+    } catch (err) {
+      if (!(err instanceof PeerboardError && err.status < 500)) this.metrics_.commit.observe({ result: 'error' }, (performance.now() - t0) / 1000);
+      throw toPeerboardError(err);
+    }
+  }
+
+  async promote(target: { nodeId?: string; ip?: string }): Promise<{ leaderId: string }> {
+    let id = target.nodeId;
+    if (!id && target.ip) {
+      const matches = this.discovery.byIp(target.ip);
+      if (matches.length !== 1) throw new PeerboardError(ErrorCode.BadRequest, matches.length === 0 ? `no node with IP ${target.ip}` : `several nodes share IP ${target.ip}: name one with nodeId`, { nodeIds: matches });
+      id = matches[0]!;
+    }
+    if (!id) {
+      id = this.raft.role === 'master' ? (this.bestSuccessor() ?? undefined) : undefined;
+      if (!id) throw new PeerboardError(ErrorCode.Conflict, 'no other caught-up voter can take over now');
+    }
+    const targetId = id;
+    if (this.raft.leaderId === targetId && (targetId !== this.nodeId || this.raft.role === 'master')) return { leaderId: targetId };
+    const cmd: ControlCommand = { type: 'promote', target: targetId };
+    await this.onMaster(
+      () => this.runControl(cmd),
+      async (leader) => {
+        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.nodeId, nodeIP: this.ip, reqId: randomUUID() });
+        if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
+      },
+    );
+    const deadline = this.clock.monotonic() + this.config.electionTimeoutMs * 3;
+    while (this.raft.leaderId !== targetId) {
+      if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${targetId} did not become master in time`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    return { leaderId: targetId };
+  }
+
+  async addVoter(nodeId: string, by: string): Promise<void> {
+    await this.control({ type: 'add-voter', nodeId, by });
+  }
+  async removeVoter(nodeId: string, by: string): Promise<void> {
+    await this.control({ type: 'remove-voter', nodeId, by });
+  }
+  private async control(cmd: ControlCommand): Promise<void> {
+    await this.onMaster(
+      () => this.runControl(cmd),
+      async (leader) => {
+        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.nodeId, nodeIP: this.ip, reqId: randomUUID() });
+        if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
+      },
+    );
+  }
+
+  async forceShrink(voterIds: string[], by: string): Promise<void> {
+    if (voterIds.length === 0) throw new PeerboardError(ErrorCode.BadRequest, 'name at least one voter');
+    const members = voterIds.map((id) => (id === this.nodeId ? this.memberOfSelf() : this.memberOf(id)));
+    this.raft.forceNewConfig(members, by);
+    this.log.warn({ voters: voterIds, by }, 'AUDIT: forced a new voter set (admin take-over)');
+  }
+
+  private memberOfSelf(): Member {
+    return { nodeId: this.nodeId, ip: this.ip, peerPort: this.peerPort, apiPort: this.config.apiPort, headless: this.config.headless };
+  }
+
+  /** master: release holds whose time is up (idempotent per host and end time) */
+  private expireDue(): void {
+    if (this.raft.role !== 'master' || !this.raft.hasQuorum()) return;
+    for (const { host, until } of this.sm.board.dueExpiries(Math.floor(this.clock.now() / 1000))) {
+      this.submit({ type: 'expire', host, until }, { user: 'system', reqId: `expire:${host}:${until}` }).catch((err: unknown) =>
+        this.log.debug({ host, err: toPeerboardError(err).message }, 'expiry not committed yet'),
+      );
+    }
+  }
+
+  private onBecameMaster(): void {
+    this.metrics_.elections.inc();
+    this.discovery.heartbeatBurst();
+    const file = this.config.serversFile;
+    if (file && this.sm.board.serversData().serversList.length === 0) {
+      try {
+        const data = JSON.parse(readFileSync(file, 'utf8')) as { serversList?: unknown };
+        if (!Array.isArray(data.serversList)) throw new Error('no serversList array');
+        const servers = data.serversList.map((s) => {
+          const o = s as Record<string, unknown>;
+          return { host: String(o.host), app: String(o.app ?? ''), ip: String(o.ip ?? ''), env: String(o.env ?? ''), comment: String(o.comment ?? '') };
+        });
+        this.submit({ type: 'servers-import', servers }, { user: 'admin', reqId: `servers-file:${file}` }).catch((err: unknown) =>
+          this.log.error({ file, err: toPeerboardError(err).message }, 'importing the servers file failed'),
+        );
+      } catch (err) {
+        this.log.error({ file, err: (err as Error).message }, 'cannot read the servers file (expected a ServersData JSON)');
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- events
+
+  private onRole(role: Role, term: number): void {
+    this.log.info({ role, term }, 'role changed');
+    this.emit({ type: 'role', role, ip: this.ip, nodeId: this.nodeId, term });
+    this.emitCluster();
+    const url = this.config.frontendUrl;
+    if (url) {
+      fetch(`${url.replace(/\/$/, '')}/updateRole`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ role, ip: this.ip }),
+        signal: AbortSignal.timeout(1000),
+      }).catch((err: unknown) => this.log.debug({ url, err: (err as Error).message }, 'frontend /updateRole not reachable'));
+    }
+  }
+
+  private onApplied(e: LogEntry, result: ApplyResult | null): void {
+    if (e.kind === 'config') this.emitCluster();
+    if (this.events.listenerCount('event') === 0) return;
+    if (e.kind !== 'board') return;
+    const last = this.sm.board.history({ limit: 1 }).items[0];
+    this.emit({ type: 'change', index: e.index, request: last && last.id === e.index ? last : null });
+    void result;
+  }
+
+  private clusterTimer: NodeJS.Timeout | undefined;
+  emitCluster(): void {
+    if (this.clusterTimer || this.events.listenerCount('event') === 0) return;
+    this.clusterTimer = setTimeout(() => {
+      this.clusterTimer = undefined;
+      const v = this.view();
+      this.emit({ type: 'cluster', clusterView: v.clusterView, leader: v.leader, quorum: v.quorum, stale: v.stale });
+    }, 20);
+  }
+
+  private emit(ev: PeerEvent): void {
+    try {
+      this.events.emit('event', ev);
+    } catch (err) {
+      this.log.error({ err }, 'an event listener threw');
+    }
+  }
+
+  // ---------------------------------------------------------------- NodeHandle: reads
+
+  clusterView(): ClusterViewEntry[] {
+    return this.discovery.clusterView();
+  }
+
+  leaderInfo(): LeaderInfo | null {
+    const id = this.raft.leaderId;
+    if (!id) return null;
+    if (id === this.nodeId) return { nodeId: id, nodeIP: this.ip, apiPort: this.config.apiPort };
+    const info = this.discovery.infoOf(id);
+    return info ? { nodeId: id, nodeIP: info.nodeIP, apiPort: info.apiPort } : { nodeId: id, nodeIP: '', apiPort: 0 };
+  }
+
+  view(): BoardView {
+    const isMaster = this.raft.role === 'master';
+    const quorum = this.raft.hasQuorum();
+    const contact = this.raft.lastLeaderContact;
+    const staleMs = isMaster ? 0 : Number.isFinite(contact) ? Math.round(this.clock.monotonic() - contact) : null;
+    return {
+      serversData: this.sm.board.serversData(),
+      clusterView: this.clusterView(),
+      userRequests: this.sm.board.history({ limit: 50 }).items,
+      self: {
+        nodeId: this.nodeId,
+        nodeIP: this.ip,
+        role: this.raft.role,
+        term: this.raft.term,
+        user: this.config.user,
+        headless: this.config.headless,
+        voter: this.raft.isVoter(),
+        clusterId: this.config.clusterId,
+        apiPort: this.config.apiPort,
+        uiPort: this.config.uiPort,
+      },
+      leader: this.leaderInfo(),
+      commitIndex: this.raft.commitIndex,
+      appliedIndex: this.raft.appliedIndex,
+      quorum,
+      stale: !isMaster && !this.raft.leaderAlive(),
+      staleMs,
+      writeBlockedReason: quorum ? null : ErrorCode.NoQuorum,
+    };
+  }
+
+  server(host: string): Server | undefined {
+    return this.sm.board.server(host);
+  }
+  history(filter: HistoryFilter): HistoryPage {
+    return this.sm.board.history(filter);
+  }
+  users(): RegisteredUser[] {
+    return this.sm.board.users();
+  }
+  clusterNodes(): ClusterNodeRecord[] {
+    return this.sm.board.clusterNodes();
+  }
+
+  health(): HealthReport {
+    const v = this.view();
+    return {
+      status: 'ok',
+      nodeId: this.nodeId,
+      clusterId: this.config.clusterId,
+      role: this.raft.role,
+      term: this.raft.term,
+      leader: v.leader,
+      commitIndex: this.raft.commitIndex,
+      appliedIndex: this.raft.appliedIndex,
+      lastIndex: this.deps.store.lastIndex(),
+      quorum: v.quorum,
+      stale: v.stale,
+      staleMs: v.staleMs,
+      voters: this.raft.config?.voters.map((m) => m.nodeId) ?? [],
+      peers: this.discovery.alivePeers().length,
+      dropped: this.metrics_.droppedByReason(),
+      incarnation: this.raft.config?.incarnation ?? null,
+      foreignIncarnations: this.discovery.foreignIncarnations(),
+      uptimeSec: Math.round((this.clock.monotonic() - this.startedAt) / 1000),
+    };
+  }
+
+  metrics(): Promise<string> {
+    return this.metrics_.text();
+  }
+  observeHttp(route: string, method: string, status: number, seconds: number): void {
+    this.metrics_.http.observe({ route, method, status: String(status) }, seconds);
+  }
+}
+
+/** Creates and starts a node. Throws ConfigError for a bad configuration, StorageError for a bad data directory. */
+export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps> = {}): Promise<PeerNode> {
+  const config = parseConfig(input);
+  const logger = deps.logger ?? createLogger({ level: config.logLevel });
+  const store = deps.store ?? openStore(config.dataDir, { clusterId: config.clusterId });
+  try {
+    let identity = store.identity();
+    if (identity && config.nodeId && identity.nodeId !== config.nodeId) {
+      throw new PeerboardError(ErrorCode.Config, `data directory ${config.dataDir} belongs to node "${identity.nodeId}", not "${config.nodeId}"`);
+    }
+    if (!identity) {
+      identity = { nodeId: config.nodeId ?? randomUUID(), clusterId: config.clusterId };
+      store.setIdentity(identity);
+    }
+    const broadcastLoopback = config.broadcastAddress.startsWith('127.');
+    const advertise = config.advertiseIP ?? (broadcastLoopback ? '127.0.0.1' : firstLanIPv4() ?? '127.0.0.1');
+    const transport =
+      deps.transport ??
+      new NetTransport({
+        bindAddress: config.peerBindAddress,
+        packetPort: config.discoveryPort,
+        streamPort: config.peerPort,
+        broadcastAddress: config.broadcastAddress,
+        staticPeers: config.staticPeers.map((s) => {
+          const [ip, port] = s.split(':');
+          return { ip: ip!, port: Number(port) };
+        }),
+        logger: logger.child({ subsystem: 'transport' }),
+        onDrop: (reason) => node.metrics_.drop(reason),
+      });
+    const node: PeerNode = new PeerNode({ ...config, advertiseIP: advertise }, identity.nodeId, {
+      logger,
+      clock: deps.clock ?? realClock,
+      random: deps.random ?? Math.random,
+      store,
+      transport,
+    });
+    await node.start();
+    return node;
+  } catch (err) {
+    if (!deps.store) store.close();
+    throw err;
+  }
+}
+
+function firstLanIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
