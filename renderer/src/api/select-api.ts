@@ -1,0 +1,22 @@
+// Chooses how this window reaches its node: the preload bridge in the desktop app, the in-memory
+// demo with ?demo=1, otherwise HTTP to the page's own origin.
+import type { RendererApi } from './api-types.js';
+import { createDesktopApi } from './desktop-api.js';
+import { createDemoApi } from './fake-api.js';
+import { HttpApi } from './http-api.js';
+
+export const TOKEN_KEY = 'peerboard.token';
+
+export function readToken(): string | null {
+  try {
+    return globalThis.localStorage?.getItem(TOKEN_KEY) || null;
+  } catch {
+    return null;
+  }
+}
+
+export function selectApi(win: Window = window): RendererApi {
+  if (win.peerboard) return createDesktopApi(win.peerboard);
+  if (new URLSearchParams(win.location.search).get('demo') === '1') return createDemoApi();
+  return new HttpApi({ baseUrl: '', getToken: readToken });
+}

@@ -1,0 +1,59 @@
+// Time shown on the board: relative ("3 min ago", "in 2 h") and local clock times ("14:00").
+// Inputs are epoch seconds (seed 000's unit) unless the name says ms.
+
+export function formatRelative(epochSec: number, nowMs: number): string {
+  const diff = Math.round(epochSec - nowMs / 1000);
+  const abs = Math.abs(diff);
+  let text: string;
+  if (abs < 45) return diff >= 0 ? 'in a moment' : 'just now';
+  if (abs < 60 * 60) text = `${Math.round(abs / 60)} min`;
+  else if (abs < 60 * 60 * 24) text = `${Math.round(abs / 3600)} h`;
+  else text = `${Math.round(abs / 86400)} d`;
+  return diff >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+export function formatRelativeMs(epochMs: number, nowMs: number): string {
+  return formatRelative(epochMs / 1000, nowMs);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
+
+/** "14:00" today, "Tue 14:00" within a week, "2024-01-29 14:00" otherwise (local time). */
+export function formatClock(epochSec: number, nowMs: number = Date.now()): string {
+  const d = new Date(epochSec * 1000);
+  const now = new Date(nowMs);
+  const hm = `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  if (d.toDateString() === now.toDateString()) return hm;
+  if (Math.abs(d.getTime() - nowMs) < 6 * 86400_000) {
+    return `${d.toLocaleDateString('en', { weekday: 'short' })} ${hm}`;
+  }
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${hm}`;
+}
+
+/** A full local date and time, for titles and the history. */
+export function formatDateTime(epochSec: number): string {
+  const d = new Date(epochSec * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** "45 s", "3 min", "2 h": an age in milliseconds. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.round(s / 60)} min`;
+  if (s < 86400) return `${Math.round(s / 3600)} h`;
+  return `${Math.round(s / 86400)} d`;
+}
+
+/** Value for <input type="datetime-local"> from epoch seconds, and back. */
+export function toLocalInput(epochSec: number): string {
+  const d = new Date(epochSec * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+export function fromLocalInput(value: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
+  const ms = new Date(value).getTime();
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
+}

@@ -1,0 +1,164 @@
+// The board as this window sees it: the node's last BoardView, kept live from pushed events.
+// Nothing is optimistic: a write returns the node's verdict and the view is refetched from it.
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { usePeerApi } from '../api/api-context.js';
+import {
+  LinkState,
+  type BoardView,
+  type ErrorValue,
+  type ExtendRequest,
+  type PeerEvent,
+  type QueueRequest,
+  type ReleaseRequest,
+  type ReserveRequest,
+  type Result,
+} from '../api/api-types.js';
+
+/** Events arriving closer together than this cause one refetch. */
+export const REFRESH_DEBOUNCE_MS = 50;
+
+const BLOCK_TEXT: Record<string, string> = {
+  NO_QUORUM: 'No quorum: too few of the team\'s nodes are reachable to agree on changes',
+  NOT_LEADER: 'No master: the nodes are choosing one',
+};
+
+/** A node's writeBlockedReason in words (codes are explained, sentences kept, end dot dropped). */
+export function explainBlock(reason: string): string {
+  return (BLOCK_TEXT[reason] ?? reason).replace(/\.\s*$/, '');
+}
+
+export const useBoardStore = defineStore('board', () => {
+  const api = usePeerApi();
+  const view = shallowRef<BoardView | null>(null);
+  const loading = ref(false);
+  const loadError = ref<ErrorValue | null>(null);
+  const link = ref<LinkState>(LinkState.connecting);
+  /** when (ms, local clock) the view was last refreshed from the node */
+  const fetchedAt = ref<number | null>(null);
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+  let stops: Array<() => void> = [];
+  let inFlight: Promise<void> | null = null;
+  let again = false;
+
+  const servers = computed(() => view.value?.serversData.serversList ?? []);
+  const self = computed(() => view.value?.self ?? null);
+  const role = computed(() => view.value?.self.role ?? null);
+  /** why writes are refused now, or null when they are allowed */
+  const readOnlyReason = computed(() => {
+    const v = view.value;
+    if (!v) return null;
+    if (v.writeBlockedReason) return explainBlock(v.writeBlockedReason);
+    if (!v.quorum) return explainBlock('NO_QUORUM');
+    return null;
+  });
+  const canWrite = computed(() => view.value !== null && readOnlyReason.value === null);
+
+  function setView(v: BoardView): void {
+    view.value = v;
+    fetchedAt.value = Date.now();
+    loadError.value = null;
+  }
+
+  /** Refetches the whole view; concurrent calls coalesce into one more fetch. */
+  function refresh(): Promise<void> {
+    if (inFlight) {
+      again = true;
+      return inFlight;
+    }
+    loading.value = true;
+    inFlight = (async () => {
+      do {
+        again = false;
+        const r = await api.getState();
+        if (r.ok) setView(r.value);
+        else loadError.value = r.error;
+      } while (again);
+      loading.value = false;
+      inFlight = null;
+    })();
+    return inFlight;
+  }
+
+  function scheduleRefresh(): void {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
+  }
+
+  function onEvent(e: PeerEvent): void {
+    const v = view.value;
+    if (e.type === 'change' || !v) return scheduleRefresh();
+    if (e.type === 'role') {
+      const clusterView = v.clusterView.map((n) => (n.nodeId === e.nodeId ? { ...n, role: e.role, term: e.term } : n));
+      view.value = e.nodeId === v.self.nodeId ? { ...v, self: { ...v.self, role: e.role, term: e.term }, clusterView } : { ...v, clusterView };
+      return;
+    }
+    if (e.type === 'cluster') {
+      const flipped = e.quorum !== v.quorum || e.stale !== v.stale;
+      view.value = {
+        ...v,
+        clusterView: e.clusterView,
+        leader: e.leader,
+        quorum: e.quorum,
+        stale: e.stale,
+        writeBlockedReason: e.quorum ? null : v.writeBlockedReason,
+        staleMs: e.stale ? v.staleMs : 0,
+      };
+      // the exact reason and age come with the full view
+      if (flipped) scheduleRefresh();
+    }
+  }
+
+  function start(): void {
+    if (stops.length) return;
+    stops.push(api.subscribe(onEvent));
+    stops.push(
+      api.onLink((state, hello) => {
+        const wasClosed = link.value === LinkState.closed;
+        link.value = state;
+        if (hello) setView(hello);
+        else if (state === LinkState.open && wasClosed) void refresh();
+      }),
+    );
+    void refresh();
+  }
+
+  function stop(): void {
+    for (const s of stops) s();
+    stops = [];
+    clearTimeout(debounce);
+  }
+
+  async function write<T>(call: Promise<Result<T>>): Promise<Result<T>> {
+    const r = await call;
+    if (r.ok) scheduleRefresh();
+    return r;
+  }
+
+  return {
+    view,
+    loading,
+    loadError,
+    link,
+    fetchedAt,
+    servers,
+    self,
+    role,
+    readOnlyReason,
+    canWrite,
+    refresh,
+    start,
+    stop,
+    reserve: (req: ReserveRequest) => write(api.reserve(req)),
+    release: (req: ReleaseRequest) => write(api.release(req)),
+    extend: (req: ExtendRequest) => write(api.extend(req)),
+    queue: (req: QueueRequest) => write(api.queue(req)),
+    leaveQueue: (req: { host: string; user: string }) => write(api.leaveQueue(req)),
+    addServer: (...a: Parameters<typeof api.addServer>) => write(api.addServer(...a)),
+    updateServer: (...a: Parameters<typeof api.updateServer>) => write(api.updateServer(...a)),
+    removeServer: (host: string) => write(api.removeServer(host)),
+    importServers: (...a: Parameters<typeof api.importServers>) => write(api.importServers(...a)),
+    setMaintenance: (host: string, on: boolean) => write(api.setMaintenance(host, on)),
+    promote: (nodeId: string) => write(api.promote(nodeId)),
+  };
+});
