@@ -9,6 +9,7 @@
 //   once (unless partitioned away, then TIMEOUT); the dead transport's own ones with CLOSED
 //   (kill) or SHUTDOWN (close).
 // - a request to an address nobody listens on rejects with CONNECT.
+// - to revive a killed node, make a new transport at its ip (its old ports are free again).
 import { silentLogger, type Logger } from '../log.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
 import {
