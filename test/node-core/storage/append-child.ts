@@ -1,7 +1,6 @@
 // Child process for the kill -9 test: appends batches of 1-3 entries to a SqliteStore and prints
 // each index on stdout once append() has returned (acknowledged). Bounded in count and in time.
 // Usage: node --import tsx append-child.ts <dataDir> <maxEntries> <maxMs>
-import { writeSync } from 'node:fs';
 import { SqliteStore } from '../../../node-core/src/storage/sqlite-store.js';
 import { entry } from './fixtures.js';
 
@@ -16,7 +15,7 @@ while (next <= maxEntries && Date.now() < deadline) {
   const batch = [];
   for (let k = 0; k <= next % 3; k++) batch.push(entry(next + k, 1, `payload ${next + k} ${'x'.repeat((next + k) % 50)}`));
   store.append(batch);
-  writeSync(1, batch.map((e) => `${e.index}\n`).join('')); // synchronous: printed means acknowledged
+  process.stdout.write(batch.map((e) => `${e.index}\n`).join('')); // stdout to a pipe is synchronous on Linux
   next += batch.length;
 }
 store.close();

@@ -1,5 +1,6 @@
 // kill -9 durability: a child process appends to a SqliteStore and prints every acknowledged index;
-// after SIGKILL the reopened store must hold each acknowledged entry with its exact payload.
+// after SIGKILL the reopened store must hold each acknowledged entry with its exact payload. While the
+// child runs, a second process cannot open the same data directory.
 import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,8 @@ const CHILD_MAX_MS = 10_000;
 
 interface Run {
   acked: number[];
+  /** what opening the data directory from this process said while the child was writing */
+  openWhileRunning: string;
   signal: NodeJS.Signals | null;
   code: number | null;
   stderr: string;
@@ -28,18 +31,27 @@ function runAndKill(dir: string): Promise<Run> {
     const acked: number[] = [];
     let partial = '';
     let stderr = '';
+    let openWhileRunning = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_MAX_MS + 5_000);
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       const lines = (partial + chunk).split('\n');
       partial = lines.pop() ?? ''; // a line without its newline was not fully printed: not counted
       for (const l of lines) acked.push(Number(l));
+      if (!openWhileRunning && acked.length > 0 && child.exitCode === null) {
+        try {
+          SqliteStore.open(dir).close();
+          openWhileRunning = 'opened';
+        } catch (err) {
+          openWhileRunning = (err as Error).message;
+        }
+      }
       if (acked.length >= KILL_AFTER_ACKS && child.exitCode === null && !child.killed) child.kill('SIGKILL');
     });
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ acked, signal, code, stderr });
+      resolve({ acked, openWhileRunning, signal, code, stderr });
     });
   });
 }
@@ -61,6 +73,7 @@ describe('SqliteStore durability', () => {
       expect(run.stderr).toBe('');
       expect(run.signal).toBe('SIGKILL');
       expect(run.acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+      expect(run.openWhileRunning).toMatch(/in use by another Peerboard process/);
       // acknowledgements are the consecutive indexes after what was already stored
       expect(run.acked).toEqual(run.acked.map((_, i) => before + 1 + i));
 
