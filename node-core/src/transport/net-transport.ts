@@ -135,7 +135,7 @@ export class NetTransport implements Transport {
   private closing: Promise<void> | null = null;
 
   constructor(private readonly opts: NetTransportOptions) {
-    this.log = opts.logger.child({ subsystem: 'transport' });
+    this.log = opts.logger.bindings().subsystem ? opts.logger : opts.logger.child({ subsystem: 'transport' });
     this.limits = { ...Limits, ...opts.limits };
   }
 
