@@ -1,0 +1,111 @@
+// Runtime schemas for the arguments of every IPC invoke channel: the renderer is not trusted, so
+// each call is checked for shape, size and unknown fields before anything reaches the node.
+import { z } from 'zod';
+import type { InvokeChannel, InvokeChannels } from './ipc-contract.js';
+import { settingsPatchSchema } from './settings-schema.js';
+
+const MAX_DURATION_SEC = 366 * 24 * 3600;
+/** Epoch seconds up to the year 5138: catches milliseconds passed by mistake. */
+const MAX_EPOCH_SEC = 100_000_000_000;
+/** Largest inventory import accepted in one call. */
+export const MAX_IMPORT_SERVERS = 10_000;
+
+const host = z.string().trim().min(1).max(255);
+const user = z.string().trim().min(1).max(128);
+const comment = z.string().max(1000);
+const idempotencyKey = z.string().min(1).max(128);
+const durationSec = z.number().int().min(1).max(MAX_DURATION_SEC);
+const epochSec = z.number().int().min(1).max(MAX_EPOCH_SEC);
+
+const serverFields = {
+  app: z.string().max(128).optional(),
+  ip: z.string().max(64).optional(),
+  env: z.string().max(64).optional(),
+  comment: comment.optional(),
+  maintenance: z.boolean().optional(),
+};
+const serverInput = z.strictObject({ host, ...serverFields });
+const serverPatch = z.strictObject(serverFields);
+
+const needsEnd = { message: 'durationSec or until is required', path: ['durationSec'] };
+
+/** One tuple schema per channel; its output type is the channel's argument tuple. */
+export const argSchemas = {
+  'board:get-state': z.tuple([]),
+  'board:reserve-server': z.tuple([
+    z
+      .strictObject({ host, user, durationSec: durationSec.optional(), until: epochSec.optional(), comment: comment.optional(), idempotencyKey: idempotencyKey.optional() })
+      .refine((r) => r.durationSec !== undefined || r.until !== undefined, needsEnd),
+  ]),
+  'board:release-server': z.tuple([z.strictObject({ host, user, force: z.boolean().optional(), idempotencyKey: idempotencyKey.optional() })]),
+  'board:extend-reservation': z.tuple([
+    z
+      .strictObject({ host, user, durationSec: durationSec.optional(), until: epochSec.optional(), idempotencyKey: idempotencyKey.optional() })
+      .refine((r) => r.durationSec !== undefined || r.until !== undefined, needsEnd),
+  ]),
+  'board:queue-server': z.tuple([z.strictObject({ host, user, durationSec, comment: comment.optional(), idempotencyKey: idempotencyKey.optional() })]),
+  'board:leave-queue': z.tuple([z.strictObject({ host, user })]),
+  'inventory:add-server': z.tuple([serverInput]),
+  'inventory:update-server': z.tuple([host, serverPatch]),
+  'inventory:remove-server': z.tuple([host]),
+  'inventory:import-servers': z.tuple([z.strictObject({ serversList: z.array(serverInput).max(MAX_IMPORT_SERVERS), replace: z.boolean().optional() })]),
+  'inventory:set-maintenance': z.tuple([host, z.boolean()]),
+  'history:list-requests': z.tuple([
+    z.strictObject({
+      user: user.optional(),
+      host: host.optional(),
+      operation: z.string().min(1).max(64).optional(),
+      result: z.enum(['ok', 'error']).optional(),
+      since: z.number().int().min(0).max(MAX_EPOCH_SEC).optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+      offset: z.number().int().min(0).max(10_000_000).optional(),
+    }),
+  ]),
+  'cluster:promote-node': z.tuple([z.string().trim().min(1).max(128)]),
+  'settings:get-settings': z.tuple([]),
+  'settings:save-settings': z.tuple([settingsPatchSchema]),
+  'settings:generate-key': z.tuple([]),
+  'app:open-external': z.tuple([z.string().min(1).max(2048)]),
+} satisfies { [C in InvokeChannel]: z.ZodType<unknown> };
+
+/** Names of the positional arguments, for error messages ("host", "on", ...). */
+export const argNames: { [C in InvokeChannel]: readonly string[] } = {
+  'board:get-state': [],
+  'board:reserve-server': ['request'],
+  'board:release-server': ['request'],
+  'board:extend-reservation': ['request'],
+  'board:queue-server': ['request'],
+  'board:leave-queue': ['request'],
+  'inventory:add-server': ['server'],
+  'inventory:update-server': ['host', 'patch'],
+  'inventory:remove-server': ['host'],
+  'inventory:import-servers': ['data'],
+  'inventory:set-maintenance': ['host', 'on'],
+  'history:list-requests': ['filter'],
+  'cluster:promote-node': ['nodeId'],
+  'settings:get-settings': [],
+  'settings:save-settings': ['settings'],
+  'settings:generate-key': [],
+  'app:open-external': ['url'],
+};
+
+/** Compile-time check: what a schema accepts is what the contract declares (up to optional fields). */
+type ArgsOf<C extends InvokeChannel> = z.output<(typeof argSchemas)[C]>;
+type Mismatched = { [C in InvokeChannel]: ArgsOf<C> extends InvokeChannels[C][0] ? never : C }[InvokeChannel];
+/** fails to compile, naming the channel, when a schema drifts from the contract */
+const contractCheck: [Mismatched] extends [never] ? true : Mismatched = true;
+void contractCheck;
+
+/** Names the offending field: "request.host: ..." or "too many arguments". */
+export function describeIssue(channel: InvokeChannel, issue: z.core.$ZodIssue | undefined): { field: string; message: string } {
+  if (!issue) return { field: 'arguments', message: 'invalid arguments' };
+  const [first, ...rest] = issue.path;
+  const names = argNames[channel];
+  let field = typeof first === 'number' ? (names[first] ?? `argument ${first + 1}`) : 'arguments';
+  if (rest.length > 0) field = rest.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') field = issue.keys.join(', ');
+  if (issue.code === 'too_big' && issue.path.length === 0) return { field: 'arguments', message: `too many arguments (expected ${names.length})` };
+  if (issue.code === 'too_small' && issue.path.length === 0) return { field: 'arguments', message: `missing arguments (expected ${names.join(', ')})` };
+  const message = issue.code === 'unrecognized_keys' ? `unknown field${issue.keys.length > 1 ? 's' : ''}` : issue.message;
+  return { field, message };
+}

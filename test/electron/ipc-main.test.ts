@@ -1,0 +1,246 @@
+// IpcMainManager: a handler per channel, the sender check on every call, argument validation per
+// channel, calls reaching the node, and errors returned as values.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { FakeWebContents, fakeEvent, shell, state } from './fake-electron.js';
+import { FakeNode } from './fake-node.js';
+
+vi.mock('electron', async () => (await import('./fake-electron.js')).electronModule());
+vi.mock('electron-store', async () => (await import('./fake-electron.js')).electronStoreModule());
+
+const { INVOKE_CHANNELS } = await import('../../electron/ipc-contract.js');
+const { IpcMainManager } = await import('../../electron/ipc-main.js');
+const { createAppUrlPolicy } = await import('../../electron/security.js');
+const { createSettingsStore } = await import('../../electron/settings.js');
+const { silentLogger } = await import('../../node-core/src/log.js');
+const { PeerboardError } = await import('../../node-core/src/errors.js');
+
+type Channel = (typeof INVOKE_CHANNELS)[number];
+const APP_URL = 'file:///opt/peerboard/dist/renderer/index.html';
+const NOW_MS = 1_700_000_000_000;
+
+function setup() {
+  state.ipcMain.handlers.clear();
+  const node = new FakeNode();
+  const contents = new FakeWebContents(`${APP_URL}#/board`);
+  const win = { isDestroyed: () => false, webContents: contents };
+  const settings = createSettingsStore({ cwd: mkdtempSync(join(tmpdir(), 'pb-ipc-')) });
+  const saved: unknown[] = [];
+  let nodeRunning = true;
+  const manager = new IpcMainManager({
+    ipcMain: state.ipcMain,
+    getWindow: () => win as never,
+    policy: createAppUrlPolicy({ rendererIndexUrl: APP_URL }),
+    node: () => {
+      if (!nodeRunning) throw new PeerboardError('SERVICE_UNAVAILABLE', 'the node is not running');
+      return node.asHandle();
+    },
+    settings,
+    onSettingsSaved: async (s) => {
+      saved.push(s);
+    },
+    generateKey: () => 'k'.repeat(32),
+    shell,
+    logger: silentLogger(),
+    now: () => NOW_MS,
+  }).register();
+  /** a call as the main window's own frame would make it */
+  const call = (channel: Channel, ...args: unknown[]) =>
+    state.ipcMain.handlers.get(channel)!(fakeEvent({ sender: contents, senderFrame: contents.mainFrame }), ...args) as Promise<{ ok: boolean; value?: any; error?: any }>;
+  return { node, contents, manager, call, saved, settings, stopNode: () => (nodeRunning = false) };
+}
+
+/** One valid argument list per channel. */
+const GOOD: Record<Channel, unknown[]> = {
+  'board:get-state': [],
+  'board:reserve-server': [{ host: 'web-1', user: 'alice', durationSec: 3600, comment: 'tests', idempotencyKey: 'k1' }],
+  'board:release-server': [{ host: 'web-1', user: 'alice' }],
+  'board:extend-reservation': [{ host: 'web-1', user: 'alice', until: 1_700_009_000 }],
+  'board:queue-server': [{ host: 'web-1', user: 'bob', durationSec: 600 }],
+  'board:leave-queue': [{ host: 'web-1', user: 'bob' }],
+  'inventory:add-server': [{ host: 'db-1', app: 'Mid', env: 'preprod' }],
+  'inventory:update-server': ['web-1', { comment: 'new disk' }],
+  'inventory:remove-server': ['web-1'],
+  'inventory:import-servers': [{ serversList: [{ host: 'a' }, { host: 'b' }], replace: false }],
+  'inventory:set-maintenance': ['web-1', true],
+  'history:list-requests': [{ user: 'alice', limit: 20 }],
+  'cluster:promote-node': ['n2'],
+  'settings:get-settings': [],
+  'settings:save-settings': [{ clusterId: 'team-a' }],
+  'settings:generate-key': [],
+  'app:open-external': ['https://example.com/docs'],
+};
+
+/** One bad argument list per channel, with the field the error must name. */
+const BAD: Record<Channel, [unknown[], string]> = {
+  'board:get-state': [['extra'], 'arguments'],
+  'board:reserve-server': [[{ host: 'web-1', user: 'alice' }], 'durationSec'],
+  'board:release-server': [[{ host: 42, user: 'alice' }], 'host'],
+  'board:extend-reservation': [[{ host: 'web-1', user: 'alice', until: 'tomorrow' }], 'until'],
+  'board:queue-server': [[{ host: 'web-1', user: 'bob', durationSec: -5 }], 'durationSec'],
+  'board:leave-queue': [[{ host: 'web-1', user: 'bob', sneaky: true }], 'sneaky'],
+  'inventory:add-server': [[{ app: 'no host' }], 'host'],
+  'inventory:update-server': [['web-1', { host: 'renamed' }], 'host'],
+  'inventory:remove-server': [[''], 'host'],
+  'inventory:import-servers': [[{ serversList: 'all of them' }], 'serversList'],
+  'inventory:set-maintenance': [['web-1', 'yes'], 'on'],
+  'history:list-requests': [[{ limit: 100000 }], 'limit'],
+  'cluster:promote-node': [[], 'arguments'],
+  'settings:get-settings': [[{}], 'arguments'],
+  'settings:save-settings': [[{ apiPort: 70000 }], 'apiPort'],
+  'settings:generate-key': [[1, 2], 'arguments'],
+  'app:open-external': [[{ url: 'https://x' }], 'url'],
+};
+
+describe('IpcMainManager', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(() => {
+    t = setup();
+    shell.openExternal.mockClear();
+  });
+
+  it('registers a handler for every channel of the contract, and dispose removes them', () => {
+    expect([...state.ipcMain.handlers.keys()].sort()).toEqual([...INVOKE_CHANNELS].sort());
+    t.manager.dispose();
+    expect(state.ipcMain.handlers.size).toBe(0);
+  });
+
+  it('refuses calls from another window, a subframe, a foreign page or a vanished frame', async () => {
+    const handler = state.ipcMain.handlers.get('board:get-state')!;
+    const other = new FakeWebContents(APP_URL);
+    const foreignPage = { ...t.contents.mainFrame, url: 'https://evil.example/index.html' };
+    const otherFile = { ...t.contents.mainFrame, url: 'file:///tmp/evil.html' };
+    const subframe = { ...t.contents.mainFrame, frameToken: 'child-frame' };
+    const cases = [
+      fakeEvent({ sender: other, senderFrame: other.mainFrame }),
+      fakeEvent({ sender: t.contents, senderFrame: foreignPage }),
+      fakeEvent({ sender: t.contents, senderFrame: otherFile }),
+      fakeEvent({ sender: t.contents, senderFrame: subframe }),
+      fakeEvent({ sender: t.contents, senderFrame: null }),
+    ];
+    for (const event of cases) {
+      const r = (await handler(event)) as { ok: boolean; error: { code: string } };
+      expect(r.ok).toBe(false);
+      expect(r.error.code).toBe('FORBIDDEN');
+    }
+    // a refused mutating call never reaches the node
+    await state.ipcMain.handlers.get('board:reserve-server')!(cases[1], GOOD['board:reserve-server'][0]);
+    expect(t.node.submits).toHaveLength(0);
+  });
+
+  it('accepts the dev server origin only when it is configured', async () => {
+    state.ipcMain.handlers.clear();
+    const contents = new FakeWebContents('http://localhost:5173/');
+    const make = (dev?: string) =>
+      new IpcMainManager({
+        ipcMain: state.ipcMain,
+        getWindow: () => ({ isDestroyed: () => false, webContents: contents }) as never,
+        policy: createAppUrlPolicy({ rendererIndexUrl: APP_URL, devServerUrl: dev }),
+        node: () => t.node.asHandle(),
+        settings: t.settings,
+        onSettingsSaved: async () => undefined,
+        generateKey: () => 'x',
+        shell,
+        logger: silentLogger(),
+      });
+    const ev = fakeEvent({ sender: contents, senderFrame: contents.mainFrame });
+    expect((await make().call('board:get-state', ev as never, [])).ok).toBe(false);
+    expect((await make('http://localhost:5173').call('board:get-state', ev as never, [])).ok).toBe(true);
+  });
+
+  it.each(INVOKE_CHANNELS.map((c) => [c]))('%s: bad arguments give BAD_REQUEST naming the field', async (channel) => {
+    const [args, field] = BAD[channel];
+    const r = await t.call(channel, ...args);
+    expect(r.ok).toBe(false);
+    expect(r.error.code).toBe('BAD_REQUEST');
+    expect(r.error.message).toContain(field);
+    expect(t.node.submits).toHaveLength(0);
+  });
+
+  it.each(INVOKE_CHANNELS.map((c) => [c]))('%s: good arguments give an ok Result', async (channel) => {
+    const r = await t.call(channel, ...GOOD[channel]);
+    expect(r).toMatchObject({ ok: true });
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r); // plain JSON crosses IPC
+  });
+
+  it('turns a reservation into a reserve command with an absolute end and the idempotency key', async () => {
+    const r = await t.call('board:reserve-server', GOOD['board:reserve-server'][0]);
+    expect(t.node.submits[0]).toEqual({
+      cmd: { type: 'reserve', host: 'web-1', user: 'alice', until: NOW_MS / 1000 + 3600, comment: 'tests' },
+      opts: { user: 'alice', reqId: 'k1' },
+    });
+    expect(r.value).toMatchObject({ host: 'web-1', holder: 'alice', until: NOW_MS / 1000 + 3600 });
+  });
+
+  it('maps every board and inventory call to its command', async () => {
+    for (const c of ['board:release-server', 'board:extend-reservation', 'board:queue-server', 'board:leave-queue', 'inventory:add-server', 'inventory:update-server', 'inventory:remove-server', 'inventory:import-servers', 'inventory:set-maintenance'] as const) {
+      await t.call(c, ...GOOD[c]);
+    }
+    expect(t.node.submits.map((s) => s.cmd)).toEqual([
+      { type: 'release', host: 'web-1', user: 'alice' },
+      { type: 'extend', host: 'web-1', user: 'alice', until: 1_700_009_000 },
+      { type: 'queue', host: 'web-1', user: 'bob', durationSec: 600 },
+      { type: 'unqueue', host: 'web-1', user: 'bob' },
+      { type: 'server-add', server: { host: 'db-1', app: 'Mid', env: 'preprod' } },
+      { type: 'server-update', host: 'web-1', patch: { comment: 'new disk' } },
+      { type: 'server-remove', host: 'web-1' },
+      { type: 'servers-import', servers: [{ host: 'a' }, { host: 'b' }], replace: false },
+      { type: 'maintenance', host: 'web-1', on: true },
+    ]);
+    // inventory changes are made as the desktop's own user
+    expect(t.node.submits[4]!.opts.user).toBe(t.settings.get().user);
+  });
+
+  it('returns the new row for add-server, the count for import, the leader for promote', async () => {
+    expect((await t.call('inventory:add-server', { host: 'db-9' })).value).toMatchObject({ host: 'db-9' });
+    expect((await t.call('inventory:import-servers', GOOD['inventory:import-servers'][0])).value).toEqual({ count: 2 });
+    expect((await t.call('cluster:promote-node', 'n2')).value).toEqual({ leaderId: 'n2' });
+    expect(t.node.promotes).toEqual([{ nodeId: 'n2' }]);
+  });
+
+  it('returns the node errors as values with their code', async () => {
+    t.node.failNext = new PeerboardError('CONFLICT', 'web-1 is held by bob');
+    const r = await t.call('board:reserve-server', GOOD['board:reserve-server'][0]);
+    expect(r).toEqual({ ok: false, error: { code: 'CONFLICT', message: 'web-1 is held by bob', details: {} } });
+    t.node.failNext = new Error('disk on fire');
+    const r2 = await t.call('board:release-server', GOOD['board:release-server'][0]);
+    expect(r2.error).toMatchObject({ code: 'INTERNAL_ERROR', message: 'disk on fire' });
+    expect((await t.call('board:reserve-server', { host: 'nope', user: 'a', durationSec: 5 })).error.code).toBe('NOT_FOUND');
+  });
+
+  it('says SERVICE_UNAVAILABLE when the node is not running', async () => {
+    t.stopNode();
+    const r = await t.call('board:get-state');
+    expect(r.error.code).toBe('SERVICE_UNAVAILABLE');
+    // settings still work without a node (the first-run screen needs them)
+    expect((await t.call('settings:get-settings')).ok).toBe(true);
+  });
+
+  it('saves settings, hands them on for the restart and reports a restart failure', async () => {
+    const r = await t.call('settings:save-settings', { clusterId: 'team-a', onboarded: true });
+    expect(r.value).toMatchObject({ clusterId: 'team-a', onboarded: true });
+    expect(t.saved).toEqual([r.value]);
+    expect((await t.call('settings:get-settings')).value.clusterId).toBe('team-a');
+    expect((await t.call('settings:save-settings', { colour: 'red' })).error).toMatchObject({ code: 'BAD_REQUEST' });
+  });
+
+  it('opens only http and https links, through the shell', async () => {
+    for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://host/share', 'not a url']) {
+      const r = await t.call('app:open-external', url);
+      expect(r.error.code).toBe('BAD_REQUEST');
+    }
+    expect(shell.openExternal).not.toHaveBeenCalled();
+    expect((await t.call('app:open-external', 'http://wiki.local/page')).ok).toBe(true);
+    expect(shell.openExternal).toHaveBeenCalledWith('http://wiki.local/page');
+  });
+
+  it('generates a key and never throws on absurd input', async () => {
+    expect((await t.call('settings:generate-key')).value).toEqual({ clusterKey: 'k'.repeat(32) });
+    const huge = { host: 'x'.repeat(100_000), user: 'a', durationSec: 1 };
+    expect((await t.call('board:reserve-server', huge)).error.code).toBe('BAD_REQUEST');
+    expect((await t.call('inventory:import-servers', { serversList: Array.from({ length: 10_001 }, (_, i) => ({ host: `h${i}` })) })).error.code).toBe('BAD_REQUEST');
+    expect((await t.call('board:release-server', null)).error.code).toBe('BAD_REQUEST');
+  });
+});
