@@ -86,9 +86,9 @@ export function demoBoard(nowMs: number): FakeBoard {
   const now = Math.floor(nowMs / 1000);
   const servers = makeServers(36, nowMs);
   const mine = servers[4];
-  if (mine) Object.assign(mine, { holder: 'you', available: false, action: 'Reserved', since: now - 1500, until: now + 5400, comment: 'release 2.4 smoke tests' });
+  if (mine) Object.assign(mine, { holder: 'dana', available: false, action: 'Reserved', since: now - 1500, until: now + 5400, comment: 'release 2.4 smoke tests' });
   const clusterView = [
-    node(0, 'master', 'you', nowMs),
+    node(0, 'master', 'dana', nowMs),
     node(1, 'slave', 'alice', nowMs),
     node(2, 'slave', 'bob', nowMs, { matchIndex: 118 }),
     node(3, 'observer', 'ci-runner', nowMs, { headless: true, voter: false, lastHeartbeat: nowMs - 9000 }),
@@ -98,7 +98,7 @@ export function demoBoard(nowMs: number): FakeBoard {
     nodeIP: '192.168.1.10',
     role: 'master',
     term: 4,
-    user: 'you',
+    user: 'dana',
     headless: false,
     voter: true,
     clusterId: 'team-blue',

@@ -16,6 +16,10 @@ export class SseParser {
   private dataChars = 0;
   private event = '';
   private lastId = '';
+  private skipLf = false;
+  /** the rest of the current line / event is dropped (it grew past the limit) */
+  private discardLine = false;
+  private discardEvent = false;
   /** server-requested reconnection delay (the `retry:` field), if any */
   retryMs: number | null = null;
 
@@ -23,6 +27,9 @@ export class SseParser {
 
   /** Feeds a decoded chunk; complete lines are processed, a partial last line is kept. */
   feed(chunk: string): void {
+    // a CR ended the previous chunk: a LF opening this one belongs to it (CRLF split in two)
+    if (this.skipLf && chunk.startsWith('\n')) chunk = chunk.slice(1);
+    this.skipLf = false;
     this.buffer += chunk;
     let start = 0;
     for (;;) {
@@ -32,19 +39,24 @@ export class SseParser {
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {
-        // a lone CR at the end of the chunk may be the first half of CRLF: wait for more
-        if (cr === this.buffer.length - 1) break;
         end = cr;
+        if (cr === this.buffer.length - 1) this.skipLf = true;
         next = this.buffer[cr + 1] === '\n' ? cr + 2 : cr + 1;
       } else {
         end = lf;
         next = lf + 1;
       }
-      this.line(this.buffer.slice(start, end));
+      if (this.discardLine) this.discardLine = false;
+      else this.line(this.buffer.slice(start, end));
       start = next;
     }
     this.buffer = this.buffer.slice(start);
-    if (this.buffer.length > MAX_SSE_EVENT_CHARS) this.reset();
+    if (this.buffer.length > MAX_SSE_EVENT_CHARS) {
+      // an endless line: drop it (up to its end) and the event it belongs to
+      this.buffer = '';
+      this.discardLine = true;
+      this.dropEvent();
+    }
   }
 
   private line(line: string): void {
@@ -57,7 +69,8 @@ export class SseParser {
     switch (field) {
       case 'data':
         this.dataChars += value.length + 1;
-        if (this.dataChars > MAX_SSE_EVENT_CHARS) return this.reset();
+        if (this.dataChars > MAX_SSE_EVENT_CHARS) return this.dropEvent();
+        if (this.discardEvent) return;
         this.data.push(value);
         return;
       case 'event':
@@ -75,16 +88,17 @@ export class SseParser {
   }
 
   private dispatch(): void {
-    if (this.data.length > 0) {
+    if (this.data.length > 0 && !this.discardEvent) {
       this.onMessage({ event: this.event || 'message', data: this.data.join('\n'), id: this.lastId });
     }
     this.data = [];
     this.dataChars = 0;
     this.event = '';
+    this.discardEvent = false;
   }
 
-  private reset(): void {
-    this.buffer = '';
+  private dropEvent(): void {
+    this.discardEvent = true;
     this.data = [];
     this.dataChars = 0;
     this.event = '';

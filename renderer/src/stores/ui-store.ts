@@ -17,8 +17,16 @@ export const TOAST_MS = 6000;
 const MAX_TOASTS = 4;
 
 export const useUiStore = defineStore('ui', () => {
-  const initial = globalThis.location?.hash.slice(1) ?? '';
-  const tab = ref<Tab>(TABS.includes(initial) ? (initial as Tab) : Tab.board);
+  const fromHash = (): Tab | null => {
+    const h = globalThis.location?.hash.slice(1) ?? '';
+    return TABS.includes(h) ? (h as Tab) : null;
+  };
+  const tab = ref<Tab>(fromHash() ?? Tab.board);
+  // links and back/forward change the hash: follow them
+  globalThis.addEventListener?.('hashchange', () => {
+    const t = fromHash();
+    if (t) tab.value = t;
+  });
   const toasts = ref<Toast[]>([]);
   let nextId = 1;
 
