@@ -4,7 +4,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { NodeHandle } from '../api/node-handle.js';
 import type { Logger } from '../log.js';
 import type { RouteContext } from './context.js';
-import { BODY_LIMIT_BYTES, frameworkErrors, installErrorHandling } from './http-errors.js';
+import { BODY_LIMIT_BYTES, type NotFoundHandler, frameworkErrors, installErrorHandling } from './http-errors.js';
 import { DEFAULT_SSE, SseHub, type SseOptions } from './sse.js';
 
 export interface HttpOptions {
@@ -15,6 +15,8 @@ export interface HttpOptions {
   sse?: Partial<SseOptions>;
   /** epoch seconds; default the system clock */
   nowSec?: () => number;
+  /** on close, connections still open after this long are destroyed (default 1000 ms) */
+  closeGraceMs?: number;
 }
 
 export interface BuiltApp {
@@ -22,7 +24,21 @@ export interface BuiltApp {
   ctx: RouteContext;
 }
 
-export function createApp(node: NodeHandle, opts: HttpOptions, port: 'api' | 'ui'): BuiltApp {
+/**
+ * Closes an instance, letting requests in flight finish for up to graceMs, then destroying the
+ * connections left (e.g. a client's pre-opened socket that never sent a request keeps close() waiting).
+ */
+export async function closeGracefully(app: FastifyInstance, graceMs: number): Promise<void> {
+  const timer = setTimeout(() => app.server.closeAllConnections(), graceMs);
+  timer.unref();
+  try {
+    await app.close();
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createApp(node: NodeHandle, opts: HttpOptions, port: 'api' | 'ui', notFound?: NotFoundHandler): BuiltApp {
   const logger = opts.logger.child({ subsystem: 'http', port });
   const app = fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -37,7 +53,7 @@ export function createApp(node: NodeHandle, opts: HttpOptions, port: 'api' | 'ui
   // JSON is the only body type: a plain-text body (which a web page may send cross-origin without
   // a CORS preflight) is refused with 415 instead of being parsed.
   app.removeContentTypeParser('text/plain');
-  installErrorHandling(app, logger);
+  installErrorHandling(app, logger, notFound);
 
   const hub = new SseHub(logger, { ...DEFAULT_SSE, ...opts.sse });
   app.addHook('preClose', async () => {

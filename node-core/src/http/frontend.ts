@@ -32,7 +32,8 @@ export function isSpaPath(path: string): boolean {
 }
 
 export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInstance {
-  const { app, ctx } = createApp(node, opts, 'ui');
+  const root = node.config.uiDir ? resolve(node.config.uiDir) : null;
+  const { app, ctx } = createApp(node, opts, 'ui', root ? spaFallback(root) : undefined);
   const roleStreams = new Set<SseStream>();
 
   app.addHook('onRequest', async (_request, reply) => {
@@ -63,25 +64,27 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     if (!stream.closed) roleStreams.add(stream);
   });
 
-  const uiDir = node.config.uiDir;
-  if (uiDir) {
-    const root = resolve(uiDir);
+  if (root) {
     // The page and its assets are public (a browser cannot send a bearer token when it navigates);
     // the /api calls the page makes carry the token and follow the same rules as on 8777.
     registerBoardRoutes(app, ctx);
     registerAdminRoutes(app, ctx);
     void app.register(fastifyStatic, { root, dotfiles: 'ignore', index: ['index.html'], wildcard: true });
-    app.setNotFoundHandler(async (request: FastifyRequest, reply: FastifyReply) => {
-      const path = request.url.split('?')[0] ?? '/';
-      if ((request.method === 'GET' || request.method === 'HEAD') && isSpaPath(path)) {
-        const ok = await access(join(root, 'index.html')).then(
-          () => true,
-          () => false,
-        );
-        if (ok) return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
-      }
-      return sendError(reply, new PeerboardError(ErrorCode.NotFound, `no route ${request.method} ${path}`));
-    });
   }
   return app;
+}
+
+/** Unknown GET paths of the app answer index.html; anything else is seed 002's 404. */
+function spaFallback(root: string) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const path = request.url.split('?')[0] ?? '/';
+    if ((request.method === 'GET' || request.method === 'HEAD') && isSpaPath(path)) {
+      const ok = await access(join(root, 'index.html')).then(
+        () => true,
+        () => false,
+      );
+      if (ok) return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+    }
+    return sendError(reply, new PeerboardError(ErrorCode.NotFound, `no route ${request.method} ${path}`));
+  };
 }

@@ -69,8 +69,13 @@ export function sendError(reply: FastifyReply, err: unknown): FastifyReply {
   return reply.code(status).type('application/json; charset=utf-8').send(body);
 }
 
-/** Installs the error and not-found handlers on an instance, logging unexpected failures. */
-export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
+export type NotFoundHandler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+/**
+ * Installs the error and not-found handlers on an instance, logging unexpected failures.
+ * `notFound` replaces the default 404 (the frontend's SPA fallback).
+ */
+export function installErrorHandling(app: FastifyInstance, logger: Logger, notFound?: NotFoundHandler): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const r = errorResponse(err);
     if (r.internal) {
@@ -80,9 +85,11 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
     }
     void reply.code(r.status).type('application/json; charset=utf-8').send(r.body);
   });
-  app.setNotFoundHandler((request, reply) => {
-    void sendError(reply, new PeerboardError(ErrorCode.NotFound, `no route ${request.method} ${request.url.split('?')[0]}`));
-  });
+  app.setNotFoundHandler(
+    notFound ??
+      (async (request, reply) =>
+        sendError(reply, new PeerboardError(ErrorCode.NotFound, `no route ${request.method} ${request.url.split('?')[0]}`))),
+  );
 }
 
 /** fastify's frameworkErrors option: bad URLs and over-long params in seed 002's shape. */

@@ -3,7 +3,7 @@
 import type { NodeHandle } from '../api/node-handle.js';
 import type { NodeConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import type { HttpOptions } from './app.js';
+import { type HttpOptions, closeGracefully } from './app.js';
 import { tokensConfigured } from './auth.js';
 import { buildBackend } from './backend.js';
 import { buildFrontend } from './frontend.js';
@@ -64,7 +64,10 @@ export async function startHttp(
     uiPort,
     apiUrl: `http://${urlHost(host)}:${apiPort}`,
     close() {
-      closing ??= Promise.all([backend.close(), frontend?.close()]).then(() => undefined);
+      const grace = opts.closeGraceMs ?? 1000;
+      closing ??= Promise.all([closeGracefully(backend, grace), frontend ? closeGracefully(frontend, grace) : null]).then(
+        () => undefined,
+      );
       return closing;
     },
   };

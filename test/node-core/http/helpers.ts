@@ -17,7 +17,7 @@ export interface Harness {
 
 export async function startHarness(config: NodeConfigInput = {}, opts: Partial<HttpOptions> = {}): Promise<Harness> {
   const node = new FakeNode({ httpBindAddress: '127.0.0.1', ...config });
-  const http = await startHttp(node, { logger: silentLogger(), ...opts });
+  const http = await startHttp(node, { logger: silentLogger(), closeGraceMs: 200, ...opts });
   return {
     node,
     http,
