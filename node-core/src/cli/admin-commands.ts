@@ -66,13 +66,29 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
     emit(ctx, body, () => renderHistory(items, ctx.now()));
   });
 
-  addCommon(program.command('promote <nodeId>').description('make a node the master (leadership transfer; admin)')).action(async (nodeId: string, raw: CommonOpts) => {
+  addCommon(
+    program
+      .command('promote <node>')
+      .description('make a node the master (leadership transfer; admin). <node> is a node id or its IP'),
+  ).action(async (target: string, raw: CommonOpts) => {
     const o = begin(ctx, raw);
-    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId)) throw new UsageError(`bad node id "${nodeId}"`);
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(target)) throw new UsageError(`bad node id "${target}"`);
+    const client = clientOf(ctx, o);
+    // seed 000's body carries the node's ip; the cluster view gives it (and the id for an ip)
+    const view = pickObject(await client.get('/api/state'), 'state');
+    const entries = (Array.isArray(view?.clusterView) ? view.clusterView : []) as Array<{ nodeId?: string; nodeIP?: string }>;
+    const byId = entries.find((e) => e.nodeId === target);
+    const byIp = entries.filter((e) => e.nodeIP === target);
+    const entry = byId ?? (byIp.length === 1 ? byIp[0] : undefined);
+    if (!entry?.nodeId || !entry.nodeIP) {
+      const known = entries.map((e) => `${e.nodeId} (${e.nodeIP})`).join(', ') || 'none';
+      const why = byIp.length > 1 ? `several nodes have IP ${target}; give a node id` : `no node "${target}" in the cluster view`;
+      throw new RefusedError(404, { success: false, error: 'Not Found', message: `${why}; known: ${known}`, code: 'NOT_FOUND', details: { target } });
+    }
     const key = randomUUID();
-    const body = await clientOf(ctx, o).post('/promote', { role: 'master', nodeId }, key);
+    const body = await client.post('/promote', { role: 'master', ip: entry.nodeIP, nodeId: entry.nodeId }, key);
     const leader = pickObject(body, 'value')?.leaderId;
-    emit(ctx, body, () => `${typeof leader === 'string' ? leader : nodeId} is now master\n`);
+    emit(ctx, body, () => `${typeof leader === 'string' ? leader : entry.nodeId} is now master\n`);
   });
 
   addCommon(program.command('maintenance <host> <state>').description('put a server in maintenance (on) or back in service (off)')).action(

@@ -15,7 +15,8 @@ export const STOP_DEADLINE_MS = 20_000;
 export type CreateNode = (input: NodeConfigInput, opts?: { logger?: Logger }) => Promise<NodeHandle>;
 export interface HttpHandle {
   apiPort: number;
-  uiPort: number;
+  /** null when the frontend is disabled (uiPort -1) */
+  uiPort: number | null;
   apiUrl: string;
   close(): Promise<void>;
 }
@@ -120,7 +121,7 @@ export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): 
   }
 
   log.info(
-    { nodeId: node.nodeId, clusterId: config.clusterId, apiPort: http.apiPort, uiPort: http.uiPort, apiUrl: http.apiUrl, peerPort: config.peerPort, discoveryPort: config.discoveryPort, dataDir: config.dataDir, sources: resolved.sources },
+    { nodeId: node.nodeId, clusterId: config.clusterId, apiPort: http.apiPort, uiPort: http.uiPort, apiUrl: http.apiUrl, dataDir: config.dataDir, sources: resolved.sources },
     'peerboard node started',
   );
 
