@@ -30,7 +30,7 @@ function setup() {
   const saved: unknown[] = [];
   let nodeRunning = true;
   const manager = new IpcMainManager({
-    ipcMain: state.ipcMain,
+    ipcMain: state.ipcMain as never,
     getWindow: () => win as never,
     policy: createAppUrlPolicy({ rendererIndexUrl: APP_URL }),
     node: () => {
@@ -135,7 +135,7 @@ describe('IpcMainManager', () => {
     const contents = new FakeWebContents('http://localhost:5173/');
     const make = (dev?: string) =>
       new IpcMainManager({
-        ipcMain: state.ipcMain,
+        ipcMain: state.ipcMain as never,
         getWindow: () => ({ isDestroyed: () => false, webContents: contents }) as never,
         policy: createAppUrlPolicy({ rendererIndexUrl: APP_URL, devServerUrl: dev }),
         node: () => t.node.asHandle(),
