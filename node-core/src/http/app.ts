@@ -2,7 +2,9 @@
 // latency metrics per route, and an event-stream hub that is emptied before the server closes.
 import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { NodeHandle } from '../api/node-handle.js';
+import { ErrorCode, PeerboardError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { hostAllowed } from './auth.js';
 import type { RouteContext } from './context.js';
 import { BODY_LIMIT_BYTES, type NotFoundHandler, frameworkErrors, installErrorHandling } from './http-errors.js';
 import { DEFAULT_SSE, SseHub, type SseOptions } from './sse.js';
@@ -54,6 +56,14 @@ export function createApp(node: NodeHandle, opts: HttpOptions, port: 'api' | 'ui
   // a CORS preflight) is refused with 415 instead of being parsed.
   app.removeContentTypeParser('text/plain');
   installErrorHandling(app, logger, notFound);
+
+  app.addHook('onRequest', async (request) => {
+    if (!hostAllowed(node.config, request.headers.host)) {
+      throw new PeerboardError(ErrorCode.Forbidden, 'this node only answers requests addressed to localhost or 127.0.0.1', {
+        host: request.headers.host ?? null,
+      });
+    }
+  });
 
   const hub = new SseHub(logger, { ...DEFAULT_SSE, ...opts.sse });
   app.addHook('preClose', async () => {

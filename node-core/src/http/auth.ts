@@ -89,6 +89,24 @@ export function requireAccess(cfg: NodeConfig, need: Access): onRequestHookHandl
   };
 }
 
+/** httpBindAddress if set; else 127.0.0.1 without tokens, 0.0.0.0 with a token. */
+export function bindAddressOf(config: Pick<NodeConfig, 'httpBindAddress' | 'adminToken' | 'userToken'>): string {
+  if (config.httpBindAddress) return config.httpBindAddress;
+  return tokensConfigured(config) ? '0.0.0.0' : '127.0.0.1';
+}
+
+/**
+ * Without tokens the ports trust everything on loopback; a web page could still reach them through
+ * DNS rebinding (its own host name resolving to 127.0.0.1). So in that mode only requests whose
+ * Host names this machine (localhost, 127.x.x.x, [::1]) are served.
+ */
+export function hostAllowed(config: Pick<NodeConfig, 'httpBindAddress' | 'adminToken' | 'userToken'>, host: string | undefined): boolean {
+  if (tokensConfigured(config) || !isLoopbackAddress(bindAddressOf(config))) return true;
+  if (!host) return false;
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '');
+  return name.toLowerCase() === 'localhost' || isLoopbackAddress(name);
+}
+
 /** True for a TCP peer on this machine (127.0.0.0/8 or ::1, also IPv4-mapped). */
 export function isLoopbackAddress(addr: string | undefined): boolean {
   if (!addr) return false;

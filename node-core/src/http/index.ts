@@ -1,16 +1,16 @@
 // Starts a node's HTTP layer: the backend API on apiPort (8777) and the frontend on uiPort (8778,
 // -1 disables it), bound to loopback unless tokens are configured or an address is given.
 import type { NodeHandle } from '../api/node-handle.js';
-import type { NodeConfig } from '../config.js';
 import type { Logger } from '../log.js';
 import { type HttpOptions, closeGracefully } from './app.js';
-import { tokensConfigured } from './auth.js';
+import { bindAddressOf, tokensConfigured } from './auth.js';
 import { buildBackend } from './backend.js';
 import { buildFrontend } from './frontend.js';
 
 export { buildBackend } from './backend.js';
 export { buildFrontend } from './frontend.js';
 export type { HttpOptions } from './app.js';
+export { bindAddressOf } from './auth.js';
 
 export interface HttpHandle {
   apiPort: number;
@@ -18,12 +18,6 @@ export interface HttpHandle {
   /** a URL a client on this machine can use to reach the backend */
   apiUrl: string;
   close(): Promise<void>;
-}
-
-/** httpBindAddress if set; else 127.0.0.1 without tokens, 0.0.0.0 with a token. */
-export function bindAddressOf(config: Pick<NodeConfig, 'httpBindAddress' | 'adminToken' | 'userToken'>): string {
-  if (config.httpBindAddress) return config.httpBindAddress;
-  return tokensConfigured(config) ? '0.0.0.0' : '127.0.0.1';
 }
 
 /** The host part of a local URL for a bind address (wildcards become loopback). */

@@ -1,11 +1,26 @@
 // The access matrix on real loopback HTTP: no tokens (all open), user token, admin token, wrong or
 // missing token, only one token configured; plus the constant-time comparison and header parsing.
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bearerToken, identify, tokenEquals } from '../../../node-core/src/http/auth.js';
+import { bearerToken, hostAllowed, identify, tokenEquals } from '../../../node-core/src/http/auth.js';
 import { type Harness, call, expectError, startHarness } from './helpers.js';
 
 const ADMIN = 'admin-token-123456';
 const USER = 'user-token-abcdef';
+
+/** A GET to 127.0.0.1 carrying the given Host header (fetch does not let a caller set Host). */
+function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** One request per access level: [what, url, init]. */
 function requests(base: string) {
@@ -41,6 +56,18 @@ describe('no tokens configured', () => {
       expect(await statusOf(h, kind, 'anything-at-all'), kind).toBeLessThan(300);
     }
     expect(await statusOf(h, 'forceRelease')).toBe(200);
+  });
+
+  it('refuses a foreign Host header (DNS rebinding) and accepts the local names', async () => {
+    const port = h.http.apiPort;
+    for (const host of ['evil.example', `evil.example:${port}`, `10.0.0.5:${port}`]) {
+      const r = await getWithHost(port, '/api/state', host);
+      expect(r.status, host).toBe(403);
+      expect(r.body).toMatchObject({ success: false, code: 'FORBIDDEN' });
+    }
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'LOCALHOST']) {
+      expect((await getWithHost(port, '/api/state', host)).status, host).toBe(200);
+    }
   });
 });
 
@@ -122,6 +149,14 @@ describe('only a user token configured', () => {
 });
 
 describe('token helpers', () => {
+  it('checks Host only in tokenless loopback mode', () => {
+    expect(hostAllowed({}, 'evil.example')).toBe(false);
+    expect(hostAllowed({}, undefined)).toBe(false);
+    expect(hostAllowed({ userToken: USER }, 'evil.example')).toBe(true);
+    expect(hostAllowed({ httpBindAddress: '0.0.0.0' }, 'board.lan:8777')).toBe(true);
+    expect(hostAllowed({ httpBindAddress: '127.0.0.5' }, 'evil.example')).toBe(false);
+  });
+
   it('compares tokens exactly', () => {
     expect(tokenEquals(ADMIN, ADMIN)).toBe(true);
     expect(tokenEquals(ADMIN, `${ADMIN}x`)).toBe(false);
