@@ -113,6 +113,11 @@ describe('reserve, release, extend, queue', () => {
     expect(a!.body).toMatchObject({ user: 'alice' });
   });
 
+  it('release says who the queue handed the server to', async () => {
+    node.route('POST /api/servers/s1/release', (_q, res) => json(res, 200, { success: true, server: server({ host: 's1', holder: 'bob' }) }));
+    expect(await cli('release', 's1')).toMatchObject({ code: 0, stdout: 'released s1 (now held by bob, next in its queue)\n' });
+  });
+
   it('extend and queue send their bodies', async () => {
     node.route('POST /api/servers/s1/extend', (_q, res) => json(res, 200, { success: true, server: server({ host: 's1', holder: 'alice', until: 2e9 }) }));
     node.route('POST /api/servers/s1/queue', (_q, res) =>

@@ -118,7 +118,8 @@ export function addBoardCommands(program: Command, ctx: CliContext): void {
     const key = randomUUID();
     const force = o.force ? { force: true } : {};
     const body = await clientOf(ctx, o).post(`/api/servers/${hostArg(host)}/release`, { user: userOf(ctx, o), ...force, idempotencyKey: key }, key);
-    emit(ctx, body, () => `released ${host}\n`);
+    const next = pickServer<Server>(body)?.holder;
+    emit(ctx, body, () => `released ${host}${next ? ` (now held by ${next}, next in its queue)` : ''}\n`);
   });
 
   addCommon(
