@@ -23,7 +23,7 @@ import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { NetTransport } from './transport/net-transport.js';
 import { Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
-import { realClock, type Clock, type Random } from './util/clock.js';
+import { realClock, type Clock, type Random, type TimerHandle } from './util/clock.js';
 
 /** Injected parts; defaults are the real ones. Tests pass a MemStore, a MemTransport, a FakeClock. */
 export interface NodeDeps {
@@ -69,7 +69,7 @@ export class PeerNode implements NodeHandle {
   private readonly startedAt: number;
   private cpuLoad = 0;
   private cpuTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: TimerHandle | undefined;
   private stopping = false;
   ip: string;
   peerPort = 0;
@@ -132,8 +132,7 @@ export class PeerNode implements NodeHandle {
     this.cpuTimer.unref();
     this.raft.start();
     this.discovery.start();
-    this.expiryTimer = setInterval(() => this.expireDue(), 500);
-    this.expiryTimer.unref();
+    this.scheduleExpiry();
     this.log.info({ clusterId: this.config.clusterId, ip: this.ip, peerPort: this.peerPort, discoveryPort: ports.packetPort, role: this.raft.role }, 'node started');
   }
 
@@ -148,13 +147,25 @@ export class PeerNode implements NodeHandle {
     }
     this.discovery.sendLeave('graceful shutdown');
     clearInterval(this.cpuTimer);
-    clearInterval(this.expiryTimer);
+    this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
     this.raft.stop();
     await this.deps.transport.close();
     this.deps.store.close();
     this.events.removeAllListeners();
     this.log.info('node stopped');
+  }
+
+  /**
+   * Stops every activity at once without any graceful step (no hand-over, no LeaveNotification):
+   * what a kill -9 leaves behind. Tests use it to simulate crashes in-process.
+   */
+  halt(): void {
+    this.stopping = true;
+    clearInterval(this.cpuTimer);
+    this.clock.clearTimeout(this.expiryTimer);
+    this.discovery.stop();
+    this.raft.stop();
   }
 
   /** the caught-up voter that should lead after us, if any */
@@ -293,7 +304,7 @@ export class PeerNode implements NodeHandle {
           if (!retry || this.clock.monotonic() > deadline || attempt > 5) throw err instanceof TransportError ? this.unreachable(err) : err;
         }
       } else if (this.clock.monotonic() > deadline) throw this.raft.noQuorum();
-      await new Promise((r) => setTimeout(r, Math.max(5, this.config.fetchMaxWaitMs / 5)));
+      await this.sleep(Math.max(5, this.config.fetchMaxWaitMs / 5));
     }
   }
 
@@ -353,7 +364,7 @@ export class PeerNode implements NodeHandle {
     const deadline = this.clock.monotonic() + this.config.electionTimeoutMs * 3;
     while (this.raft.leaderId !== targetId) {
       if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${targetId} did not become master in time`);
-      await new Promise((r) => setTimeout(r, 10));
+      await this.sleep(10);
     }
     return { leaderId: targetId };
   }
@@ -383,6 +394,18 @@ export class PeerNode implements NodeHandle {
 
   private memberOfSelf(): Member {
     return { nodeId: this.nodeId, ip: this.ip, peerPort: this.peerPort, apiPort: this.config.apiPort, headless: this.config.headless };
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((r) => this.clock.setTimeout(r, ms));
+  }
+
+  private scheduleExpiry(): void {
+    if (this.stopping) return;
+    this.expiryTimer = this.clock.setTimeout(() => {
+      this.expireDue();
+      this.scheduleExpiry();
+    }, 500);
   }
 
   /** master: release holds whose time is up (idempotent per host and end time) */

@@ -134,8 +134,7 @@ export class TestCluster {
     const t = this.byName(name);
     this.nodes.splice(this.nodes.indexOf(t), 1);
     const n = t.node;
-    n.discovery.stop();
-    n.raft.stop();
+    n.halt();
     await n.deps.transport.close();
     await t.http.close();
     n.deps.store.close();

@@ -112,8 +112,7 @@ export class LeaderState {
     const store = this.raft.store;
     const L = msg.lastIndex;
     const last = store.lastIndex();
-    const snap = store.snapshot();
-    if (L < store.firstIndex() - 1 && snap && L < snap.index) return this.update([], { snapshot: snap });
+    if (L < store.firstIndex() - 1 && L < this.raft.snapshotIndex) return this.update([], { snapshot: store.snapshot() ?? undefined });
     const myTerm = L <= last ? store.termAt(L) : undefined;
     if (myTerm === undefined || myTerm !== msg.lastTerm) {
       const d = this.divergence(Math.min(L, last), msg.lastTerm);

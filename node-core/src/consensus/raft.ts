@@ -76,6 +76,8 @@ export class Raft {
   private inflightReq = new Map<string, Promise<{ index: number; result: ApplyResult }>>();
   private appendQueue: LogEntry[] = [];
   private persistedCommit = 0;
+  /** index covered by the stored snapshot (cached: reading the snapshot parses it) */
+  snapshotIndex = 0;
   private commitPersistTimer: TimerHandle | undefined;
 
   readonly nodeId: string;
@@ -105,6 +107,7 @@ export class Raft {
     this.votedFor = hs.votedFor;
     const snap = this.store.snapshot();
     if (snap) {
+      this.snapshotIndex = snap.index;
       this.deps.sm.restore(snap.board);
       this.commitIndex = this.appliedIndex = snap.index;
       this.config = snap.config;
@@ -330,7 +333,11 @@ export class Raft {
 
   /** a master's UDP Heartbeat or JoinResponse: learn who leads */
   observeMaster(masterId: string, term: number): void {
-    if (masterId === this.nodeId || term < this.term) return;
+    if (masterId === this.nodeId) return;
+    if (term < this.term) {
+      this.nudgeStaleMaster(masterId);
+      return;
+    }
     if (term > this.term) {
       this.becomeFollower(term, masterId, 'heartbeat of a newer term');
       return;
@@ -346,13 +353,31 @@ export class Raft {
     }
   }
 
+  private lastNudge = Number.NEGATIVE_INFINITY;
+  /**
+   * We hold a newer term (an election that failed, e.g. our log was behind) while a master of an
+   * older term still leads the others, who ignore our votes because they hear from it. Show it our
+   * term (as etcd does with check-quorum) so it steps down and the others elect a master in a term
+   * that we can follow. Rate-limited to once per election timeout.
+   */
+  private nudgeStaleMaster(masterId: string): void {
+    if (!this.isVoter() || this.leaderAlive()) return;
+    const now = this.clock.monotonic();
+    if (now - this.lastNudge < this.timing.electionTimeoutMs) return;
+    this.lastNudge = now;
+    const lastIndex = this.store.lastIndex();
+    const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.commitIndex };
+    this.logger.info({ master: masterId, term: this.term }, 'a master of an older term leads: showing it our newer term');
+    this.deps.rpc(masterId, fetch, this.timing.requestTimeoutMs).catch(() => undefined);
+  }
+
   // ---------------------------------------------------------------- follower: pull the log
 
   private async fetchLoop(): Promise<void> {
     if (this.fetching) return;
     this.fetching = true;
     try {
-      while (!this.stopped && (this.role === 'slave' || this.role === 'observer')) {
+      while (this.following()) {
         const leader = this.leaderId;
         if (!leader || leader === this.nodeId) {
           await this.probeForLeader();
@@ -367,16 +392,23 @@ export class Raft {
             this.timing.fetchMaxWaitMs * 4 + this.timing.requestTimeoutMs,
           );
         } catch (err) {
+          if (!this.following()) break;
           this.onFetchError(leader, err);
           await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
           continue;
         }
+        // the role may have changed while the request was out (elected, stopped): drop the answer
+        if (!this.following()) break;
         if (resp.type === 'StateUpdate') this.handleStateUpdate(leader, resp);
         else await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
       }
     } finally {
       this.fetching = false;
     }
+  }
+
+  private following(): boolean {
+    return !this.stopped && (this.role === 'slave' || this.role === 'observer');
   }
 
   private onFetchError(leader: string, err: unknown): void {
@@ -397,7 +429,7 @@ export class Raft {
     const lastIndex = this.store.lastIndex();
     const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.commitIndex };
     const answers = await Promise.allSettled(targets.map((t) => this.deps.rpc(t.nodeId, fetch, this.timing.requestTimeoutMs)));
-    if (this.stopped || this.leaderId || this.role === 'master' || this.role === 'candidate') return;
+    if (!this.following() || this.leaderId) return;
     for (const a of answers) {
       if (a.status !== 'fulfilled' || a.value.type !== 'StateUpdate' || a.value.term < this.term) continue;
       const hint = a.value.ok ? a.value.nodeId : a.value.leaderId;
@@ -452,6 +484,7 @@ export class Raft {
   private installSnapshot(snap: Snapshot): void {
     if (snap.index <= this.commitIndex) return;
     this.store.saveSnapshot(snap);
+    this.snapshotIndex = snap.index;
     this.deps.sm.restore(snap.board);
     this.commitIndex = this.appliedIndex = snap.index;
     this.config = snap.config;
@@ -535,7 +568,7 @@ export class Raft {
   private flushAppends(): void {
     const batch = this.appendQueue;
     this.appendQueue = [];
-    if (batch.length === 0 || this.role !== 'master') return;
+    if (batch.length === 0 || this.role !== 'master' || this.stopped) return;
     try {
       this.store.append(batch);
     } catch (err) {
@@ -556,7 +589,7 @@ export class Raft {
    * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
    */
   propose(payload: EntryPayload & { kind: 'board' }): Promise<{ index: number; result: ApplyResult }> {
-    if (this.role !== 'master') return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
+    if (this.role !== 'master' || this.stopped) return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
     const reqId = payload.meta.reqId;
     const inflight = this.inflightReq.get(reqId);
     if (inflight) return inflight;
@@ -644,13 +677,12 @@ export class Raft {
   }
 
   private maybeSnapshot(): void {
-    const snap = this.store.snapshot();
-    const since = this.appliedIndex - (snap?.index ?? 0);
-    if (since < this.deps.snapshotEvery || !this.config) return;
+    if (this.appliedIndex - this.snapshotIndex < this.deps.snapshotEvery || !this.config) return;
     const term = this.store.termAt(this.appliedIndex);
     if (term === undefined) return;
-    const config = this.configIndex <= this.appliedIndex ? this.config : (snap?.config ?? this.config);
+    const config = this.configIndex <= this.appliedIndex ? this.config : (this.store.snapshot()?.config ?? this.config);
     this.store.saveSnapshot({ index: this.appliedIndex, term, config, board: this.deps.sm.snapshot() }, Math.min(1000, this.deps.snapshotEvery));
+    this.snapshotIndex = this.appliedIndex;
   }
 
   // ---------------------------------------------------------------- master: fetches, transfer

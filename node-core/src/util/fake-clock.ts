@@ -31,8 +31,9 @@ export class FakeClock implements Clock {
     this.start = startMs;
   }
 
+  /** whole milliseconds, like Date.now() (timers may fire at fractional times) */
   now(): number {
-    return this.current;
+    return Math.floor(this.current);
   }
 
   monotonic(): number {
