@@ -52,6 +52,26 @@ try {
     await page.getByRole('button', { name: 'Reserve' }).first().click();
     await page.waitForSelector('[role=dialog]');
     await page.screenshot({ path: join(outDir, `demo-reserve-dialog-${scheme}.png`) });
+    // a conflict, then the degraded states: no quorum (read-only) and stale data
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => {
+      const demo = window.peerboardDemo;
+      demo.board.servers[1].holder = 'alice';
+      demo.board.servers[1].until = Math.floor(Date.now() / 1000) + 5400;
+    });
+    await page.locator('tr[data-host="srv-0002"] button', { hasText: 'Reserve' }).click();
+    await page.locator('[role=dialog] button[type=submit]').click();
+    await page.getByText('is reserved by alice').waitFor();
+    await page.screenshot({ path: join(outDir, `demo-conflict-${scheme}.png`) });
+    await page.keyboard.press('Escape');
+    await page.evaluate(() => {
+      window.peerboardDemo.setQuorum(false);
+      window.peerboardDemo.board.staleMs = 125000;
+      window.peerboardDemo.setStale(true, 125000);
+    });
+    await page.waitForSelector('[data-test="read-only"]');
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: join(outDir, `demo-degraded-${scheme}.png`) });
     await ctx.close();
   }
 } finally {

@@ -6,5 +6,8 @@ import { selectApi } from './api/select-api.js';
 import App from './App.vue';
 import './styles.css';
 
-providePeerApi(selectApi(window));
+const api = selectApi(window);
+providePeerApi(api);
+// demo mode only: lets a person (or the screenshot script) play with quorum, staleness and roles
+if (api.kind === 'fake') Object.assign(window, { peerboardDemo: api });
 createApp(App).use(createPinia()).mount('#app');

@@ -1,7 +1,7 @@
 // An in-memory PeerApi: the board's rules in miniature, for component tests and the ?demo=1 mode.
 // Tests drive it (quorum, staleness, role, link, scripted failures) and read the calls it got.
 import { formatClock } from '../lib/time-format.js';
-import { demoBoard, type FakeBoard } from './demo-data.js';
+import { demoBoard, makeServers, type FakeBoard } from './demo-data.js';
 import {
   ApiKind,
   Code,
@@ -377,7 +377,10 @@ function randomKey(): string {
   return 'pb1-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The demo mode's API: a lively sample board answering with a little latency. */
-export function createDemoApi(): FakeApi {
-  return new FakeApi({ latencyMs: 120 });
+/** The demo mode's API: a sample board answering with a little latency; `servers` resizes it. */
+export function createDemoApi(servers?: number, latencyMs = 120): FakeApi {
+  const now = Date.now();
+  const board = demoBoard(now);
+  if (servers !== undefined) board.servers = makeServers(servers, now);
+  return new FakeApi({ board, latencyMs });
 }

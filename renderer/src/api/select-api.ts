@@ -17,6 +17,12 @@ export function readToken(): string | null {
 
 export function selectApi(win: Window = window): RendererApi {
   if (win.peerboard) return createDesktopApi(win.peerboard);
-  if (new URLSearchParams(win.location.search).get('demo') === '1') return createDemoApi();
+  const params = new URLSearchParams(win.location.search);
+  if (params.get('demo') === '1') {
+    // ?demo=1&servers=2000: a bigger sample board (benchmarks), bounded
+    const n = Number(params.get('servers'));
+    const latency = params.get('latency') === '0' ? 0 : undefined;
+    return createDemoApi(Number.isInteger(n) && n > 0 ? Math.min(n, 20_000) : undefined, latency);
+  }
   return new HttpApi({ baseUrl: '', getToken: readToken });
 }

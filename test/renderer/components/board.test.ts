@@ -236,6 +236,15 @@ describe('keyboard', () => {
     expect(document.activeElement).toBe(last);
   });
 
+  it('Escape still closes a dialog after focus fell out of it', async () => {
+    const { w } = await mountBoard();
+    await row(w, 'web-01').get('button.btn-accent').trigger('click');
+    expect(w.find('[role="dialog"]').exists()).toBe(true);
+    (document.activeElement as HTMLElement | null)?.blur();
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+    await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false));
+  });
+
   it('every board control has a label', async () => {
     const { w } = await mountBoard();
     for (const el of w.findAll('input, select')) {

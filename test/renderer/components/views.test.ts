@@ -1,0 +1,210 @@
+// Cluster, history, admin and the desktop first-run screen, over the fake node.
+import type { VueWrapper } from '@vue/test-utils';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { demoBoard } from '../../../renderer/src/api/demo-data.js';
+import type { FakeApiOptions } from '../../../renderer/src/api/fake-api.js';
+import App from '../../../renderer/src/App.vue';
+import { USER_KEY } from '../../../renderer/src/stores/session-store.js';
+import { mountIn, NOW, rig, SETTINGS, smallBoard, until } from '../helpers.js';
+
+let wrapper: VueWrapper | null = null;
+beforeEach(() => {
+  localStorage.clear();
+  localStorage.setItem(USER_KEY, 'dana');
+});
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = null;
+});
+
+async function open(tab: string, opts: FakeApiOptions = { board: smallBoard(demoBoard(NOW)) }) {
+  history.replaceState(null, '', `#${tab}`);
+  const r = rig(opts);
+  wrapper = mountIn(r, App);
+  const w = wrapper;
+  await until(() => expect(r.api.calls.some((c) => c.method === 'getState')).toBe(true));
+  return { ...r, w };
+}
+
+describe('cluster view', () => {
+  it('lists every node with role badge, user, address, heartbeat, term, voter and match index', async () => {
+    const { w } = await open('cluster');
+    await until(() => expect(w.findAll('tr[data-node]')).toHaveLength(4));
+    const roles = w.findAll('tr[data-node] [data-role]').map((b) => b.text());
+    expect(roles).toEqual(['master', 'slave', 'slave', 'observer']);
+    const bob = w.get('tr[data-node="node-c4e0"]');
+    expect(bob.text()).toContain('bob');
+    expect(bob.text()).toContain('192.168.1.12:8777');
+    expect(bob.text()).toContain('just now');
+    expect(bob.text()).toContain('118');
+    expect(w.get('tr[data-node="node-d2b8"]').text()).toContain('No');
+    expect(w.get('tr[data-node="node-a7f3"]').text()).toContain('(this node)');
+  });
+
+  it('promotes a node only after confirmation; the badges follow the events', async () => {
+    const { w, api } = await open('cluster');
+    await until(() => expect(w.findAll('tr[data-node]')).toHaveLength(4));
+    expect(w.get('tr[data-node="node-a7f3"]').find('button').exists()).toBe(false); // the master
+    expect(w.get('tr[data-node="node-d2b8"]').find('button').exists()).toBe(false); // not a voter
+    await w.get('tr[data-node="node-b19c"] button').trigger('click');
+    const dialog = w.get('[role="dialog"]');
+    expect(dialog.text()).toContain('alice (192.168.1.11:8777)');
+    expect(api.calls.some((c) => c.method === 'promote')).toBe(false);
+    await dialog.findAll('button').find((b) => b.text() === 'Promote')!.trigger('click');
+    await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false));
+    expect(api.calls.find((c) => c.method === 'promote')?.args).toEqual(['node-b19c']);
+    await until(() => expect(w.get('tr[data-node="node-b19c"] [data-role]').text()).toBe('master'));
+    expect(w.get('header [data-role]').text()).toBe('slave');
+  });
+
+  it('keeps the dialog open with the error when the promotion is refused', async () => {
+    const { w, api } = await open('cluster');
+    await until(() => expect(w.findAll('tr[data-node]')).toHaveLength(4));
+    await w.get('tr[data-node="node-c4e0"] button').trigger('click');
+    api.failNext('promote', { code: 'FORBIDDEN', message: 'promote needs admin rights; use the admin token' });
+    await w.get('[role="dialog"] .btn-primary').trigger('click');
+    await until(() => expect(w.get('[role="dialog"] [role="alert"]').text()).toContain('admin rights'));
+  });
+});
+
+describe('history view', () => {
+  it('shows the newest entries, filters and pages', async () => {
+    const { w, api } = await open('history', { board: demoBoard(NOW) });
+    await until(() => expect(w.findAll('tr[data-id]')).toHaveLength(25));
+    expect(w.get('[data-test="history-span"]').text()).toBe('1–25 of 40');
+    expect(w.findAll('tr[data-id]')[0]?.attributes('data-id')).toBe('120');
+    await w.findAll('.pager button').find((b) => b.text() === 'Older')!.trigger('click');
+    await until(() => expect(w.get('[data-test="history-span"]').text()).toBe('26–40 of 40'));
+    await w.get('input[name="user"]').setValue('bob');
+    await w.get('select[name="operation"]').setValue('release');
+    await w.get('form[role="search"]').trigger('submit');
+    await until(() => expect(api.calls.at(-1)?.args[0]).toEqual({ limit: 25, offset: 0, user: 'bob', operation: 'release' }));
+    await until(() => expect(w.findAll('tr[data-id]').length).toBeGreaterThan(0));
+    for (const r of w.findAll('tr[data-id]')) expect(r.text()).toMatch(/bob.*release/);
+    await w.get('input[name="host"]').setValue('no-such-host');
+    await w.get('form[role="search"]').trigger('submit');
+    await until(() => expect(w.text()).toContain('Nothing matches these filters.'));
+  });
+});
+
+describe('admin view', () => {
+  it('adds a server, rejecting a bad host first', async () => {
+    const { w, api } = await open('admin');
+    await until(() => expect(w.findAll('tr[data-host]')).toHaveLength(6));
+    const form = w.get('form.server-form');
+    await form.get('input[name="host"]').setValue('bad host!');
+    await form.trigger('submit');
+    expect(form.get('[role="alert"]').text()).toMatch(/^Host:/);
+    expect(api.calls.some((c) => c.method === 'addServer')).toBe(false);
+    await form.get('input[name="host"]').setValue('new-07');
+    await form.get('input[name="ip"]').setValue('10.1.1.7');
+    await form.get('input[name="env"]').setValue('qa');
+    await form.trigger('submit');
+    await until(() => expect(w.findAll('tr[data-host]')).toHaveLength(7));
+    expect(api.calls.find((c) => c.method === 'addServer')?.args[0]).toEqual({ host: 'new-07', app: '', ip: '10.1.1.7', env: 'qa', comment: '' });
+  });
+
+  it('import: bad JSON and bad fields are explained; a good file is sent', async () => {
+    const { w, api } = await open('admin');
+    await until(() => expect(w.findAll('tr[data-host]')).toHaveLength(6));
+    const ta = w.get('form.import textarea');
+    const err = () => w.get('[data-test="import-error"]').text();
+    await ta.setValue('{"serversList": [');
+    expect(err()).toMatch(/^Not valid JSON/);
+    await ta.setValue('{"servers": []}');
+    expect(err()).toMatch(/serversList/);
+    await ta.setValue('{"serversList": [{"host": "a"}, {"host": 5}]}');
+    expect(err()).toBe('Entry 2: "host" must be a non-empty string.');
+    await ta.setValue('{"serversList": [{"host": "a", "env": 3}]}');
+    expect(err()).toBe('Entry 1 (a): "env" must be a string.');
+    expect(w.get('form.import button[type="submit"]').attributes('disabled')).toBeDefined();
+    await ta.setValue(JSON.stringify({ lastUpdate: 1, serversList: [{ host: 'imp-1', app: 'Mid', ip: '192.168.0.10', env: 'preprod', available: true, action: 'Available', since: 0, comment: '' }, { host: 'imp-2' }] }));
+    expect(w.text()).toContain('2 servers ready to import.');
+    await w.get('form.import').trigger('submit');
+    await until(() => expect(w.findAll('tr[data-host]')).toHaveLength(8));
+    expect(api.calls.find((c) => c.method === 'importServers')?.args[0]).toEqual({
+      serversList: [{ host: 'imp-1', app: 'Mid', ip: '192.168.0.10', env: 'preprod', comment: '' }, { host: 'imp-2' }],
+    });
+  });
+
+  it('switches maintenance, edits and removes (after confirming)', async () => {
+    const { w, api } = await open('admin');
+    await until(() => expect(w.findAll('tr[data-host]')).toHaveLength(6));
+    await w.get('tr[data-host="web-01"] input[role="switch"]').setValue(true);
+    await until(() => expect(api.calls.find((c) => c.method === 'setMaintenance')?.args).toEqual(['web-01', true]));
+    await until(() => expect(w.get('tr[data-host="web-01"] [data-status]').text()).toBe('Maintenance'));
+
+    await w.get('tr[data-host="api-05"]').findAll('button').find((b) => b.text() === 'Edit')!.trigger('click');
+    const dialog = w.get('[role="dialog"]');
+    expect((dialog.get('input[name="host"]').element as HTMLInputElement).disabled).toBe(true);
+    await dialog.get('input[name="app"]').setValue('Gateway');
+    await dialog.get('form').trigger('submit');
+    await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false));
+    expect(api.calls.find((c) => c.method === 'updateServer')?.args).toEqual(['api-05', { app: 'Gateway', ip: '10.0.0.5', env: 'dev', comment: '' }]);
+
+    await w.get('tr[data-host="mid-02"]').findAll('button').find((b) => b.text() === 'Remove')!.trigger('click');
+    expect(w.get('[role="dialog"]').text()).toContain('alice holds it now');
+    await w.get('[role="dialog"] .btn-danger').trigger('click');
+    await until(() => expect(w.find('tr[data-host="mid-02"]').exists()).toBe(false));
+    expect(api.calls.find((c) => c.method === 'removeServer')?.args).toEqual(['mid-02']);
+  });
+});
+
+describe('first run (desktop)', () => {
+  it('create a team: shows the generated key to share, then saves it with the name', async () => {
+    const { w, api } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS } });
+    await until(() => expect(w.find('.first-run').exists()).toBe(true));
+    expect(w.find('[role="dialog"]').exists()).toBe(false); // no name prompt over the first run
+    await w.findAll('.choice').find((b) => b.text().includes('Create a team'))!.trigger('click');
+    await until(() => expect(w.find('[data-test="team-key"]').exists()).toBe(true));
+    const key = (w.get('[data-test="team-key"]').element as HTMLInputElement).value;
+    expect(key).toMatch(/^pb1-[0-9a-f]{48}$/);
+    await w.get('.first-run input[autocomplete="name"]').setValue('dana');
+    await w.get('.first-run form').trigger('submit');
+    await until(() => expect(w.find('.first-run').exists()).toBe(false));
+    expect(api.settings).toMatchObject({ user: 'dana', clusterKey: key, onboarded: true });
+    await until(() => expect(w.findAll('tr.row').length).toBeGreaterThan(0));
+  });
+
+  it('join a team: refuses a malformed key and a missing name, accepts a pasted key', async () => {
+    const { w, api } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS } });
+    await until(() => expect(w.find('.first-run').exists()).toBe(true));
+    await w.findAll('.choice').find((b) => b.text().includes('Join a team'))!.trigger('click');
+    const form = w.get('.first-run form');
+    await form.get('textarea').setValue('short key');
+    await form.trigger('submit');
+    expect(w.get('[data-test="first-run-error"]').text()).toMatch(/whole team key/);
+    await form.get('textarea').setValue('  pb1-0123456789abcdef0123  ');
+    await form.trigger('submit');
+    await until(() => expect(w.get('[data-test="first-run-error"]').text()).toMatch(/Enter a name/));
+    expect(api.calls.some((c) => c.method === 'saveSettings')).toBe(false);
+    await form.get('input[autocomplete="name"]').setValue('erin');
+    await form.trigger('submit');
+    await until(() => expect(api.settings?.onboarded).toBe(true));
+    expect(api.settings).toMatchObject({ clusterKey: 'pb1-0123456789abcdef0123', user: 'erin' });
+  });
+
+  it('is not shown once onboarded', async () => {
+    const { w } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS, user: 'dana', onboarded: true } });
+    await until(() => expect(w.findAll('tr.row').length).toBeGreaterThan(0));
+    expect(w.find('.first-run').exists()).toBe(false);
+    expect(w.get('header').text()).toContain('dana');
+  });
+});
+
+describe('access token (web mode)', () => {
+  it('an UNAUTHORIZED node asks for the token, keeps it and retries', async () => {
+    const r = rig({ board: smallBoard(demoBoard(NOW)) });
+    r.api.failNext('getState', { code: 'UNAUTHORIZED', message: 'this node requires a token: send "Authorization: Bearer <token>"' });
+    history.replaceState(null, '', '#board');
+    wrapper = mountIn(r, App);
+    const w = wrapper;
+    await until(() => expect(w.find('[data-test="load-error"]').exists()).toBe(true));
+    expect(w.get('[data-test="load-error"]').text()).toContain('requires a token');
+    await w.get('[data-test="load-error"] input[type="password"]').setValue(' t0ken ');
+    await w.get('[data-test="load-error"] form').trigger('submit');
+    expect(localStorage.getItem('peerboard.token')).toBe('t0ken');
+    await until(() => expect(w.findAll('tr.row')).toHaveLength(6));
+    expect(w.find('[data-test="load-error"]').exists()).toBe(false);
+  });
+});
