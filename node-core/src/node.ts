@@ -1,7 +1,7 @@
 // PeerNode: one whole peer. Wires the store, the board, consensus, the codec and the transport,
 // runs discovery (JoinRequest/Heartbeat) and the bootstrap rule, and offers NodeHandle to hosts.
 // Headless mode and the Electron main process both start it through createNode(config).
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, networkInterfaces } from 'node:os';
@@ -301,7 +301,9 @@ export class PeerNode implements NodeHandle {
           return await forward(leader);
         } catch (err) {
           const retry = (err instanceof TransportError && err.code !== 'TIMEOUT') || (err instanceof PeerboardError && err.code === ErrorCode.NotLeader);
-          if (!retry || this.clock.monotonic() > deadline || attempt > 5) throw err instanceof TransportError ? this.unreachable(err) : err;
+          if (!retry) throw err instanceof TransportError ? this.unreachable(err) : err;
+          // the master is gone and no other took its place in time: no majority is reachable
+          if (this.clock.monotonic() > deadline || attempt > 20) throw this.raft.noQuorum();
         }
       } else if (this.clock.monotonic() > deadline) throw this.raft.noQuorum();
       await this.sleep(Math.max(5, this.config.fetchMaxWaitMs / 5));
@@ -412,7 +414,8 @@ export class PeerNode implements NodeHandle {
   private expireDue(): void {
     if (this.raft.role !== 'master' || !this.raft.hasQuorum()) return;
     for (const { host, until } of this.sm.board.dueExpiries(Math.floor(this.clock.now() / 1000))) {
-      this.submit({ type: 'expire', host, until }, { user: 'system', reqId: `expire:${host}:${until}` }).catch((err: unknown) =>
+      const key = createHash('sha256').update(`${host}\0${until}`).digest('hex').slice(0, 32);
+      this.submit({ type: 'expire', host, until }, { user: 'system', reqId: `expire:${key}` }).catch((err: unknown) =>
         this.log.debug({ host, err: toPeerboardError(err).message }, 'expiry not committed yet'),
       );
     }
@@ -522,7 +525,7 @@ export class PeerNode implements NodeHandle {
       commitIndex: this.raft.commitIndex,
       appliedIndex: this.raft.appliedIndex,
       quorum,
-      stale: !isMaster && !this.raft.leaderAlive(),
+      stale: isMaster ? !this.raft.masterReady() : !this.raft.leaderAlive(),
       staleMs,
       writeBlockedReason: quorum ? null : ErrorCode.NoQuorum,
     };

@@ -88,7 +88,6 @@ export class TestCluster {
       { logger: silentLogger() },
     );
     const http = await startHttp(node, { logger: silentLogger() });
-    node.setHttpPorts(http.apiPort, http.uiPort);
     const t: TestNode = { node, http, dataDir: dir, name, api: http.apiUrl };
     this.nodes.push(t);
     return t;
@@ -111,7 +110,7 @@ export class TestCluster {
       'one master followed by every node',
       () => {
         const m = this.master();
-        if (!m || !m.node.raft.hasQuorum()) return undefined;
+        if (!m || !m.node.raft.hasQuorum() || !m.node.raft.masterReady()) return undefined;
         return this.nodes.every((n) => n.node.raft.leaderId === m.name) ? m : undefined;
       },
       timeoutMs,

@@ -79,6 +79,9 @@ export interface NodeHandle {
   /** admin, explicit and audited: make the voter set exactly these reachable nodes (etcd's force-new-cluster) */
   forceShrink(voterIds: string[], by: string): Promise<void>;
 
+  /** tells the node the HTTP ports actually bound (port 0 picks one), so it advertises them */
+  setHttpPorts?(apiPort: number, uiPort: number | null): void;
+
   /** graceful leave: hand mastership over, send LeaveNotification, close everything */
   stop(): Promise<void>;
 }

@@ -139,6 +139,13 @@ export class Raft {
   configChangePending(): boolean {
     return this.configIndex > this.commitIndex;
   }
+  /** index of the master's first entry of its term */
+  private termStartIndex = 0;
+  /** a master whose first entry of its term committed: its board holds every committed write */
+  masterReady(): boolean {
+    return this.role === 'master' && this.commitIndex >= this.termStartIndex;
+  }
+
   /** master: reaches a majority now; others: have a live master */
   hasQuorum(): boolean {
     if (this.role === 'master') return this.leader?.hasQuorum() ?? false;
@@ -202,8 +209,10 @@ export class Raft {
     this.leaderConnBroken = false;
     this.leader = new LeaderState(this);
     this.logger.info({ term: this.term }, 'became master');
-    // an entry of the new term commits everything before it (Raft 5.4.2)
-    this.appendLocal([{ kind: 'noop' }]);
+    // an entry of the new term commits everything before it (Raft 5.4.2); until it commits, the
+    // new master's board may lag what the old master showed, so reads are marked stale
+    const [noop] = this.appendLocal([{ kind: 'noop' }]);
+    this.termStartIndex = noop!;
     this.hooks.onBecameMaster();
   }
 

@@ -50,6 +50,7 @@ export async function startHttp(
       throw err;
     }
   }
+  node.setHttpPorts?.(apiPort, uiPort);
   log.info({ host, apiPort, uiPort, auth: tokensConfigured(node.config), web: Boolean(node.config.uiDir) }, 'HTTP listening');
 
   let closing: Promise<void> | null = null;

@@ -10,6 +10,7 @@ import {
   importBody,
   maintenanceBody,
   parseInput,
+  promoteBody,
   serverInputBody,
   serverPatchBody,
   voterBody,
@@ -30,6 +31,15 @@ function inventoryOf(row: ServerInput & Record<string, unknown>): ServerInput {
 export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { node } = ctx;
   const admin = { onRequest: requireAccess(node.config, Access.admin) };
+
+  // Seed 000: {"role":"master","ip":"..."} makes this node (or the one named by nodeId) master;
+  // "slave" hands mastership to another node. Also on the frontend port, for the web UI.
+  app.post('/promote', admin, async (request) => {
+    const b = parseInput(promoteBody, request.body, 'request body');
+    ctx.logger.info({ role: b.role, ip: b.ip, nodeId: b.nodeId, from: request.ip }, 'promote requested over HTTP');
+    const { leaderId } = b.role === 'master' ? await node.promote({ nodeId: b.nodeId ?? node.nodeId }) : await node.promote({});
+    return { success: true, leaderId };
+  });
 
   app.post('/api/servers', admin, async (request, reply) => {
     const server = parseInput(serverInputBody, request.body, 'request body');

@@ -101,7 +101,8 @@ export const queueBody = z.strictObject({
 
 export const promoteBody = z.strictObject({
   role: z.enum(['master', 'slave']),
-  ip: z.string().min(1).max(64),
+  /** seed 000 sends the node's IP; optional when nodeId names the node */
+  ip: z.string().min(1).max(64).optional(),
   nodeId: nodeIdSchema.optional(),
 });
 

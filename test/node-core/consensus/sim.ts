@@ -123,7 +123,7 @@ export class Sim {
       () => {
         const ms = this.masters();
         m = ms.length === 1 ? ms[0] : undefined;
-        return !!m && m.raft.hasQuorum() && this.running().every((n) => n.raft.leaderId === m!.nodeId);
+        return !!m && m.raft.hasQuorum() && m.raft.masterReady() && this.running().every((n) => n.raft.leaderId === m!.nodeId);
       },
       maxMs,
     );
