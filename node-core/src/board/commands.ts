@@ -24,6 +24,8 @@ export const BoardLimits = {
   tagLen: 64,
   /** serialized size of capabilities / metadata of a cluster node */
   jsonFieldBytes: 16_384,
+  /** users and nodes in one 'presence' command */
+  presenceBatch: 500,
 } as const;
 
 export const HOST_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
@@ -43,6 +45,15 @@ const commentSchema = z.string().max(BoardLimits.commentLen);
 const epochSecSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const durationSchema = z.number().int().min(BoardLimits.minQueueDurationSec).max(BoardLimits.maxHoldSec);
 const idSchema = z.string().min(1).max(BoardLimits.idLen).regex(NAME_PATTERN, 'must not contain control characters');
+/** a client address host:port (seed 001's addr) */
+export const addrSchema = z
+  .string()
+  .max(300)
+  .regex(ADDR_PATTERN, 'must be host:port')
+  .refine((a) => validPort(a), { message: 'port must be 1-65535' });
+/** ms since the epoch */
+const epochMsSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const statSchema = z.number().finite().min(0).max(1_000_000_000);
 
 /** a JSON object whose serialization stays under the named limit */
 const boundedRecord = z.record(z.string(), z.unknown()).refine((v) => jsonSize(v) <= BoardLimits.jsonFieldBytes, {
@@ -108,15 +119,27 @@ export const boardCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({
     type: z.literal('user-register'),
     username: userSchema,
-    addr: z
-      .string()
-      .max(300)
-      .regex(ADDR_PATTERN, 'must be host:port')
-      .refine((a) => validPort(a), { message: 'port must be 1-65535' }),
+    addr: addrSchema,
     userId: idSchema,
   }),
   z.strictObject({ type: z.literal('cluster-register'), node: clusterNodeInputSchema }),
   z.strictObject({ type: z.literal('serving'), nodeId: idSchema, enabled: z.boolean() }),
+  z.strictObject({
+    type: z.literal('presence'),
+    users: z.array(z.strictObject({ username: userSchema, addr: addrSchema, at: epochMsSchema })).max(BoardLimits.presenceBatch),
+    nodes: z
+      .array(
+        z.strictObject({
+          id: idSchema,
+          at: epochMsSchema,
+          status: z.string().min(1).max(32),
+          load: statSchema.optional(),
+          memory: statSchema.optional(),
+          connections: statSchema.optional(),
+        }),
+      )
+      .max(BoardLimits.presenceBatch),
+  }),
 ]);
 
 function validPort(addr: string): boolean {
@@ -141,6 +164,7 @@ export const BOARD_COMMAND_TYPES: readonly BoardCommandType[] = [
   'user-register',
   'cluster-register',
   'serving',
+  'presence',
 ];
 
 export const commandMetaSchema = z.object({
@@ -243,7 +267,16 @@ export const boardSnapshotSchema = z.object({
   version: z.literal(1),
   servers: z.array(serverSchema),
   history: z.array(userRequestSchema),
-  users: z.array(z.object({ user_id: z.string(), username: z.string(), addr: z.string(), registeredAt: z.number() })),
+  users: z.array(
+    z.object({
+      user_id: z.string(),
+      username: z.string(),
+      addr: z.string(),
+      registeredAt: z.number(),
+      lastSeen: z.number().optional(),
+      lastAddr: z.string().optional(),
+    }),
+  ),
   clusterNodes: z.array(
     z.object({
       id: z.string(),
@@ -256,6 +289,9 @@ export const boardSnapshotSchema = z.object({
       createdAt: z.string(),
       serving: z.boolean(),
       servingChangedAt: z.string(),
+      lastSeenMs: z.number().optional(),
+      reportedStatus: z.string().optional(),
+      stats: z.object({ load: z.number().optional(), memory: z.number().optional(), connections: z.number().optional() }).optional(),
     }),
   ),
   applied: z.array(z.tuple([z.string(), applyResultSchema])),

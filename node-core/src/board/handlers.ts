@@ -9,6 +9,7 @@ import type {
   ClusterNodeRecord,
   CommandMeta,
   EpochSeconds,
+  NodeStats,
   RegisteredUser,
   Server,
   ServerInput,
@@ -83,6 +84,8 @@ export function applyCommand(d: BoardData, c: BoardCommand, ctx: Ctx): ApplyResu
       return clusterRegister(d, c, ctx);
     case 'serving':
       return serving(d, c, ctx);
+    case 'presence':
+      return presence(d, c, ctx);
   }
 }
 
@@ -346,6 +349,40 @@ function serving(d: BoardData, c: Cmd<'serving'>, ctx: Ctx): ApplyResult {
     ctx.changed = true;
   }
   return ok({ node: structuredClone(node) });
+}
+
+/**
+ * Batched heartbeats: each lastSeen only moves forward and never past the entry's own time (a
+ * sender with a fast clock cannot keep someone online). Unknown names are skipped, not refused: a
+ * user or node may have been registered after the batch was gathered. No history row, and the
+ * board's lastUpdate does not move: presence is not a change of the reservation board.
+ */
+function presence(d: BoardData, c: Cmd<'presence'>, ctx: Ctx): ApplyResult {
+  ctx.main = null;
+  let users = 0;
+  let nodes = 0;
+  for (const p of c.users) {
+    const u = d.users.get(p.username);
+    const at = Math.min(p.at, ctx.at);
+    if (!u || at <= (u.lastSeen ?? -1)) continue;
+    u.lastSeen = at;
+    u.lastAddr = p.addr;
+    users++;
+  }
+  for (const p of c.nodes) {
+    const n = d.nodes.get(p.id);
+    const at = Math.min(p.at, ctx.at);
+    if (!n || at <= (n.lastSeenMs ?? -1)) continue;
+    n.lastSeenMs = at;
+    n.reportedStatus = p.status;
+    const stats: NodeStats = {};
+    if (p.load !== undefined) stats.load = p.load;
+    if (p.memory !== undefined) stats.memory = p.memory;
+    if (p.connections !== undefined) stats.connections = p.connections;
+    n.stats = stats;
+    nodes++;
+  }
+  return ok({ users, nodes });
 }
 
 // -- bookkeeping -------------------------------------------------------------------------------

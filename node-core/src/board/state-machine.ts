@@ -99,7 +99,9 @@ export class Board {
     if (ctx.changed) this.lastUpdate = ctx.now;
     if (ctx.main) this.pushHistory(historyRow(ctx, operation, ctx.main, result));
     for (const r of ctx.extra) this.pushHistory(r);
-    if (meta.reqId !== '') this.remember(meta.reqId, result);
+    // presence batches are idempotent by nature (lastSeen only moves forward) and frequent: their
+    // keys would push real idempotency keys out of the bounded memory
+    if (meta.reqId !== '' && operation !== 'presence') this.remember(meta.reqId, result);
     return structuredClone(result);
   }
 

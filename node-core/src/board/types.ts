@@ -102,6 +102,10 @@ export interface RegisteredUser {
   username: string;
   addr: string;
   registeredAt: EpochSeconds;
+  /** presence (extension): ms since the epoch of the last heartbeat committed by a 'presence' command */
+  lastSeen?: number;
+  /** presence (extension): the address that last heartbeat came from */
+  lastAddr?: string;
 }
 
 /** Seed 002: a registered cluster node (coordinator = master, worker = slave). */
@@ -117,6 +121,32 @@ export interface ClusterNodeRecord {
   /** serving (true) or maintenance (false) */
   serving: boolean;
   servingChangedAt: string;
+  /** presence (extension): ms since the epoch of the last committed heartbeat */
+  lastSeenMs?: number;
+  /** presence (extension): the status the node reported in that heartbeat */
+  reportedStatus?: string;
+  /** presence (extension): the load figures of that heartbeat (seed 002's heartbeat metadata) */
+  stats?: NodeStats;
+}
+
+/** Seed 002's heartbeat metadata: load (per CPU), memory (fraction used), open connections. */
+export interface NodeStats {
+  load?: number;
+  memory?: number;
+  connections?: number;
+}
+
+/** One user's heartbeat as a 'presence' command carries it (at: ms since the epoch). */
+export interface PresenceUserBeat {
+  username: string;
+  addr: string;
+  at: number;
+}
+/** One cluster node's heartbeat as a 'presence' command carries it. */
+export interface PresenceNodeBeat extends NodeStats {
+  id: string;
+  at: number;
+  status: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,7 +168,9 @@ export type BoardCommand =
   | { type: 'maintenance'; host: string; on: boolean }
   | { type: 'user-register'; username: string; addr: string; userId: string }
   | { type: 'cluster-register'; node: Omit<ClusterNodeRecord, 'createdAt' | 'serving' | 'servingChangedAt'> }
-  | { type: 'serving'; nodeId: string; enabled: boolean };
+  | { type: 'serving'; nodeId: string; enabled: boolean }
+  /** batched heartbeats (seeds 001/002): moves lastSeen forward; leaves no history row */
+  | { type: 'presence'; users: PresenceUserBeat[]; nodes: PresenceNodeBeat[] };
 
 export type BoardCommandType = BoardCommand['type'];
 

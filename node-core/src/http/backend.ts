@@ -5,6 +5,8 @@ import { type HttpOptions, createApp } from './app.js';
 import { Access, requireAccess } from './auth.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
+import { registerClusterRoutes } from './routes-cluster.js';
+import { registerRegistryRoutes } from './routes-registry.js';
 
 /** Builds the backend without listening (tests use inject or listen on port 0). */
 export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstance {
@@ -17,5 +19,7 @@ export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstan
 
   registerBoardRoutes(app, ctx);
   registerAdminRoutes(app, ctx);
+  registerRegistryRoutes(app, ctx);
+  registerClusterRoutes(app, ctx);
   return app;
 }

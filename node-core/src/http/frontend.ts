@@ -11,6 +11,7 @@ import { Access, check, isLoopbackAddress, requireAccess } from './auth.js';
 import { sendError } from './http-errors.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
+import { registerClusterRoutes } from './routes-cluster.js';
 import { type UpdateRoleBody, parseInput, updateRoleBody } from './schemas.js';
 import type { SseStream } from './sse.js';
 
@@ -69,6 +70,7 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     // the /api calls the page makes carry the token and follow the same rules as on 8777.
     registerBoardRoutes(app, ctx);
     registerAdminRoutes(app, ctx);
+    registerClusterRoutes(app, ctx);
     void app.register(fastifyStatic, { root, dotfiles: 'ignore', index: ['index.html'], wildcard: true });
   }
   return app;
