@@ -2,6 +2,7 @@
 // leave, restart from disk, two clusters on one network, a wrong cluster key, simultaneous
 // bootstraps, and bad input on every edge.
 import { createSocket } from 'node:dgram';
+import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster, api, waitFor } from './cluster-helpers.js';
@@ -188,5 +189,29 @@ describe('cluster protocol on loopback', () => {
     expect(w.status).toBe(503);
     expect(w.body.code).toBe('NO_QUORUM');
     expect(w.body.message).toMatch(/majority/);
+  });
+
+  it('POSTs every role change to the frontend /updateRole with the seed body', async () => {
+    const got: Array<{ role: string; ip: string }> = [];
+    const srv = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        if (req.method === 'POST' && req.url === '/updateRole') got.push(JSON.parse(body) as { role: string; ip: string });
+        res.end('{"success":true}');
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+    try {
+      const c = await TestCluster.create();
+      clusters.push(c);
+      const port = (srv.address() as { port: number }).port;
+      await c.add('solo', { frontendUrl: `http://127.0.0.1:${port}` });
+      await c.settled();
+      await waitFor('/updateRole master', () => got.some((g) => g.role === 'master' && g.ip === '127.0.0.1'));
+      expect(Object.keys(got[got.length - 1]!).sort()).toEqual(['ip', 'role']);
+    } finally {
+      srv.close();
+    }
   });
 });
