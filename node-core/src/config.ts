@@ -62,7 +62,7 @@ export const configSchema = z.strictObject({
   /** Where role changes are POSTed (seed 000's /updateRole). Empty string: do not post. */
   frontendUrl: z.string().default('http://localhost:8778'),
   /** A ServersData JSON file to import when this node is master and the board is empty. */
-  serversFile: z.string().optional(),
+  servers: z.string().optional(),
   /** Take a snapshot and compact the log every this many entries. */
   snapshotEvery: z.number().int().min(10).max(10_000_000).default(5000),
   /** History entries kept (oldest dropped first). */
@@ -95,9 +95,4 @@ export function parseConfig(input: unknown): NodeConfig {
     throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { issues });
   }
   return r.data;
-}
-
-/** Settings with their one-line descriptions, for --help and the README reference. */
-export function describeSettings(): Array<{ key: string; description: string }> {
-  return Object.entries(configSchema.shape).map(([key, s]) => ({ key, description: (s as z.ZodType).description ?? '' }));
 }

@@ -424,7 +424,7 @@ export class PeerNode implements NodeHandle {
   private onBecameMaster(): void {
     this.metrics_.elections.inc();
     this.discovery.heartbeatBurst();
-    const file = this.config.serversFile;
+    const file = this.config.servers;
     if (file && this.sm.board.serversData().serversList.length === 0) {
       try {
         const data = JSON.parse(readFileSync(file, 'utf8')) as { serversList?: unknown };

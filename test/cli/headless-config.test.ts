@@ -45,7 +45,7 @@ describe('names derived from configSchema', () => {
     expect(kebabOf('advertiseIP')).toBe('advertise-ip');
     expect(envNameOf('heartbeatIntervalMs')).toBe('PEERBOARD_HEARTBEAT_INTERVAL_MS');
     expect(envNameOf('clusterKey')).toBe('PEERBOARD_CLUSTER_KEY');
-    expect(envNameOf('serversFile')).toBe('PEERBOARD_SERVERS_FILE');
+    expect(envNameOf('servers')).toBe('PEERBOARD_SERVERS');
   });
 
   it('--help lists every key with its flag, variable and default', () => {
@@ -102,7 +102,7 @@ describe('layers, later wins', () => {
     expect(r.config.electionTimeoutMs).toBe(150);
     expect(r.config.clusterKey).toBe('k'.repeat(16));
     expect(resolveWith(['--headless=false']).config.headless).toBe(false);
-    expect(resolveWith(['--servers-file', '/tmp/s.json', '--data-dir', '/tmp/d']).config).toMatchObject({ serversFile: '/tmp/s.json', dataDir: '/tmp/d' });
+    expect(resolveWith(['--servers', '/tmp/s.json', '--data-dir', '/tmp/d']).config).toMatchObject({ servers: '/tmp/s.json', dataDir: '/tmp/d' });
   });
 
   it('treats the bare --headless as the mode, not a setting', () => {

@@ -2,7 +2,10 @@
 // leave, restart from disk, two clusters on one network, a wrong cluster key, simultaneous
 // bootstraps, and bad input on every edge.
 import { createSocket } from 'node:dgram';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TestCluster, api, waitFor } from './cluster-helpers.js';
@@ -213,5 +216,15 @@ describe('cluster protocol on loopback', () => {
     } finally {
       srv.close();
     }
+  });
+
+  it('imports a ServersData file given with --servers when the board is empty', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'pb-servers-')), 'servers.json');
+    writeFileSync(file, JSON.stringify({ lastUpdate: 1706515614, serversList: [{ host: 'server-01', app: 'Mid', ip: '192.168.0.10', env: 'preprod', available: true, action: 'Available', since: 0, comment: '' }] }));
+    const c = await TestCluster.create();
+    clusters.push(c);
+    const t = await c.add('importer', { servers: file });
+    await waitFor('imported', () => t.node.server('server-01')?.app === 'Mid');
+    expect(t.node.server('server-01')).toMatchObject({ host: 'server-01', ip: '192.168.0.10', env: 'preprod', available: true });
   });
 });

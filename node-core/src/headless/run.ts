@@ -7,6 +7,7 @@ import { createLogger, type Logger } from '../log.js';
 import { renderHeadlessHelp } from './help.js';
 import { parseHeadlessArgs, resolveConfig, type ResolvedConfig } from './resolve-config.js';
 import { SECRET_SETTINGS } from './settings-help.js';
+import { defaultUiDir } from './ui-dir.js';
 import type { SettingsStore } from './settings-store.js';
 
 /** How long a graceful stop may take before the process gives up and exits 1. */
@@ -41,14 +42,10 @@ export interface HeadlessDeps {
   stopDeadlineMs?: number;
 }
 
-// Variable specifiers: these modules are written by other engineers and may be absent from a build.
-const NODE_MODULE = '../node.js';
-const HTTP_MODULE = '../http/index.js';
-
+/** The node and HTTP modules load only in headless mode, so the CLI's other commands start fast. */
 async function defaultLoad(): Promise<{ createNode: CreateNode; startHttp: StartHttp }> {
-  const nodeMod = (await import(NODE_MODULE)) as { createNode: CreateNode };
-  const httpMod = (await import(HTTP_MODULE)) as { startHttp: StartHttp };
-  return { createNode: nodeMod.createNode, startHttp: httpMod.startHttp };
+  const [nodeMod, httpMod] = await Promise.all([import('../node.js'), import('../http/index.js')]);
+  return { createNode: nodeMod.createNode, startHttp: httpMod.startHttp as StartHttp };
 }
 
 function processSignals(handler: (signal: string) => void): () => void {
@@ -102,7 +99,8 @@ export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): 
     return f.code;
   }
 
-  const config = resolved.config;
+  const uiDir = resolved.config.uiDir ?? defaultUiDir();
+  const config = uiDir ? { ...resolved.config, uiDir } : resolved.config;
   const logger = deps.logger ? deps.logger(config) : createLogger({ level: config.logLevel });
   const log = logger.child({ subsystem: 'headless' });
   let node: NodeHandle | undefined;

@@ -29,7 +29,7 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   adminToken: 'Token for admin operations (promote, inventory, voters). Unset: only loopback clients, all allowed.',
   userToken: 'Token for ordinary users (reserve, release, read).',
   frontendUrl: "Where role changes are POSTed (seed 000's /updateRole). Empty string: do not post.",
-  serversFile: 'A ServersData JSON file to import when this node is master and the board is empty.',
+  servers: 'A ServersData JSON file to import when this node is master and the board is empty.',
   snapshotEvery: 'Take a snapshot and compact the log every this many entries.',
   historyLimit: 'History entries kept (oldest dropped first).',
   uiDir: 'Directory of the built renderer to serve on uiPort (web mode).',
