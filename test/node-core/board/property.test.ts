@@ -4,19 +4,10 @@
 import { describe, expect, it } from 'vitest';
 import { Board, type BoardEntry } from '../../../node-core/src/board/state-machine.js';
 import type { ApplyResult, BoardSnapshot, Server, ServersData } from '../../../node-core/src/board/types.js';
+import { seededRandom } from '../../../node-core/src/util/clock.js';
 import { DAY, T0 } from './driver.js';
 
-/** mulberry32: a tiny seeded PRNG, so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = seededRandom;
 
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 const HOSTS = ['h1', 'h2', 'h3', 'h4'];
