@@ -18,18 +18,23 @@ const httpUrl = z
   .refine((u) => URL.canParse(u) && ['http:', 'https:'].includes(new URL(u).protocol), { message: 'must be an http:// or https:// URL' });
 const label = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, . _ : -; 1 to 64 characters');
 const stat = z.number().finite().min(0).max(1_000_000_000);
+/** an enum whose message says what to send when the field is missing or wrong */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  const list = values.map((v) => `"${v}"`).join(', ');
+  return z.enum(values, { error: (iss) => (iss.input === undefined ? `is required: send one of ${list}` : `must be one of ${list}`) });
+}
 
 export const registerNodeBody = z.strictObject({
   id: nodeIdSchema,
   url: httpUrl,
   clusterId: label,
-  role: z.enum(['coordinator', 'worker']),
+  role: oneOf(['coordinator', 'worker']),
   capabilities: z.record(z.string(), z.unknown()).optional(),
   tags: z.array(z.string().max(64)).max(64).optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export const nodeHeartbeatBody = z.strictObject({
-  status: z.enum(['active', 'inactive', 'maintenance']),
+  status: oneOf(['active', 'inactive', 'maintenance']),
   metadata: z.strictObject({ load: stat.optional(), memory: stat.optional(), connections: z.int().min(0).max(1_000_000_000).optional() }).optional(),
 });
 const nodeParams = z.strictObject({ nodeId: nodeIdSchema });
