@@ -12,7 +12,9 @@ import {
   checkLostHolds,
   checkOverlaps,
   checkReads,
+  checkReadsAgainstLog,
   checkRun,
+  readRegressAcrossRestart,
 } from '../faults/checker.js';
 import type { FinalNodeState, HistoryRow, OpRecord, RunRecord } from '../faults/history.js';
 
@@ -114,7 +116,7 @@ describe('durability (b)', () => {
   it('flags an acknowledged hold absent from the final board, not one released or expired', () => {
     const ops = [reserve('u1', 'h1', 0, 600_000), reserve('u2', 'h2', 0, 600_000), release('u2', 'h2', 100), reserve('u3', 'h3', 0, 5000)];
     const holds = certainHolds(ops, null, 0);
-    const board = [
+    const board: Array<{ host: string; holder: string | null; until: number | null }> = [
       { host: 'h1', holder: null, until: null },
       { host: 'h2', holder: null, until: null },
       { host: 'h3', holder: null, until: null },
@@ -129,6 +131,22 @@ describe('reads (c), convergence (d), crashes (e)', () => {
   it('flags a read going back on one node process, not across a restart or another node', () => {
     expect(kinds(checkReads([read('c1', 'n1', 0, 10), read('c1', 'n1', 100, 9)]))).toEqual([AnomalyKind.readRegress]);
     expect(checkReads([read('c1', 'n1', 0, 10), read('c1', 'n2', 100, 5), read('c1', 'n1', 200, 3, 2), read('c2', 'n1', 300, 1)])).toEqual([]);
+  });
+
+  it('flags a read whose holders are not the committed log prefix at its applied index', () => {
+    const history = [row(1, 'server-add', 'admin'), row(2, 'reserve', 'u1'), row(3, 'release', 'u1'), row(4, 'reserve', 'u2')];
+    const at = (applied: number, holder: string | null) => {
+      const r = read('c1', 'n1', applied * 100, applied);
+      r.read!.holders = { h1: { holder, until: null } };
+      return r;
+    };
+    expect(checkReadsAgainstLog([at(1, null), at(2, 'u1'), at(3, null), at(4, 'u2')], history)).toEqual([]);
+    expect(kinds(checkReadsAgainstLog([at(2, 'u1'), at(3, 'u1'), at(4, 'u1')], history))).toEqual([AnomalyKind.readNotInLog, AnomalyKind.readNotInLog]);
+  });
+
+  it('counts reads that went back across a restart of the node (informational)', () => {
+    expect(readRegressAcrossRestart([read('c1', 'n1', 0, 10), read('c1', 'n1', 100, 4, 2), read('c1', 'n1', 200, 3, 2)])).toBe(1);
+    expect(readRegressAcrossRestart([read('c1', 'n1', 0, 10), read('c1', 'n1', 100, 10, 2)])).toBe(0);
   });
 
   it('flags replicas that differ or do not answer', () => {

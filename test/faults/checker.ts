@@ -12,9 +12,12 @@ export const AnomalyKind = {
   extraWrite: 'unacknowledged-write-applied',
   lostReservation: 'lost-reservation',
   readRegress: 'read-regress',
+  readNotInLog: 'read-not-in-committed-log',
   divergence: 'divergence',
   crash: 'node-crashed',
   noHistory: 'no-final-history',
+  /** liveness, reported by the harness: no master with quorum came back after a fault was healed */
+  noRecovery: 'no-recovery',
 } as const;
 export type AnomalyKind = (typeof AnomalyKind)[keyof typeof AnomalyKind];
 
@@ -34,6 +37,8 @@ export interface CheckStats {
   uncertainHolds: number;
   reads: number;
   readYourWritesMisses: number;
+  /** reads of one client on one node whose index went down across a restart of that node (informational) */
+  readRegressAcrossRestart: number;
 }
 
 export interface CheckResult {
@@ -256,6 +261,49 @@ export function checkReads(ops: OpRecord[]): Anomaly[] {
   return out;
 }
 
+/**
+ * (c) a read is a prefix of the committed log: replaying the final history's holder changes up to
+ * the read's appliedIndex gives exactly the holders the read showed (a replica never shows a state
+ * that the committed order does not produce, stale or not).
+ */
+export function checkReadsAgainstLog(ops: OpRecord[], history: HistoryRow[]): Anomaly[] {
+  const out: Anomaly[] = [];
+  const rows = [...history].filter((r) => r.result === 'ok').sort((a, b) => a.id - b.id);
+  const reads = ops.filter((o) => o.op === 'read' && o.outcome === 'ok' && o.read).sort((a, b) => a.read!.appliedIndex - b.read!.appliedIndex);
+  const holder = new Map<string, string | null>();
+  let i = 0;
+  for (const o of reads) {
+    const idx = o.read!.appliedIndex;
+    for (; i < rows.length && rows[i]!.id <= idx; i++) {
+      const r = rows[i]!;
+      if (r.operation === 'reserve' || r.operation === 'grant' || r.operation === 'queue-grant') holder.set(r.serverHost, r.user);
+      else if (r.operation === 'release' || r.operation === 'expire' || r.operation === 'server-add') holder.set(r.serverHost, null);
+    }
+    for (const [host, seen] of Object.entries(o.read!.holders)) {
+      const want = holder.get(host) ?? null;
+      if (seen.holder !== want) {
+        out.push({ kind: AnomalyKind.readNotInLog, message: `${o.client} read ${host} on ${o.node} at applied index ${idx}: holder ${seen.holder ?? 'none'}, the committed log says ${want ?? 'none'}`, details: { op: o, host } });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Informational: a client's read of a restarted node showing an older index than before the restart. */
+export function readRegressAcrossRestart(ops: OpRecord[]): number {
+  let n = 0;
+  const last = new Map<string, OpRecord>();
+  for (const o of [...ops].sort((a, b) => a.invokeTime - b.invokeTime)) {
+    if (o.op !== 'read' || o.outcome !== 'ok' || !o.read) continue;
+    const k = `${o.client}\u0000${o.node}`;
+    const prev = last.get(k);
+    if (prev?.read && prev.read.nodeGen !== o.read.nodeGen && o.read.appliedIndex < prev.read.appliedIndex) n++;
+    last.set(k, o);
+  }
+  return n;
+}
+
 /** How often a client's read missed its own acknowledged reserve (informational: reads are local). */
 export function readYourWritesMisses(ops: OpRecord[]): number {
   let misses = 0;
@@ -304,7 +352,7 @@ export function checkRun(run: RunRecord, opts: CheckOptions): CheckResult {
     ...checkCrashes(run.exits),
   ];
   if (run.history) {
-    anomalies.push(...checkLogOrder(run.history), ...checkHistoryCounts(run.ops, run.history));
+    anomalies.push(...checkLogOrder(run.history), ...checkHistoryCounts(run.ops, run.history), ...checkReadsAgainstLog(run.ops, run.history));
   } else {
     anomalies.push({ kind: AnomalyKind.noHistory, message: 'the final committed history could not be read' });
   }
@@ -317,6 +365,7 @@ export function checkRun(run: RunRecord, opts: CheckOptions): CheckResult {
       uncertainHolds: holds.filter((h) => h.uncertain).length,
       reads: run.ops.filter((o) => o.op === 'read' && o.outcome === 'ok').length,
       readYourWritesMisses: readYourWritesMisses(run.ops),
+      readRegressAcrossRestart: readRegressAcrossRestart(run.ops),
     },
   };
 }

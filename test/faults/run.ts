@@ -135,7 +135,7 @@ async function runScenario(sc: Scenario, seed: number, runDir: string): Promise<
       const kind = Array.isArray(plan) ? list[i]! : ALL_FAULTS[Math.floor(random() * ALL_FAULTS.length)]!;
       const ev = await nemesis.inject(kind);
       say(`fault ${kind} ${JSON.stringify(ev.detail)} -> ${ev.recoveryMs === null ? 'NO master after healing' : `master again after ${ev.recoveryMs} ms`}`);
-      if (ev.recoveryMs === null) notes.push({ kind: AnomalyKind.divergence, message: `no master with quorum within 20 s after healing ${kind}`, details: { ...ev } });
+      if (ev.recoveryMs === null) notes.push({ kind: AnomalyKind.noRecovery, message: `no master with quorum within 20 s after healing ${kind}`, details: { ...ev } });
       await sleep(1000 + Math.floor(random() * 1000));
     }
     nemesis.heal();
