@@ -21,11 +21,12 @@ export interface TestNode {
 /** fast timings for tests (production defaults are in config.ts) */
 export const FAST: Partial<NodeConfigInput> = {
   heartbeatIntervalMs: 100,
-  electionTimeoutMs: 300,
-  fetchMaxWaitMs: 50,
+  // short enough for fast tests, long enough not to churn when two test files share two loaded cores
+  electionTimeoutMs: 500,
+  fetchMaxWaitMs: 100,
   discoveryWindowMs: 300,
-  requestTimeoutMs: 300,
-  commitTimeoutMs: 2000,
+  requestTimeoutMs: 500,
+  commitTimeoutMs: 3000,
 };
 
 export async function freeUdpPort(): Promise<number> {
@@ -105,7 +106,7 @@ export class TestCluster {
   }
 
   /** waits for exactly one master that every live node follows and that has a quorum */
-  async settled(timeoutMs = 8000): Promise<TestNode> {
+  async settled(timeoutMs = 15_000): Promise<TestNode> {
     return waitFor(
       'one master followed by every node',
       () => {

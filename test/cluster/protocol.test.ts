@@ -14,7 +14,7 @@ async function threeNodes(base = {}): Promise<TestCluster> {
   const c = await TestCluster.create(base);
   await Promise.all(['n1', 'n2', 'n3'].map((n) => c.add(n)));
   const m = await c.settled();
-  await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3 && !m.node.raft.configChangePending(), 8000);
+  await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3 && !m.node.raft.configChangePending(), 15_000);
   return c;
 }
 
@@ -132,7 +132,7 @@ describe('cluster protocol on loopback', () => {
     clusters.push(c);
     await Promise.all(['f1', 'f2', 'f3'].map((n) => c.add(n)));
     const m = await c.settled();
-    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3 && !m.node.raft.configChangePending(), 8000);
+    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3 && !m.node.raft.configChangePending(), 15_000);
     const target = c.nodes.find((n) => n !== m)!;
     target.node.discovery['broadcast']({ type: 'ForceMaster', targetNodeId: target.name, by: 'admin' });
     await waitFor('target is master', () => target.node.raft.role === 'master' && c.master() === target, 8000);

@@ -9,7 +9,7 @@ describe('three nodes on loopback', () => {
     c = await TestCluster.create();
     await Promise.all(['n1', 'n2', 'n3'].map((n) => c.add(n)));
     const m = await c.settled();
-    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3, 8000);
+    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3, 15_000);
     const add = await api(m.api, 'POST', '/api/servers', { host: 'server-01', app: 'Mid', ip: '192.168.0.10', env: 'preprod' });
     expect(add.status).toBe(201);
     const slave = c.nodes.find((n) => n !== m)!;

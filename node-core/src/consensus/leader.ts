@@ -1,7 +1,9 @@
 // The master's side of replication: answers FetchState long polls (KRaft-style pull), tracks how far
 // each slave has stored, advances the commit index when a majority of voters holds an entry of the
 // current term, checks that it still reaches a majority (else it steps down), and grows the voter set.
+import { ErrorCode, PeerboardError } from '../errors.js';
 import type { MessageOf, NodeInfo, Outgoing } from '../protocol/messages.js';
+import { Proposals } from './proposals.js';
 import type { Raft } from './raft.js';
 import type { Member, Snapshot } from './types.js';
 
@@ -20,6 +22,9 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 export class LeaderState {
   readonly progress = new Map<string, Progress>();
+  readonly proposals: Proposals;
+  /** the node mastership is being handed to; new writes wait meanwhile */
+  transferring: string | null = null;
   private waiters = new Set<() => void>();
   private readonly since: number;
   private quorumLostSince: number | null = null;
@@ -27,14 +32,41 @@ export class LeaderState {
   private stopped = false;
 
   constructor(private readonly raft: Raft) {
+    this.proposals = new Proposals(raft, this);
     this.since = raft.clock.monotonic();
     this.scheduleTick();
   }
 
-  stop(): void {
+  /** the term ended: proposals still waiting fail with `err` (their outcome is unknown) */
+  stop(err: PeerboardError): void {
     this.stopped = true;
     this.raft.clock.clearTimeout(this.tick);
+    this.proposals.fail(err);
     this.wake();
+  }
+
+  /** leadership transfer: bring `target` up to date, tell it to campaign, wait until it leads */
+  async transfer(target: string): Promise<void> {
+    const raft = this.raft;
+    if (this.transferring) throw new PeerboardError(ErrorCode.Conflict, `a hand-over to ${this.transferring} is already in progress`);
+    this.transferring = target;
+    const deadline = raft.clock.monotonic() + raft.timing.electionTimeoutMs * 2;
+    const step = Math.max(5, raft.timing.fetchMaxWaitMs / 10);
+    try {
+      while (!this.stopped && this.matchIndexOf(target) < raft.store.lastIndex()) {
+        if (raft.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${target} did not catch up in time; mastership stays here`);
+        await raft.sleep(step);
+      }
+      if (this.stopped) return;
+      const resp = await raft.deps.rpc(target, { type: 'TimeoutNow' }, raft.timing.requestTimeoutMs);
+      if (resp.type !== 'TimeoutNowResponse' || !resp.accepted) throw new PeerboardError(ErrorCode.Conflict, `node ${target} refused to take over`);
+      while (raft.role === 'master') {
+        if (raft.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${target} did not take over in time`);
+        await raft.sleep(step);
+      }
+    } finally {
+      this.transferring = null;
+    }
   }
 
   /** wakes every parked FetchState (new entries, new commit, role change) */
@@ -119,7 +151,7 @@ export class LeaderState {
       if (!d) return this.update([], { snapshot: store.snapshot() ?? undefined });
       return this.update([], { diverging: d });
     }
-    if (L > p.matchIndex || p.matchIndex > L) {
+    if (p.matchIndex !== L) {
       p.matchIndex = L;
       this.maybeCommit();
     }

@@ -6,12 +6,13 @@ import { ErrorCode, NoQuorumError, PeerboardError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Message, MessageOf, MessageType, NodeInfo, Outgoing, Role } from '../protocol/messages.js';
 import type { Store } from '../storage/store.js';
-import { TransportError } from '../transport/transport.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
 import type { ApplyResult } from '../board/types.js';
+import { Follower } from './follower.js';
 import { LeaderState } from './leader.js';
+import type { Committed } from './proposals.js';
 import type { StateMachine } from './state-machine.js';
-import type { ClusterConfig, EntryPayload, LogEntry, Member, Snapshot } from './types.js';
+import type { ClusterConfig, EntryPayload, LogEntry, Member } from './types.js';
 
 export interface RaftTiming {
   electionTimeoutMs: number;
@@ -47,12 +48,6 @@ export interface RaftDeps {
   hooks: RaftHooks;
 }
 
-interface Pending {
-  term: number;
-  resolve: (r: { index: number; result: ApplyResult }) => void;
-  reject: (e: PeerboardError) => void;
-  timer: TimerHandle;
-}
 
 export class Raft {
   role: Role = 'observer';
@@ -63,18 +58,13 @@ export class Raft {
   appliedIndex = 0;
   config: ClusterConfig | null = null;
   /** index of the entry holding `config` (0 = from the snapshot) */
-  private configIndex = 0;
+  configIndex = 0;
   /** monotonic ms of the last StateUpdate from a master */
   lastLeaderContact = Number.NEGATIVE_INFINITY;
-  private leaderConnBroken = false;
+  leaderConnBroken = false;
   private electionTimer: TimerHandle | undefined;
   private leader: LeaderState | undefined;
-  private fetching = false;
-  private stopped = false;
-  private transferring: string | null = null;
-  private pending = new Map<number, Pending>();
-  private inflightReq = new Map<string, Promise<{ index: number; result: ApplyResult }>>();
-  private appendQueue: LogEntry[] = [];
+  stopped = false;
   private persistedCommit = 0;
   /** index covered by the stored snapshot (cached: reading the snapshot parses it) */
   snapshotIndex = 0;
@@ -87,8 +77,9 @@ export class Raft {
   readonly timing: RaftTiming;
   readonly maxVoters: number;
   readonly hooks: RaftHooks;
+  readonly follower: Follower;
 
-  constructor(private readonly deps: RaftDeps) {
+  constructor(readonly deps: RaftDeps) {
     this.nodeId = deps.nodeId;
     this.store = deps.store;
     this.clock = deps.clock;
@@ -96,6 +87,7 @@ export class Raft {
     this.timing = deps.timing;
     this.maxVoters = deps.maxVoters;
     this.hooks = deps.hooks;
+    this.follower = new Follower(this);
   }
 
   // ---------------------------------------------------------------- start, stop, queries
@@ -121,9 +113,8 @@ export class Raft {
   stop(): void {
     this.stopped = true;
     this.clock.clearTimeout(this.electionTimer);
-    this.leader?.stop();
+    this.leader?.stop(new PeerboardError(ErrorCode.Unavailable, 'node is shutting down; the write may or may not have been applied', { outcome: 'unknown' }));
     this.leader = undefined;
-    this.failPending(new PeerboardError(ErrorCode.Unavailable, 'node is shutting down; the write may or may not have been applied', { outcome: 'unknown' }));
     this.persistCommit();
   }
 
@@ -163,19 +154,19 @@ export class Raft {
 
   // ---------------------------------------------------------------- role changes
 
-  private setLeader(id: string | null): void {
+  setLeader(id: string | null): void {
     if (this.leaderId === id) return;
     this.leaderId = id;
     this.hooks.onLeader(id);
   }
 
-  private setRole(role: Role): void {
+  setRole(role: Role): void {
     if (this.role === role) return;
     this.role = role;
     this.hooks.onRole(role, this.term);
   }
 
-  private setTerm(term: number, votedFor: string | null): void {
+  setTerm(term: number, votedFor: string | null): void {
     this.term = term;
     this.votedFor = votedFor;
     this.store.setHardState({ term, votedFor, commitIndex: this.commitIndex });
@@ -186,15 +177,13 @@ export class Raft {
   becomeFollower(term: number, leader: string | null, why: string): void {
     if (term > this.term) this.setTerm(term, null);
     if (this.leader) {
-      this.leader.stop();
+      this.leader.stop(new PeerboardError(ErrorCode.Timeout, `this node stopped being master (${why}); the write may or may not have been applied: retry with the same idempotency key`, { outcome: 'unknown' }));
       this.leader = undefined;
-      this.transferring = null;
-      this.failPending(new PeerboardError(ErrorCode.Timeout, `this node stopped being master (${why}); the write may or may not have been applied: retry with the same idempotency key`, { outcome: 'unknown' }));
     }
     this.setRole(this.isVoter() ? 'slave' : 'observer');
     this.setLeader(leader);
     this.resetElectionTimer();
-    void this.fetchLoop();
+    void this.follower.run();
   }
 
   stepDown(term: number, why: string): void {
@@ -211,7 +200,7 @@ export class Raft {
     this.logger.info({ term: this.term }, 'became master');
     // an entry of the new term commits everything before it (Raft 5.4.2); until it commits, the
     // new master's board may lag what the old master showed, so reads are marked stale
-    const [noop] = this.appendLocal([{ kind: 'noop' }]);
+    const [noop] = this.leader.proposals.append([{ kind: 'noop' }]);
     this.termStartIndex = noop!;
     this.hooks.onBecameMaster();
   }
@@ -231,7 +220,7 @@ export class Raft {
 
   // ---------------------------------------------------------------- elections
 
-  private resetElectionTimer(delayMs?: number): void {
+  resetElectionTimer(delayMs?: number): void {
     this.clock.clearTimeout(this.electionTimer);
     this.electionTimer = undefined;
     if (this.stopped || this.role === 'master' || !this.isVoter()) return;
@@ -241,7 +230,7 @@ export class Raft {
   }
 
   /** after a master's connection broke: elect soon, the preferred (failover order, CPU, id) first */
-  private quickElectionDelay(): number {
+  quickElectionDelay(): number {
     const step = Math.max(10, this.timing.electionTimeoutMs / 8);
     const voters = (this.config?.voters ?? []).filter((v) => v.nodeId !== this.leaderId);
     const ranked = voters
@@ -358,7 +347,7 @@ export class Raft {
     if (this.role === 'candidate') this.becomeFollower(term, masterId, 'a master was elected');
     else if (this.leaderId !== masterId) {
       this.setLeader(masterId);
-      void this.fetchLoop();
+      void this.follower.run();
     }
   }
 
@@ -380,133 +369,10 @@ export class Raft {
     this.deps.rpc(masterId, fetch, this.timing.requestTimeoutMs).catch(() => undefined);
   }
 
-  // ---------------------------------------------------------------- follower: pull the log
-
-  private async fetchLoop(): Promise<void> {
-    if (this.fetching) return;
-    this.fetching = true;
-    try {
-      while (this.following()) {
-        const leader = this.leaderId;
-        if (!leader || leader === this.nodeId) {
-          await this.probeForLeader();
-          continue;
-        }
-        const lastIndex = this.store.lastIndex();
-        let resp: Message;
-        try {
-          resp = await this.deps.rpc(
-            leader,
-            { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: this.timing.fetchMaxWaitMs, commitIndex: this.commitIndex },
-            this.timing.fetchMaxWaitMs * 4 + this.timing.requestTimeoutMs,
-          );
-        } catch (err) {
-          if (!this.following()) break;
-          this.onFetchError(leader, err);
-          await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
-          continue;
-        }
-        // the role may have changed while the request was out (elected, stopped): drop the answer
-        if (!this.following()) break;
-        if (resp.type === 'StateUpdate') this.handleStateUpdate(leader, resp);
-        else await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
-      }
-    } finally {
-      this.fetching = false;
-    }
-  }
-
-  private following(): boolean {
-    return !this.stopped && (this.role === 'slave' || this.role === 'observer');
-  }
-
-  private onFetchError(leader: string, err: unknown): void {
-    if (this.leaderId !== leader) return;
-    const broken = err instanceof TransportError && (err.code === 'CLOSED' || err.code === 'CONNECT');
-    if (broken && !this.leaderConnBroken) {
-      this.leaderConnBroken = true;
-      this.logger.info({ leader, code: (err as TransportError).code }, 'connection to master lost');
-      this.hooks.onMasterLost(leader, (err as TransportError).code);
-      if (this.isVoter()) this.resetElectionTimer(this.quickElectionDelay());
-    }
-    if (this.clock.monotonic() - this.lastLeaderContact > this.timing.electionTimeoutMs) this.setLeader(null);
-  }
-
-  /** no known master: ask the voters we know; a non-master answers with its leader hint */
-  private async probeForLeader(): Promise<void> {
-    const targets = (this.config?.voters ?? []).filter((v) => v.nodeId !== this.nodeId);
-    const lastIndex = this.store.lastIndex();
-    const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.commitIndex };
-    const answers = await Promise.allSettled(targets.map((t) => this.deps.rpc(t.nodeId, fetch, this.timing.requestTimeoutMs)));
-    if (!this.following() || this.leaderId) return;
-    for (const a of answers) {
-      if (a.status !== 'fulfilled' || a.value.type !== 'StateUpdate' || a.value.term < this.term) continue;
-      const hint = a.value.ok ? a.value.nodeId : a.value.leaderId;
-      if (hint && hint !== this.nodeId) {
-        if (a.value.term > this.term) this.setTerm(a.value.term, null);
-        this.setLeader(hint);
-        return;
-      }
-    }
-    await this.sleep(Math.max(20, this.timing.fetchMaxWaitMs / 2));
-  }
-
-  private handleStateUpdate(leader: string, resp: MessageOf<'StateUpdate'>): void {
-    if (resp.term > this.term) this.setTerm(resp.term, null);
-    if (!resp.ok || resp.term < this.term) {
-      const hint = resp.ok ? null : resp.leaderId;
-      this.setLeader(hint && hint !== this.nodeId ? hint : null);
-      return;
-    }
-    if (this.leaderId !== leader) this.setLeader(leader);
-    this.lastLeaderContact = this.clock.monotonic();
-    this.leaderConnBroken = false;
-    this.resetElectionTimer();
-    if (resp.snapshot) {
-      this.installSnapshot(resp.snapshot as unknown as Snapshot);
-      return;
-    }
-    if (resp.diverging) {
-      this.truncateAfter(resp.diverging.index, resp.diverging.term);
-      return;
-    }
-    const entries = resp.entries as LogEntry[];
-    if (entries.length > 0) {
-      if (entries[0]!.index !== this.store.lastIndex() + 1) return;
-      this.store.append(entries);
-      for (const e of entries) if (e.kind === 'config') this.adoptConfig(e.config, e.index);
-    }
-    const newCommit = Math.min(resp.commitIndex, this.store.lastIndex());
-    if (newCommit > this.commitIndex) this.advanceCommit(newCommit);
-  }
-
-  private truncateAfter(index: number, term: number): void {
-    const keep = this.store.termAt(index) === term ? index : index - 1;
-    if (keep < this.commitIndex) {
-      this.logger.error({ keep, commit: this.commitIndex }, 'master asked to truncate committed entries: refused');
-      return;
-    }
-    this.store.truncateFrom(keep + 1);
-    this.reloadConfig();
-  }
-
-  private installSnapshot(snap: Snapshot): void {
-    if (snap.index <= this.commitIndex) return;
-    this.store.saveSnapshot(snap);
-    this.snapshotIndex = snap.index;
-    this.deps.sm.restore(snap.board);
-    this.commitIndex = this.appliedIndex = snap.index;
-    this.config = snap.config;
-    this.configIndex = 0;
-    this.reloadConfig();
-    this.persistCommit();
-    this.logger.info({ index: snap.index }, 'installed snapshot from master');
-  }
-
   // ---------------------------------------------------------------- configuration
 
   /** the latest configuration in the log (Raft uses it as soon as it is appended) */
-  private reloadConfig(): void {
+  reloadConfig(): void {
     const first = this.store.firstIndex();
     for (let i = this.store.lastIndex(); i >= first; i--) {
       const [e] = this.store.entries(i, i);
@@ -519,7 +385,7 @@ export class Raft {
     if (snap) this.adoptConfig(snap.config, 0);
   }
 
-  private adoptConfig(cfg: ClusterConfig, index: number): void {
+  adoptConfig(cfg: ClusterConfig, index: number): void {
     this.config = cfg;
     this.configIndex = index;
     if (this.role === 'slave' || this.role === 'observer') {
@@ -534,8 +400,8 @@ export class Raft {
     if (this.configChangePending()) throw new PeerboardError(ErrorCode.Conflict, 'another voter change is still being committed; retry in a moment');
     if (voters.length === 0) throw new PeerboardError(ErrorCode.BadRequest, 'the voter set cannot be empty');
     const cfg: ClusterConfig = { incarnation: this.config!.incarnation, voters };
-    const [index] = this.appendLocal([{ kind: 'config', config: cfg, reason, by }]);
-    await this.waitCommitted(index!);
+    const [index] = this.leader!.proposals.append([{ kind: 'config', config: cfg, reason, by }]);
+    await this.leader!.proposals.waitCommitted(index!);
   }
 
   /**
@@ -557,59 +423,13 @@ export class Raft {
 
   // ---------------------------------------------------------------- master: writes
 
-  /** appends payloads to the local log in one durable batch; returns their indexes */
-  private appendLocal(payloads: EntryPayload[]): number[] {
-    const at = this.clock.now();
-    let next = this.store.lastIndex() + this.appendQueue.length + 1;
-    const entries = payloads.map((p) => ({ ...p, index: next++, term: this.term, at }) as LogEntry);
-    const flush = this.appendQueue.length === 0;
-    this.appendQueue.push(...entries);
-    for (const e of entries) if (e.kind === 'config') this.adoptConfigAsMaster(e);
-    if (flush) queueMicrotask(() => this.flushAppends());
-    return entries.map((e) => e.index);
-  }
-
-  private adoptConfigAsMaster(e: LogEntry & { kind: 'config' }): void {
-    this.config = e.config;
-    this.configIndex = e.index;
-  }
-
-  private flushAppends(): void {
-    const batch = this.appendQueue;
-    this.appendQueue = [];
-    if (batch.length === 0 || this.role !== 'master' || this.stopped) return;
-    try {
-      this.store.append(batch);
-    } catch (err) {
-      this.logger.fatal({ err }, 'cannot write the log: stepping down');
-      this.failPending(new PeerboardError(ErrorCode.Storage, 'this node cannot write to its disk', {}));
-      this.stepDown(this.term, 'storage failure');
-      return;
-    }
-    this.leader?.wake();
-    this.leader?.maybeCommit();
-    if (this.config && !this.isVoter() && this.role === 'master') {
-      // a master removed from the voter set leads until that change commits, then steps down
-    }
-  }
-
   /**
    * Proposes a board command. Resolves with the board's result once a majority stored it; rejects
    * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
    */
-  propose(payload: EntryPayload & { kind: 'board' }): Promise<{ index: number; result: ApplyResult }> {
-    if (this.role !== 'master' || this.stopped) return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
-    const reqId = payload.meta.reqId;
-    const inflight = this.inflightReq.get(reqId);
-    if (inflight) return inflight;
-    const done = this.deps.sm.resultFor(reqId);
-    if (done) return Promise.resolve({ index: this.appliedIndex, result: done });
-    if (!this.hasQuorum()) return Promise.reject(this.noQuorum());
-    if (this.transferring) return Promise.reject(new PeerboardError(ErrorCode.Unavailable, 'leadership is being handed over; retry in a moment', { transferTo: this.transferring }));
-    const [index] = this.appendLocal([payload]);
-    const p = this.waitCommitted(index!).finally(() => this.inflightReq.delete(reqId));
-    this.inflightReq.set(reqId, p);
-    return p;
+  propose(payload: EntryPayload & { kind: 'board' }): Promise<Committed> {
+    if (this.role !== 'master' || this.stopped || !this.leader) return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
+    return this.leader.proposals.propose(payload);
   }
 
   noQuorum(): NoQuorumError {
@@ -618,25 +438,6 @@ export class Raft {
       voters: this.config?.voters.map((v) => v.nodeId) ?? [],
       leaderId: this.leaderId,
     });
-  }
-
-  private waitCommitted(index: number): Promise<{ index: number; result: ApplyResult }> {
-    if (index <= this.appliedIndex) return Promise.resolve({ index, result: { ok: true } });
-    return new Promise((resolve, reject) => {
-      const timer = this.clock.setTimeout(() => {
-        this.pending.delete(index);
-        reject(new PeerboardError(ErrorCode.Timeout, 'the write was not confirmed by a majority in time; it may or may not be applied: retry with the same idempotency key', { outcome: 'unknown', index }));
-      }, this.timing.commitTimeoutMs);
-      this.pending.set(index, { term: this.term, resolve, reject, timer });
-    });
-  }
-
-  private failPending(err: PeerboardError): void {
-    for (const [, p] of this.pending) {
-      this.clock.clearTimeout(p.timer);
-      p.reject(err);
-    }
-    this.pending.clear();
   }
 
   // ---------------------------------------------------------------- commit and apply
@@ -650,13 +451,7 @@ export class Raft {
       for (const e of batch) {
         const result = e.kind === 'board' ? this.deps.sm.apply({ index: e.index, at: e.at, cmd: e.cmd, meta: e.meta }) : null;
         this.appliedIndex = e.index;
-        const p = this.pending.get(e.index);
-        if (p) {
-          this.pending.delete(e.index);
-          this.clock.clearTimeout(p.timer);
-          if (p.term === e.term) p.resolve({ index: e.index, result: result ?? { ok: true } });
-          else p.reject(new PeerboardError(ErrorCode.Timeout, 'the write was replaced by a newer master; retry', { outcome: 'lost' }));
-        }
+        this.leader?.proposals.settle(e, result);
         this.hooks.onApplied(e, result);
       }
     }
@@ -675,7 +470,7 @@ export class Raft {
     }, 50);
   }
 
-  private persistCommit(): void {
+  persistCommit(): void {
     if (this.commitIndex === this.persistedCommit) return;
     try {
       this.store.setHardState({ term: this.term, votedFor: this.votedFor, commitIndex: this.commitIndex });
@@ -707,27 +502,10 @@ export class Raft {
     if (this.role !== 'master' || !this.leader) throw new PeerboardError(ErrorCode.NotLeader, 'only the master can hand over', { leaderId: this.leaderId });
     if (target === this.nodeId) return;
     if (!this.isVoter(target)) throw new PeerboardError(ErrorCode.BadRequest, `node ${target} is not a voter: add it as a voter first (POST /api/cluster/voters)`);
-    if (this.transferring) throw new PeerboardError(ErrorCode.Conflict, `a hand-over to ${this.transferring} is already in progress`);
-    this.transferring = target;
-    const deadline = this.clock.monotonic() + this.timing.electionTimeoutMs * 2;
-    try {
-      while (this.leader && this.leader.matchIndexOf(target) < this.store.lastIndex()) {
-        if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${target} did not catch up in time; mastership stays here`);
-        await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
-      }
-      if (this.role !== 'master') return;
-      const resp = await this.deps.rpc(target, { type: 'TimeoutNow' }, this.timing.requestTimeoutMs);
-      if (resp.type !== 'TimeoutNowResponse' || !resp.accepted) throw new PeerboardError(ErrorCode.Conflict, `node ${target} refused to take over`);
-      while (this.role === 'master') {
-        if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${target} did not take over in time`);
-        await this.sleep(Math.max(5, this.timing.fetchMaxWaitMs / 10));
-      }
-    } finally {
-      this.transferring = null;
-    }
+    await this.leader.transfer(target);
   }
 
-  private sleep(ms: number): Promise<void> {
+  sleep(ms: number): Promise<void> {
     return new Promise((r) => this.clock.setTimeout(r, ms));
   }
 }

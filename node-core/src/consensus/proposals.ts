@@ -1,0 +1,112 @@
+// The master's write path: new entries are batched into one durable append per turn of the event
+// loop, each proposal waits for its commit, and a retried idempotency key joins the one in flight.
+// Proposals of a term that ends (step-down, shutdown) fail with an "outcome unknown" error.
+import type { ApplyResult } from '../board/types.js';
+import { ErrorCode, PeerboardError } from '../errors.js';
+import type { TimerHandle } from '../util/clock.js';
+import type { LeaderState } from './leader.js';
+import type { Raft } from './raft.js';
+import type { EntryPayload, LogEntry } from './types.js';
+
+export interface Committed {
+  index: number;
+  result: ApplyResult;
+}
+
+interface Pending {
+  term: number;
+  resolve: (r: Committed) => void;
+  reject: (e: PeerboardError) => void;
+  timer: TimerHandle;
+}
+
+export class Proposals {
+  private pending = new Map<number, Pending>();
+  private inflight = new Map<string, Promise<Committed>>();
+  private queue: LogEntry[] = [];
+
+  constructor(
+    private readonly raft: Raft,
+    private readonly leader: LeaderState,
+  ) {}
+
+  /** appends payloads to the local log (one durable batch per turn); returns their indexes */
+  append(payloads: EntryPayload[]): number[] {
+    const raft = this.raft;
+    const at = raft.clock.now();
+    let next = raft.store.lastIndex() + this.queue.length + 1;
+    const entries = payloads.map((p) => ({ ...p, index: next++, term: raft.term, at }) as LogEntry);
+    const first = this.queue.length === 0;
+    this.queue.push(...entries);
+    for (const e of entries) if (e.kind === 'config') raft.adoptConfig(e.config, e.index);
+    if (first) queueMicrotask(() => this.flush());
+    return entries.map((e) => e.index);
+  }
+
+  private flush(): void {
+    const raft = this.raft;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0 || raft.role !== 'master' || raft.stopped) return;
+    try {
+      raft.store.append(batch);
+    } catch (err) {
+      raft.logger.fatal({ err }, 'cannot write the log: stepping down');
+      this.fail(new PeerboardError(ErrorCode.Storage, 'this node cannot write to its disk', {}));
+      raft.stepDown(raft.term, 'storage failure');
+      return;
+    }
+    this.leader.wake();
+    this.leader.maybeCommit();
+  }
+
+  /**
+   * Proposes a board command. Resolves with the board's result once a majority stored it; rejects
+   * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
+   */
+  propose(payload: EntryPayload & { kind: 'board' }): Promise<Committed> {
+    const raft = this.raft;
+    const reqId = payload.meta.reqId;
+    const inflight = this.inflight.get(reqId);
+    if (inflight) return inflight;
+    const done = raft.deps.sm.resultFor(reqId);
+    if (done) return Promise.resolve({ index: raft.appliedIndex, result: done });
+    if (!this.leader.hasQuorum()) return Promise.reject(raft.noQuorum());
+    if (this.leader.transferring) return Promise.reject(new PeerboardError(ErrorCode.Unavailable, 'leadership is being handed over; retry in a moment', { transferTo: this.leader.transferring }));
+    const [index] = this.append([payload]);
+    const p = this.waitCommitted(index!).finally(() => this.inflight.delete(reqId));
+    this.inflight.set(reqId, p);
+    return p;
+  }
+
+  waitCommitted(index: number): Promise<Committed> {
+    const raft = this.raft;
+    if (index <= raft.appliedIndex) return Promise.resolve({ index, result: { ok: true } });
+    return new Promise((resolve, reject) => {
+      const timer = raft.clock.setTimeout(() => {
+        this.pending.delete(index);
+        reject(new PeerboardError(ErrorCode.Timeout, 'the write was not confirmed by a majority in time; it may or may not be applied: retry with the same idempotency key', { outcome: 'unknown', index }));
+      }, raft.timing.commitTimeoutMs);
+      this.pending.set(index, { term: raft.term, resolve, reject, timer });
+    });
+  }
+
+  /** an entry was applied: answer its proposer */
+  settle(e: LogEntry, result: ApplyResult | null): void {
+    const p = this.pending.get(e.index);
+    if (!p) return;
+    this.pending.delete(e.index);
+    this.raft.clock.clearTimeout(p.timer);
+    if (p.term === e.term) p.resolve({ index: e.index, result: result ?? { ok: true } });
+    else p.reject(new PeerboardError(ErrorCode.Timeout, 'the write was replaced by a newer master; retry', { outcome: 'lost' }));
+  }
+
+  fail(err: PeerboardError): void {
+    for (const [, p] of this.pending) {
+      this.raft.clock.clearTimeout(p.timer);
+      p.reject(err);
+    }
+    this.pending.clear();
+    this.queue = [];
+  }
+}
