@@ -61,6 +61,8 @@ export const configSchema = z.strictObject({
   userToken: z.string().min(8).max(256).optional(),
   /** Where role changes are POSTed (seed 000's /updateRole). Empty string: do not post. */
   frontendUrl: z.string().default('http://localhost:8778'),
+  /** Register this node and its user in the replicated registry and heartbeat (seeds 001 and 002), so the board shows who is online. */
+  selfRegister: z.boolean().default(true),
   /** A ServersData JSON file to import when this node is master and the board is empty. */
   servers: z.string().optional(),
   /** Take a snapshot and compact the log every this many entries. */

@@ -12,11 +12,13 @@ import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, Histo
 import { parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
 import { Raft } from './consensus/raft.js';
 import type { StateMachine } from './consensus/state-machine.js';
-import type { LogEntry, Member } from './consensus/types.js';
+import type { LogEntry } from './consensus/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { Discovery, PEERBOARD_VERSION } from './discovery.js';
 import { NodeMetrics } from './node-metrics.js';
+import { WritePath } from './node-writes.js';
+import { startSelfRegistration } from './self-register.js';
 import { Codec } from './protocol/codec.js';
 import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
 import { openStore } from './storage/open-store.js';
@@ -53,24 +55,23 @@ class BoardMachine implements StateMachine {
   }
 }
 
-/** Control commands that travel in ForwardRequest to the master but are not board commands. */
-type ControlCommand = { type: 'promote'; target: string } | { type: 'add-voter'; nodeId: string; by: string } | { type: 'remove-voter'; nodeId: string; by: string };
-const CONTROL = new Set(['promote', 'add-voter', 'remove-voter']);
 
 export class PeerNode implements NodeHandle {
   readonly events = new EventEmitter<NodeEvents>();
   readonly raft: Raft;
   readonly metrics_: NodeMetrics;
   readonly discovery: Discovery;
+  private readonly writes = new WritePath(this);
   private readonly sm: BoardMachine;
   private readonly codec: Codec;
-  private readonly log: Logger;
-  private readonly clock: Clock;
+  readonly log: Logger;
+  readonly clock: Clock;
   private readonly startedAt: number;
   private cpuLoad = 0;
   private cpuTimer: NodeJS.Timeout | undefined;
   private expiryTimer: TimerHandle | undefined;
   private stopping = false;
+  private stopSelfRegistration: (() => void) | undefined;
   ip: string;
   peerPort = 0;
 
@@ -133,12 +134,14 @@ export class PeerNode implements NodeHandle {
     this.raft.start();
     this.discovery.start();
     this.scheduleExpiry();
+    if (this.config.selfRegister) this.stopSelfRegistration = startSelfRegistration(this, { logger: this.log.child({ subsystem: 'self-register' }) });
     this.log.info({ clusterId: this.config.clusterId, ip: this.ip, peerPort: this.peerPort, discoveryPort: ports.packetPort, role: this.raft.role }, 'node started');
   }
 
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.stopSelfRegistration?.();
     if (this.raft.role === 'master') {
       const target = this.bestSuccessor();
       if (target) {
@@ -162,6 +165,7 @@ export class PeerNode implements NodeHandle {
    */
   halt(): void {
     this.stopping = true;
+    this.stopSelfRegistration?.();
     clearInterval(this.cpuTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
@@ -169,7 +173,7 @@ export class PeerNode implements NodeHandle {
   }
 
   /** the caught-up voter that should lead after us, if any */
-  private bestSuccessor(): string | null {
+  bestSuccessor(): string | null {
     const voters = this.raft.config?.voters.filter((v) => v.nodeId !== this.nodeId) ?? [];
     const now = this.clock.monotonic();
     const progress = this.raft.progress();
@@ -242,163 +246,32 @@ export class PeerNode implements NodeHandle {
       case 'TimeoutNow':
         return this.encode(this.raft.handleTimeoutNow(msg));
       case 'ForwardRequest':
-        return this.encode(await this.handleForward(msg.cmd as { type: string }, msg.meta));
+        return this.encode(await this.writes.handleForward(msg.cmd as { type: string }, msg.meta));
       default:
         this.metrics_.drop('unexpected_type');
         return this.encode({ type: 'ErrorResponse', code: 'UNEXPECTED', message: `${msg.type} is not a request` });
     }
   }
 
-  private async handleForward(cmd: { type: string }, meta: { user: string; nodeId: string; nodeIP: string; reqId: string }): Promise<Outgoing<'ForwardResponse'>> {
-    try {
-      if (this.raft.role !== 'master') throw new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.raft.leaderId });
-      if (CONTROL.has(cmd.type)) {
-        await this.runControl(cmd as ControlCommand);
-        return { type: 'ForwardResponse', result: { ok: true } };
-      }
-      const r = await this.raft.propose({ kind: 'board', cmd: cmd as BoardCommand, meta });
-      return { type: 'ForwardResponse', result: r.result as Outgoing<'ForwardResponse'>['result'], index: r.index };
-    } catch (err) {
-      const e = toPeerboardError(err);
-      return { type: 'ForwardResponse', result: { ok: false, error: { code: e.code, message: e.message, details: e.details } } };
-    }
+  // ---------------------------------------------------------------- NodeHandle: writes (node-writes.ts)
+
+  submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
+    return this.writes.submit(cmd, opts);
+  }
+  promote(target: { nodeId?: string; ip?: string }): Promise<{ leaderId: string }> {
+    return this.writes.promote(target);
+  }
+  addVoter(nodeId: string, by: string): Promise<void> {
+    return this.writes.addVoter(nodeId, by);
+  }
+  removeVoter(nodeId: string, by: string): Promise<void> {
+    return this.writes.removeVoter(nodeId, by);
+  }
+  forceShrink(voterIds: string[], by: string): Promise<void> {
+    return this.writes.forceShrink(voterIds, by);
   }
 
-  private async runControl(c: ControlCommand): Promise<void> {
-    switch (c.type) {
-      case 'promote': {
-        if (!this.raft.isVoter(c.target)) await this.raft.changeVoters([...this.raft.config!.voters, this.memberOf(c.target)], `promote: add ${c.target} as voter`, 'admin');
-        await this.raft.transferLeadership(c.target);
-        return;
-      }
-      case 'add-voter':
-        if (this.raft.isVoter(c.nodeId)) return;
-        await this.raft.changeVoters([...this.raft.config!.voters, this.memberOf(c.nodeId)], `add voter ${c.nodeId}`, c.by);
-        return;
-      case 'remove-voter': {
-        if (!this.raft.isVoter(c.nodeId)) throw new PeerboardError(ErrorCode.NotFound, `node ${c.nodeId} is not a voter`);
-        if (c.nodeId === this.nodeId) throw new PeerboardError(ErrorCode.Conflict, 'this node is the master: promote another node first, then remove this one');
-        await this.raft.changeVoters(this.raft.config!.voters.filter((v) => v.nodeId !== c.nodeId), `remove voter ${c.nodeId}`, c.by);
-        return;
-      }
-    }
-  }
-
-  memberOf(nodeId: string): Member {
-    const info = this.discovery.infoOf(nodeId);
-    if (!info) throw new PeerboardError(ErrorCode.NotFound, `node ${nodeId} is unknown: it must be running and part of this cluster`);
-    return { nodeId, ip: info.nodeIP, peerPort: info.peerPort, apiPort: info.apiPort, headless: info.headless };
-  }
-
-  /** runs a command on the master: locally, or forwarded; waits briefly for a master during a failover */
-  private async onMaster<T>(local: () => Promise<T>, forward: (leader: string) => Promise<T>): Promise<T> {
-    const deadline = this.clock.monotonic() + this.config.electionTimeoutMs * 3;
-    for (let attempt = 0; ; attempt++) {
-      if (this.raft.role === 'master') return local();
-      const leader = this.raft.leaderId;
-      if (leader && leader !== this.nodeId) {
-        try {
-          return await forward(leader);
-        } catch (err) {
-          const retry = (err instanceof TransportError && err.code !== 'TIMEOUT') || (err instanceof PeerboardError && err.code === ErrorCode.NotLeader);
-          if (!retry) throw err instanceof TransportError ? this.unreachable(err) : err;
-          // the master is gone and no other took its place in time: no majority is reachable
-          if (this.clock.monotonic() > deadline || attempt > 20) throw this.raft.noQuorum();
-        }
-      } else if (this.clock.monotonic() > deadline) throw this.raft.noQuorum();
-      await this.sleep(Math.max(5, this.config.fetchMaxWaitMs / 5));
-    }
-  }
-
-  private unreachable(err: TransportError): PeerboardError {
-    if (err.code === 'TIMEOUT') return new PeerboardError(ErrorCode.Timeout, 'the master did not answer in time; the write may or may not be applied: retry with the same idempotency key', { outcome: 'unknown' });
-    return new PeerboardError(ErrorCode.Unavailable, `the master cannot be reached (${err.code})`, { leaderId: this.raft.leaderId });
-  }
-
-  private async forward(leader: string, cmd: { type: string }, meta: { user: string; nodeId: string; nodeIP: string; reqId: string }): Promise<{ index: number; result: ApplyResult }> {
-    const resp = await this.rpc(leader, { type: 'ForwardRequest', cmd, meta }, this.config.commitTimeoutMs + this.config.requestTimeoutMs);
-    if (resp.type !== 'ForwardResponse') throw new TransportError('unexpected answer to ForwardRequest', 'CLOSED');
-    const r = resp.result as ApplyResult;
-    if (!r.ok && r.error.code === ErrorCode.NotLeader) throw PeerboardError.fromValue(r.error);
-    return { index: resp.index ?? 0, result: r };
-  }
-
-  // ---------------------------------------------------------------- NodeHandle: writes
-
-  async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
-    const meta = { user: opts.user, nodeId: this.nodeId, nodeIP: this.ip, reqId: opts.reqId ?? randomUUID() };
-    const t0 = performance.now();
-    try {
-      const r = await this.onMaster(
-        () => this.raft.propose({ kind: 'board', cmd, meta }),
-        (leader) => this.forward(leader, cmd, meta),
-      );
-      this.metrics_.commit.observe({ result: r.result.ok ? 'ok' : 'refused' }, (performance.now() - t0) / 1000);
-      if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
-      return { index: r.index, value: r.result.value };
-    } catch (err) {
-      if (!(err instanceof PeerboardError && err.status < 500)) this.metrics_.commit.observe({ result: 'error' }, (performance.now() - t0) / 1000);
-      throw toPeerboardError(err);
-    }
-  }
-
-  async promote(target: { nodeId?: string; ip?: string }): Promise<{ leaderId: string }> {
-    let id = target.nodeId;
-    if (!id && target.ip) {
-      const matches = this.discovery.byIp(target.ip);
-      if (matches.length !== 1) throw new PeerboardError(ErrorCode.BadRequest, matches.length === 0 ? `no node with IP ${target.ip}` : `several nodes share IP ${target.ip}: name one with nodeId`, { nodeIds: matches });
-      id = matches[0]!;
-    }
-    if (!id) {
-      id = this.raft.role === 'master' ? (this.bestSuccessor() ?? undefined) : undefined;
-      if (!id) throw new PeerboardError(ErrorCode.Conflict, 'no other caught-up voter can take over now');
-    }
-    const targetId = id;
-    if (this.raft.leaderId === targetId && (targetId !== this.nodeId || this.raft.role === 'master')) return { leaderId: targetId };
-    const cmd: ControlCommand = { type: 'promote', target: targetId };
-    await this.onMaster(
-      () => this.runControl(cmd),
-      async (leader) => {
-        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.nodeId, nodeIP: this.ip, reqId: randomUUID() });
-        if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
-      },
-    );
-    const deadline = this.clock.monotonic() + this.config.electionTimeoutMs * 3;
-    while (this.raft.leaderId !== targetId) {
-      if (this.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${targetId} did not become master in time`);
-      await this.sleep(10);
-    }
-    return { leaderId: targetId };
-  }
-
-  async addVoter(nodeId: string, by: string): Promise<void> {
-    await this.control({ type: 'add-voter', nodeId, by });
-  }
-  async removeVoter(nodeId: string, by: string): Promise<void> {
-    await this.control({ type: 'remove-voter', nodeId, by });
-  }
-  private async control(cmd: ControlCommand): Promise<void> {
-    await this.onMaster(
-      () => this.runControl(cmd),
-      async (leader) => {
-        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.nodeId, nodeIP: this.ip, reqId: randomUUID() });
-        if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
-      },
-    );
-  }
-
-  async forceShrink(voterIds: string[], by: string): Promise<void> {
-    if (voterIds.length === 0) throw new PeerboardError(ErrorCode.BadRequest, 'name at least one voter');
-    const members = voterIds.map((id) => (id === this.nodeId ? this.memberOfSelf() : this.memberOf(id)));
-    this.raft.forceNewConfig(members, by);
-    this.log.warn({ voters: voterIds, by }, 'AUDIT: forced a new voter set (admin take-over)');
-  }
-
-  private memberOfSelf(): Member {
-    return { nodeId: this.nodeId, ip: this.ip, peerPort: this.peerPort, apiPort: this.config.apiPort, headless: this.config.headless };
-  }
-
-  private sleep(ms: number): Promise<void> {
+  sleep(ms: number): Promise<void> {
     return new Promise((r) => this.clock.setTimeout(r, ms));
   }
 

@@ -1,6 +1,6 @@
 // Self-registration: a desktop or headless node registers its user (seed 001) and itself (seed 002)
 // through the replicated log and heartbeats both in-process, so the board shows who is online.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { NodeHandle } from './api/node-handle.js';
 import type { BoardCommand } from './board/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
@@ -69,10 +69,14 @@ export function startSelfRegistration(node: NodeHandle, opts: SelfRegistrationOp
 
   async function userTick(): Promise<void> {
     const addr = addrOf();
+    // the HTTP port is known only once the node's HTTP server listens
+    if (!opts.addr && node.view().self.apiPort === 0) throw new PeerboardError(ErrorCode.Unavailable, 'HTTP port not bound yet');
     if (!node.users().some((u) => u.username === username)) {
       try {
-        // the key is stable per name, so a retry after a timeout applies once
-        await node.submit({ type: 'user-register', username, addr, userId: randomUUID() }, { user: username, reqId: `self-user:${node.nodeId}:${username}`.slice(0, 128) });
+        // the key is stable per name and address, so a retry after a timeout applies once, and a
+        // refused attempt (its result is remembered under its key) does not block a corrected one
+        const key = createHash('sha256').update(`${node.nodeId}\0${username}\0${addr}`).digest('hex').slice(0, 40);
+        await node.submit({ type: 'user-register', username, addr, userId: randomUUID() }, { user: username, reqId: `self-user:${key}` });
       } catch (err) {
         const e = toPeerboardError(err);
         if (e.code !== ErrorCode.Conflict) throw e;
@@ -88,23 +92,28 @@ export function startSelfRegistration(node: NodeHandle, opts: SelfRegistrationOp
     presence.beatNode(node.nodeId, 'active', osStats());
   }
 
-  async function tick(): Promise<void> {
+  /** one round; says whether everything went through */
+  async function tick(): Promise<boolean> {
+    let ok = true;
     for (const [what, fn] of [['user', userTick], ['node', nodeTick]] as const) {
-      if (stopped) return;
+      if (stopped) return ok;
       try {
         await fn();
       } catch (err) {
+        ok = false;
         const e = err instanceof PeerboardError ? err : toPeerboardError(err);
         log.debug({ what, code: e.code, err: e.message }, 'self-registration not done yet; retrying');
       }
     }
+    return ok;
   }
 
   const loop = (): void => {
     if (stopped) return;
-    void tick().finally(() => {
+    void tick().then((ok) => {
       if (stopped) return;
-      timer = setTimeout(loop, intervalMs);
+      // not registered yet (no master during start-up, an election): try again soon
+      timer = setTimeout(loop, ok ? intervalMs : Math.min(intervalMs, 1000));
       timer.unref();
     });
   };

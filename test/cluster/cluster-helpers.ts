@@ -81,6 +81,7 @@ export class TestCluster {
         apiPort: 0,
         uiPort: -1,
         frontendUrl: '',
+        selfRegister: false,
         logLevel: 'silent',
         ...FAST,
         ...this.base,

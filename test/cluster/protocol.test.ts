@@ -227,4 +227,12 @@ describe('cluster protocol on loopback', () => {
     await waitFor('imported', () => t.node.server('server-01')?.app === 'Mid');
     expect(t.node.server('server-01')).toMatchObject({ host: 'server-01', ip: '192.168.0.10', env: 'preprod', available: true });
   });
+
+  it('with selfRegister on, a node registers its user and itself in the replicated registry', async () => {
+    const c = await TestCluster.create();
+    clusters.push(c);
+    const t = await c.add('selfreg', { selfRegister: true, user: 'carol' });
+    await c.settled();
+    await waitFor('user and node registered', () => t.node.users().some((u) => u.username === 'carol') && t.node.clusterNodes().some((n) => n.id === 'selfreg'));
+  });
 });

@@ -29,6 +29,7 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   adminToken: 'Token for admin operations (promote, inventory, voters). Unset: only loopback clients, all allowed.',
   userToken: 'Token for ordinary users (reserve, release, read).',
   frontendUrl: "Where role changes are POSTed (seed 000's /updateRole). Empty string: do not post.",
+  selfRegister: 'Register this node and its user in the replicated registry and heartbeat (seeds 001/002), so the board shows who is online.',
   servers: 'A ServersData JSON file to import when this node is master and the board is empty.',
   snapshotEvery: 'Take a snapshot and compact the log every this many entries.',
   historyLimit: 'History entries kept (oldest dropped first).',

@@ -1,0 +1,167 @@
+// The write path of a node: a user's command runs on the master, locally or forwarded over TCP
+// (ForwardRequest), waiting briefly for a new master during a failover; the same path carries
+// leadership transfers and voter changes. Errors are PeerboardErrors with stable codes.
+import { randomUUID } from 'node:crypto';
+import type { SubmitOptions, SubmitResult } from './api/node-handle.js';
+import type { ApplyResult, BoardCommand } from './board/types.js';
+import type { Member } from './consensus/types.js';
+import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
+import type { PeerNode } from './node.js';
+import type { Outgoing } from './protocol/messages.js';
+import { TransportError } from './transport/transport.js';
+
+/** Control commands that travel in ForwardRequest to the master but are not board commands. */
+type ControlCommand = { type: 'promote'; target: string } | { type: 'add-voter'; nodeId: string; by: string } | { type: 'remove-voter'; nodeId: string; by: string };
+const CONTROL = new Set(['promote', 'add-voter', 'remove-voter']);
+type Meta = { user: string; nodeId: string; nodeIP: string; reqId: string };
+
+export class WritePath {
+  constructor(private readonly node: PeerNode) {}
+
+  async handleForward(cmd: { type: string }, meta: Meta): Promise<Outgoing<'ForwardResponse'>> {
+    try {
+      if (this.node.raft.role !== 'master') throw new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.node.raft.leaderId });
+      if (CONTROL.has(cmd.type)) {
+        await this.runControl(cmd as ControlCommand);
+        return { type: 'ForwardResponse', result: { ok: true } };
+      }
+      const r = await this.node.raft.propose({ kind: 'board', cmd: cmd as BoardCommand, meta });
+      return { type: 'ForwardResponse', result: r.result as Outgoing<'ForwardResponse'>['result'], index: r.index };
+    } catch (err) {
+      const e = toPeerboardError(err);
+      return { type: 'ForwardResponse', result: { ok: false, error: { code: e.code, message: e.message, details: e.details } } };
+    }
+  }
+
+  private async runControl(c: ControlCommand): Promise<void> {
+    switch (c.type) {
+      case 'promote': {
+        if (!this.node.raft.isVoter(c.target)) await this.node.raft.changeVoters([...this.node.raft.config!.voters, this.memberOf(c.target)], `promote: add ${c.target} as voter`, 'admin');
+        await this.node.raft.transferLeadership(c.target);
+        return;
+      }
+      case 'add-voter':
+        if (this.node.raft.isVoter(c.nodeId)) return;
+        await this.node.raft.changeVoters([...this.node.raft.config!.voters, this.memberOf(c.nodeId)], `add voter ${c.nodeId}`, c.by);
+        return;
+      case 'remove-voter': {
+        if (!this.node.raft.isVoter(c.nodeId)) throw new PeerboardError(ErrorCode.NotFound, `node ${c.nodeId} is not a voter`);
+        if (c.nodeId === this.node.nodeId) throw new PeerboardError(ErrorCode.Conflict, 'this node is the master: promote another node first, then remove this one');
+        await this.node.raft.changeVoters(this.node.raft.config!.voters.filter((v) => v.nodeId !== c.nodeId), `remove voter ${c.nodeId}`, c.by);
+        return;
+      }
+    }
+  }
+
+  memberOf(nodeId: string): Member {
+    const info = this.node.discovery.infoOf(nodeId);
+    if (!info) throw new PeerboardError(ErrorCode.NotFound, `node ${nodeId} is unknown: it must be running and part of this cluster`);
+    return { nodeId, ip: info.nodeIP, peerPort: info.peerPort, apiPort: info.apiPort, headless: info.headless };
+  }
+
+  /** runs a command on the master: locally, or forwarded; waits briefly for a master during a failover */
+  private async onMaster<T>(local: () => Promise<T>, forward: (leader: string) => Promise<T>): Promise<T> {
+    const deadline = this.node.clock.monotonic() + this.node.config.electionTimeoutMs * 3;
+    for (let attempt = 0; ; attempt++) {
+      if (this.node.raft.role === 'master') return local();
+      const leader = this.node.raft.leaderId;
+      if (leader && leader !== this.node.nodeId) {
+        try {
+          return await forward(leader);
+        } catch (err) {
+          const retry = (err instanceof TransportError && err.code !== 'TIMEOUT') || (err instanceof PeerboardError && err.code === ErrorCode.NotLeader);
+          if (!retry) throw err instanceof TransportError ? this.unreachable(err) : err;
+          // the master is gone and no other took its place in time: no majority is reachable
+          if (this.node.clock.monotonic() > deadline || attempt > 20) throw this.node.raft.noQuorum();
+        }
+      } else if (this.node.clock.monotonic() > deadline) throw this.node.raft.noQuorum();
+      await this.node.sleep(Math.max(5, this.node.config.fetchMaxWaitMs / 5));
+    }
+  }
+
+  private unreachable(err: TransportError): PeerboardError {
+    if (err.code === 'TIMEOUT') return new PeerboardError(ErrorCode.Timeout, 'the master did not answer in time; the write may or may not be applied: retry with the same idempotency key', { outcome: 'unknown' });
+    return new PeerboardError(ErrorCode.Unavailable, `the master cannot be reached (${err.code})`, { leaderId: this.node.raft.leaderId });
+  }
+
+  private async forward(leader: string, cmd: { type: string }, meta: Meta): Promise<{ index: number; result: ApplyResult }> {
+    const resp = await this.node.rpc(leader, { type: 'ForwardRequest', cmd, meta }, this.node.config.commitTimeoutMs + this.node.config.requestTimeoutMs);
+    if (resp.type !== 'ForwardResponse') throw new TransportError('unexpected answer to ForwardRequest', 'CLOSED');
+    const r = resp.result as ApplyResult;
+    if (!r.ok && r.error.code === ErrorCode.NotLeader) throw PeerboardError.fromValue(r.error);
+    return { index: resp.index ?? 0, result: r };
+  }
+
+  async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
+    const meta = { user: opts.user, nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: opts.reqId ?? randomUUID() };
+    const t0 = performance.now();
+    try {
+      const r = await this.onMaster(
+        () => this.node.raft.propose({ kind: 'board', cmd, meta }),
+        (leader) => this.forward(leader, cmd, meta),
+      );
+      this.node.metrics_.commit.observe({ result: r.result.ok ? 'ok' : 'refused' }, (performance.now() - t0) / 1000);
+      if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
+      return { index: r.index, value: r.result.value };
+    } catch (err) {
+      if (!(err instanceof PeerboardError && err.status < 500)) this.node.metrics_.commit.observe({ result: 'error' }, (performance.now() - t0) / 1000);
+      throw toPeerboardError(err);
+    }
+  }
+
+  async promote(target: { nodeId?: string; ip?: string }): Promise<{ leaderId: string }> {
+    let id = target.nodeId;
+    if (!id && target.ip) {
+      const matches = this.node.discovery.byIp(target.ip);
+      if (matches.length !== 1) throw new PeerboardError(ErrorCode.BadRequest, matches.length === 0 ? `no node with IP ${target.ip}` : `several nodes share IP ${target.ip}: name one with nodeId`, { nodeIds: matches });
+      id = matches[0]!;
+    }
+    if (!id) {
+      id = this.node.raft.role === 'master' ? (this.node.bestSuccessor() ?? undefined) : undefined;
+      if (!id) throw new PeerboardError(ErrorCode.Conflict, 'no other caught-up voter can take over now');
+    }
+    const targetId = id;
+    if (this.node.raft.leaderId === targetId && (targetId !== this.node.nodeId || this.node.raft.role === 'master')) return { leaderId: targetId };
+    const cmd: ControlCommand = { type: 'promote', target: targetId };
+    await this.onMaster(
+      () => this.runControl(cmd),
+      async (leader) => {
+        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: randomUUID() });
+        if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
+      },
+    );
+    const deadline = this.node.clock.monotonic() + this.node.config.electionTimeoutMs * 3;
+    while (this.node.raft.leaderId !== targetId) {
+      if (this.node.clock.monotonic() > deadline) throw new PeerboardError(ErrorCode.Timeout, `node ${targetId} did not become master in time`);
+      await this.node.sleep(10);
+    }
+    return { leaderId: targetId };
+  }
+
+  async addVoter(nodeId: string, by: string): Promise<void> {
+    await this.control({ type: 'add-voter', nodeId, by });
+  }
+  async removeVoter(nodeId: string, by: string): Promise<void> {
+    await this.control({ type: 'remove-voter', nodeId, by });
+  }
+  private async control(cmd: ControlCommand): Promise<void> {
+    await this.onMaster(
+      () => this.runControl(cmd),
+      async (leader) => {
+        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: randomUUID() });
+        if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
+      },
+    );
+  }
+
+  async forceShrink(voterIds: string[], by: string): Promise<void> {
+    if (voterIds.length === 0) throw new PeerboardError(ErrorCode.BadRequest, 'name at least one voter');
+    const members = voterIds.map((id) => (id === this.node.nodeId ? this.memberOfSelf() : this.memberOf(id)));
+    this.node.raft.forceNewConfig(members, by);
+    this.node.log.warn({ voters: voterIds, by }, 'AUDIT: forced a new voter set (admin take-over)');
+  }
+
+  private memberOfSelf(): Member {
+    return { nodeId: this.node.nodeId, ip: this.node.ip, peerPort: this.node.peerPort, apiPort: this.node.config.apiPort, headless: this.node.config.headless };
+  }
+}
