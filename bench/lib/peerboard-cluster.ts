@@ -1,0 +1,149 @@
+// Real headless Peerboard processes on loopback for the benchmarks: start N nodes sharing one UDP
+// discovery port (broadcast 127.255.255.255), kill -9 and restart them, and read their health.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, sleep, track, waitFor } from './report.js';
+import { getJson } from './http-client.js';
+
+export interface Health {
+  nodeId: string;
+  role: string;
+  term: number;
+  leader: { nodeId: string; nodeIP: string; apiPort: number } | null;
+  commitIndex: number;
+  appliedIndex: number;
+  quorum: boolean;
+  voters: string[];
+}
+
+export interface PbNode {
+  id: string;
+  peerPort: number;
+  apiPort: number;
+  dataDir: string;
+  child: ChildProcess | null;
+}
+
+export interface PbClusterOptions {
+  size: number;
+  /** first of a block of 2*size+1 free ports on 127.0.0.1 */
+  basePort: number;
+  /** extra flags for every node, e.g. ['--election-timeout-ms', '300'] */
+  extraArgs?: string[];
+  /** node flags before the script, e.g. ['--expose-gc'] */
+  nodeFlags?: string[];
+  /** extra environment, e.g. a memory probe's output directory */
+  env?: Record<string, string>;
+}
+
+/** A port block that avoids the defaults (8777-8780) and differs between runs. */
+export function portBlock(width: number): number {
+  const span = 20_000 - width;
+  return 30_000 + Math.floor(Math.random() * span);
+}
+
+export class PbCluster {
+  readonly nodes: PbNode[] = [];
+  readonly dir: string;
+  readonly clusterId: string;
+  private readonly discoveryPort: number;
+
+  constructor(readonly opts: PbClusterOptions) {
+    this.dir = mkdtempSync(join(tmpdir(), 'peerboard-bench-'));
+    this.clusterId = `bench-${process.pid}-${opts.basePort}`;
+    this.discoveryPort = opts.basePort;
+    for (let i = 1; i <= opts.size; i++) {
+      this.nodes.push({ id: `n${i}`, peerPort: opts.basePort + 2 * i - 1, apiPort: opts.basePort + 2 * i, dataDir: join(this.dir, `n${i}`), child: null });
+    }
+  }
+
+  url(n: PbNode, path: string): string {
+    return `http://127.0.0.1:${n.apiPort}${path}`;
+  }
+
+  node(id: string): PbNode {
+    const n = this.nodes.find((x) => x.id === id);
+    if (!n) throw new Error(`no node ${id}`);
+    return n;
+  }
+
+  start(n: PbNode): void {
+    if (n.child) throw new Error(`${n.id} already runs`);
+    const args = [
+      ...(this.opts.nodeFlags ?? []),
+      join(ROOT, 'bin/peerboard.mjs'),
+      '--headless', '--cluster-id', this.clusterId, '--node-id', n.id, '--data-dir', n.dataDir,
+      '--broadcast-address', '127.255.255.255', '--advertise-ip', '127.0.0.1',
+      '--discovery-port', String(this.discoveryPort), '--peer-port', String(n.peerPort), '--api-port', String(n.apiPort),
+      '--ui-port', '-1', '--frontend-url', '', '--log-level', 'warn',
+      ...(this.opts.extraArgs ?? []),
+    ];
+    const out = createWriteStream(join(this.dir, `${n.id}.log`), { flags: 'a' });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.opts.env ?? {}) } });
+    track(child);
+    child.stdout!.pipe(out, { end: false });
+    child.stderr!.pipe(out, { end: false });
+    child.once('exit', () => {
+      if (n.child === child) n.child = null;
+      out.end();
+    });
+    n.child = child;
+  }
+
+  startAll(): void {
+    for (const n of this.nodes) this.start(n);
+  }
+
+  /** kill -9; resolves when the process is gone */
+  async kill(n: PbNode): Promise<void> {
+    const child = n.child;
+    if (!child) return;
+    const gone = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGKILL');
+    await Promise.race([gone, sleep(5000)]);
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all(
+      this.nodes.map(async (n) => {
+        const child = n.child;
+        if (!child) return;
+        const gone = new Promise<void>((r) => child.once('exit', () => r()));
+        child.kill('SIGTERM');
+        if (!(await Promise.race([gone.then(() => true), sleep(5000).then(() => false)]))) {
+          child.kill('SIGKILL');
+          await Promise.race([gone, sleep(3000)]);
+        }
+      }),
+    );
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  health(n: PbNode, timeoutMs = 1000): Promise<Health | null> {
+    return n.child ? getJson<Health>(this.url(n, '/api/health'), timeoutMs) : Promise.resolve(null);
+  }
+
+  /** The single master with quorum and `voters` voters, once every running node names it and has applied its commit index. */
+  async waitSettled(voters: number, timeoutMs: number): Promise<PbNode> {
+    return waitFor(
+      `a master with ${voters} voters that every node follows`,
+      async () => {
+        const running = this.nodes.filter((n) => n.child);
+        const hs = await Promise.all(running.map((n) => this.health(n)));
+        const masters = hs.filter((h) => h?.role === 'master' && h.quorum);
+        if (masters.length !== 1) return null;
+        const m = masters[0]!;
+        if (m.voters.length < voters) return null;
+        const caughtUp = hs.every((h) => h !== null && h.leader?.nodeId === m.nodeId && h.appliedIndex >= m.commitIndex);
+        return caughtUp ? this.node(m.nodeId) : null;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+}
