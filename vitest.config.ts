@@ -10,7 +10,8 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/renderer/**', 'test/e2e/**', 'test/faults/**'],
+          // test/faults/regressions/ holds in-memory regression tests for bugs the fault harness found
+          exclude: ['test/renderer/**', 'test/e2e/**'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },

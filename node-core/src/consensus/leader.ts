@@ -144,36 +144,44 @@ export class LeaderState {
     const store = this.raft.store;
     const L = msg.lastIndex;
     const last = store.lastIndex();
-    if (L < store.firstIndex() - 1 && L < this.raft.snapshotIndex) return this.update([], { snapshot: store.snapshot() ?? undefined });
     const myTerm = L <= last ? store.termAt(L) : undefined;
     if (myTerm === undefined || myTerm !== msg.lastTerm) {
-      const d = this.divergence(Math.min(L, last), msg.lastTerm);
-      if (!d) return this.update([], { snapshot: store.snapshot() ?? undefined });
-      return this.update([], { diverging: d });
+      const d = this.divergence(L, msg.lastTerm, msg.commitIndex);
+      return d ? this.update([], { diverging: d }) : this.update([], { snapshot: store.snapshot() ?? undefined });
     }
     if (p.matchIndex !== L) {
       p.matchIndex = L;
       this.maybeCommit();
     }
+    if (L + 1 < store.firstIndex()) return this.update([], { snapshot: store.snapshot() ?? undefined });
     if (L < last) return this.update(store.entries(L + 1, last, MAX_RESPONSE_BYTES));
     if (msg.commitIndex < this.raft.commitIndex) return this.update([]);
     return null;
   }
 
-  /** the last index <= upTo whose term <= term (terms never decrease along the log): binary search */
-  private divergence(upTo: number, term: number): { index: number; term: number } | null {
+  /**
+   * Where a slave whose last entry is (L, T) should cut its log: the last index <= L whose term in
+   * our log is <= T (terms never decrease along a log, so a binary search finds it). Everything up to
+   * the slave's commit index matches our log (committed entries are in every later master's log),
+   * so the search starts there; that also works when our log was compacted past the point where the
+   * logs part (regression: test/faults/regressions/diverged-follower-after-compaction.test.ts).
+   * Null when even the slave's commit point is compacted away here: it needs our snapshot.
+   */
+  private divergence(L: number, T: number, slaveCommit: number): { index: number; term: number } | null {
     const store = this.raft.store;
-    let lo = store.firstIndex() - 1;
-    const loTerm = store.termAt(lo);
-    if (loTerm === undefined || loTerm > term) return lo === 0 ? { index: 0, term: 0 } : null;
-    let hi = upTo;
+    let lo = Math.min(slaveCommit, L, store.lastIndex());
+    const loTerm = lo === 0 ? 0 : store.termAt(lo);
+    if (loTerm === undefined) return null;
+    let hi = Math.min(L, store.lastIndex());
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
       const t = store.termAt(mid) ?? Number.MAX_SAFE_INTEGER;
-      if (t <= term) lo = mid;
+      if (t <= T) lo = mid;
       else hi = mid - 1;
     }
-    return { index: lo, term: store.termAt(lo) ?? 0 };
+    // a cut inside our compacted prefix would throw away entries the slave may share with us
+    if (lo < store.firstIndex() - 1 && lo !== this.raft.snapshotIndex) return null;
+    return { index: lo, term: lo === 0 ? 0 : (store.termAt(lo) ?? 0) };
   }
 
   private update(entries: StateUpdateOut['entries'], extra: { diverging?: { index: number; term: number }; snapshot?: Snapshot | undefined } = {}): StateUpdateOut {
