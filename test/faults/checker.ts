@@ -266,10 +266,10 @@ export function checkReads(ops: OpRecord[]): Anomaly[] {
  * the read's appliedIndex gives exactly the holders the read showed (a replica never shows a state
  * that the committed order does not produce, stale or not).
  */
-export function checkReadsAgainstLog(ops: OpRecord[], history: HistoryRow[]): Anomaly[] {
+export function checkReadsAgainstLog(ops: OpRecord[], history: HistoryRow[], historyCommitIndex = Number.POSITIVE_INFINITY): Anomaly[] {
   const out: Anomaly[] = [];
   const rows = [...history].filter((r) => r.result === 'ok').sort((a, b) => a.id - b.id);
-  const reads = ops.filter((o) => o.op === 'read' && o.outcome === 'ok' && o.read).sort((a, b) => a.read!.appliedIndex - b.read!.appliedIndex);
+  const reads = ops.filter((o) => o.op === 'read' && o.outcome === 'ok' && o.read && o.read.appliedIndex <= historyCommitIndex).sort((a, b) => a.read!.appliedIndex - b.read!.appliedIndex);
   const holder = new Map<string, string | null>();
   let i = 0;
   for (const o of reads) {
@@ -352,7 +352,7 @@ export function checkRun(run: RunRecord, opts: CheckOptions): CheckResult {
     ...checkCrashes(run.exits),
   ];
   if (run.history) {
-    anomalies.push(...checkLogOrder(run.history), ...checkHistoryCounts(run.ops, run.history), ...checkReadsAgainstLog(run.ops, run.history));
+    anomalies.push(...checkLogOrder(run.history), ...checkHistoryCounts(run.ops, run.history), ...checkReadsAgainstLog(run.ops, run.history, run.historyCommitIndex));
   } else {
     anomalies.push({ kind: AnomalyKind.noHistory, message: 'the final committed history could not be read' });
   }

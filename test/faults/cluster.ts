@@ -9,6 +9,8 @@ import { BROADCAST, nodeIp, nodeNs } from './lab.js';
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const PRELOAD = fileURLToPath(new URL('./clock-skew-preload.mjs', import.meta.url));
 export const API_PORT = 8777;
+/** a server only the harness reserves, to probe that the cluster commits */
+export const PROBE_HOST = 'probe';
 
 export interface ExitRecord {
   node: string;
@@ -41,10 +43,14 @@ export class Cluster {
   readonly exits: ExitRecord[] = [];
   private logs = new Map<string, WriteStream>();
 
+  private probeSeq = 0;
+
   constructor(
     readonly size: number,
     readonly runDir: string,
     readonly clusterId: string,
+    /** extra node flags, e.g. ['--snapshot-every', '100'] */
+    readonly extraArgs: string[] = [],
   ) {
     for (let i = 1; i <= size; i++) {
       const id = `n${i}`;
@@ -80,7 +86,7 @@ export class Cluster {
       '--api-port', String(API_PORT), '--ui-port', '-1', '--frontend-url', '',
       '--heartbeat-interval-ms', '200', '--election-timeout-ms', '500', '--fetch-max-wait-ms', '100',
       '--discovery-window-ms', '1000', '--request-timeout-ms', '1000', '--commit-timeout-ms', '3000',
-      '--history-limit', '1000000', '--log-level', 'warn',
+      '--history-limit', '1000000', '--log-level', 'warn', ...this.extraArgs,
     ];
     let log = this.logs.get(n.id);
     if (!log) {
@@ -192,6 +198,25 @@ export class Cluster {
     const masters = hs.filter((x) => x.h?.role === 'master' && x.h.quorum);
     if (masters.length !== 1) return null;
     return { node: masters[0]!.n, health: masters[0]!.h! };
+  }
+
+  /**
+   * Liveness probe: a write on PROBE_HOST committed through any running node (200, or the board's
+   * 409 refusal, both mean the cluster commits). A master that only holds its election lease does not count.
+   */
+  async waitForCommit(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+      const live = this.running().filter((n) => !n.paused);
+      const n = live[i % Math.max(1, live.length)];
+      if (n) {
+        const body = { user: 'harness', durationSec: 1, idempotencyKey: `probe-${++this.probeSeq}` };
+        const r = await this.postJson(n, `/api/servers/${PROBE_HOST}/reserve`, body, 4000);
+        if (r && (r.status === 200 || (r.status === 409 && (r.body as { code?: string } | null)?.code === 'CONFLICT'))) return true;
+      }
+      await sleep(200);
+    }
+    return false;
   }
 
   /** waits until a master with quorum reports `voters` voters (and, if given, every node sees it) */

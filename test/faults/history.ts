@@ -72,6 +72,8 @@ export interface RunRecord {
   ops: OpRecord[];
   /** the committed history from the final master, oldest first */
   history: HistoryRow[] | null;
+  /** commit index of the node the history was read from; reads beyond it are not compared with it */
+  historyCommitIndex?: number;
   finalStates: FinalNodeState[];
   /** harness time when the final states were read */
   finalTime: number;

@@ -24,7 +24,7 @@ export interface FaultEvent {
   end: number;
   /** which nodes, what split, what offset... */
   detail: Record<string, unknown>;
-  /** ms until a master with quorum was back after healing; null when none came in time */
+  /** ms from healing until a probe write committed again; null when none did in time */
   recoveryMs: number | null;
 }
 
@@ -157,12 +157,7 @@ export class Nemesis {
     this.heal();
     const healed = Date.now();
     let recoveryMs: number | null = null;
-    try {
-      await c.waitForMaster({ timeoutMs: this.o.recoveryTimeoutMs });
-      recoveryMs = Date.now() - healed;
-    } catch {
-      recoveryMs = null;
-    }
+    if (await c.waitForCommit(this.o.recoveryTimeoutMs)) recoveryMs = Date.now() - healed;
     const ev: FaultEvent = { kind, start, end: healed, detail, recoveryMs };
     this.events.push(ev);
     return ev;
