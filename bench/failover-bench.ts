@@ -71,7 +71,7 @@ async function peerboardTrials(trials: number, mode: FaultMode) {
       const hs = await Promise.all(survivors.map((n) => cluster.health(n)));
       const newMaster = hs.find((h) => h?.role === 'master')?.nodeId ?? null;
       perTrial.push({ ...out, killed: master.id, newMaster });
-      log(`peerboard ${mode} ${t + 1}/${trials}: ${out.ms === null ? 'NO ACK' : `${out.ms.toFixed(0)} ms`} (${master.id} -> new ${newMaster})`);
+      log(`peerboard ${mode} ${t + 1}/${trials}: ${out.ms === null ? `NO ACK ${JSON.stringify(out.statuses).slice(0, 300)}` : `${out.ms.toFixed(0)} ms`} (${master.id} -> new ${newMaster})`);
       if (mode === 'kill') cluster.start(master);
       else master.child?.kill('SIGCONT');
     }
@@ -94,12 +94,11 @@ async function etcdTrials(trials: number, timing: EtcdTiming, mode: FaultMode) {
       const t0 = nowMs();
       const killed = mode === 'kill' ? cluster.kill(leader) : Promise.resolve(void leader.child?.kill('SIGSTOP'));
       const out = await firstAck(t0, async (i) => {
-        const ok = await cluster.put(survivors[i % survivors.length]!, `failover/${t}`, `attempt-${i}`, REQUEST_TIMEOUT_MS);
-        return { ok, status: ok ? '200' : 'fail' };
+        return cluster.tryPut(survivors[i % survivors.length]!, `failover/${t}`, `attempt-${i}`, REQUEST_TIMEOUT_MS);
       });
       await killed;
       perTrial.push({ ...out, killed: leader.name });
-      log(`etcd (election ${timing.electionMs} ms) ${mode} ${t + 1}/${trials}: ${out.ms === null ? 'NO ACK' : `${out.ms.toFixed(0)} ms`} (${leader.name})`);
+      log(`etcd (election ${timing.electionMs} ms) ${mode} ${t + 1}/${trials}: ${out.ms === null ? `NO ACK ${JSON.stringify(out.statuses).slice(0, 300)}` : `${out.ms.toFixed(0)} ms`} (${leader.name})`);
       if (mode === 'kill') cluster.start(leader);
       else leader.child?.kill('SIGCONT');
     }

@@ -1,6 +1,7 @@
 // Write throughput and latency: acknowledged reservations/s of distinct servers with 1 and 64
 // keep-alive clients (to the master, or spread over all nodes), against etcd puts with the same counts.
-// Run: npm run bench:throughput   (env: THROUGHPUT_SECONDS (10), PB_POOL (60000 servers), 0 skips a part)
+// Run: npm run bench:throughput   (env: THROUGHPUT_SECONDS (10), PB_POOL (60000 servers), 0 skips a part;
+// PB_NODE_ARGS="--snapshot-every 1000000" passes flags to every node, BENCH_TAG=x writes throughput-x.json)
 import { readFileSync } from 'node:fs';
 import { noop } from 'cockatiel'; // etcd3's own fault-handling library (installed with it)
 import { Etcd3 } from 'etcd3';
@@ -99,7 +100,8 @@ export async function closedLoop(opts: {
 }
 
 async function peerboardRuns(seconds: number, pool: number): Promise<LoadResult[]> {
-  const cluster = new PbCluster({ size: 3, basePort: portBlock(8) });
+  const extraArgs = (process.env.PB_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const cluster = new PbCluster({ size: 3, basePort: portBlock(8), extraArgs });
   const out: LoadResult[] = [];
   try {
     cluster.startAll();
@@ -219,7 +221,9 @@ export async function runThroughput() {
   const best = pb64.sort((a, b) => b.perSec - a.perSec)[0];
   const goal = { perSecAt64: 2000, p99MaxMs: 40 };
   const pass = best ? { perSec: best.perSec >= goal.perSecAt64, p99: best.latencyMs.p99 <= goal.p99MaxMs, row: `${best.target} x64` } : null;
-  const file = saveResult('throughput', {
+  const tag = process.env.BENCH_TAG;
+  const file = saveResult(tag ? `throughput-${tag}` : 'throughput', {
+    nodeArgs: process.env.PB_NODE_ARGS ?? '',
     method: 'closed loop: each client awaits one write before the next; Peerboard: POST /api/servers/tp-<n>/reserve of a distinct pre-imported server (200 = committed by a majority); etcd: put of a ~100-byte value. Latency is measured at the client; errors are not counted as acknowledged.',
     etcdVersion: skip ? null : etcdVersion(),
     etcdSkipped: skip,

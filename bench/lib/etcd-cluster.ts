@@ -138,8 +138,14 @@ export class EtcdCluster {
 
   /** one put through the JSON gateway; true when acknowledged */
   async put(m: EtcdMember, key: string, value: string, timeoutMs: number): Promise<boolean> {
+    return (await this.tryPut(m, key, value, timeoutMs)).ok;
+  }
+
+  /** one put with the reason it failed: the HTTP status (0: no answer) and the start of the body */
+  async tryPut(m: EtcdMember, key: string, value: string, timeoutMs: number): Promise<{ ok: boolean; status: string }> {
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     const r = await postJson(`${this.clientUrl(m)}/v3/kv/put`, { key: b64(key), value: b64(value) }, timeoutMs);
-    return r.status === 200 && r.body.includes('"header"') && !r.body.includes('"error"');
+    const ok = r.status === 200 && r.body.includes('"header"') && !r.body.includes('"error"');
+    return { ok, status: ok ? '200' : `${r.status} ${r.body.slice(0, 80)}` };
   }
 }

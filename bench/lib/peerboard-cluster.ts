@@ -38,10 +38,14 @@ export interface PbClusterOptions {
   env?: Record<string, string>;
 }
 
-/** A port block that avoids the defaults (8777-8780) and differs between runs. */
+let nextPort = 30_000 + Math.floor(Math.random() * 10_000);
+
+/** A block of `width` ports that avoids the defaults (8777-8780), differs between runs and never overlaps another block of this process. */
 export function portBlock(width: number): number {
-  const span = 20_000 - width;
-  return 30_000 + Math.floor(Math.random() * span);
+  if (nextPort + width > 60_000) nextPort = 30_000;
+  const base = nextPort;
+  nextPort += width + 1;
+  return base;
 }
 
 export class PbCluster {
@@ -129,7 +133,7 @@ export class PbCluster {
   }
 
   /** The single master with quorum and `voters` voters, once every running node names it and has applied its commit index. */
-  async waitSettled(voters: number, timeoutMs: number): Promise<PbNode> {
+  async waitSettled(voters: number, timeoutMs: number, everyMs = 100): Promise<PbNode> {
     return waitFor(
       `a master with ${voters} voters that every node follows`,
       async () => {
@@ -143,7 +147,7 @@ export class PbCluster {
         return caughtUp ? this.node(m.nodeId) : null;
       },
       timeoutMs,
-      100,
+      everyMs,
     );
   }
 }
