@@ -3,7 +3,7 @@
 // once when the master's connection breaks (a killed master) so that an election starts quickly.
 import type { Message, MessageOf, Outgoing } from '../protocol/messages.js';
 import { TransportError } from '../transport/transport.js';
-import type { Raft } from './raft.js';
+import { type Raft, weightOf } from './raft.js';
 import type { LogEntry, Snapshot } from './types.js';
 
 export class Follower {
@@ -124,6 +124,7 @@ export class Follower {
     if (snap.index <= this.raft.commitIndex) return;
     this.raft.store.saveSnapshot(snap);
     this.raft.snapshotIndex = snap.index;
+    this.raft.snapshotWeight = weightOf(snap.board);
     this.raft.deps.sm.restore(snap.board);
     this.raft.commitIndex = this.raft.appliedIndex = snap.index;
     this.raft.config = snap.config;

@@ -30,7 +30,7 @@ export class Proposals {
     private readonly leader: LeaderState,
   ) {}
 
-  /** appends payloads to the local log (one durable batch per turn); returns their indexes */
+  /** appends payloads to the local log (one durable batch per event-loop turn); returns their indexes */
   append(payloads: EntryPayload[]): number[] {
     const raft = this.raft;
     const at = raft.clock.now();
@@ -39,7 +39,9 @@ export class Proposals {
     const first = this.queue.length === 0;
     this.queue.push(...entries);
     for (const e of entries) if (e.kind === 'config') raft.adoptConfig(e.config, e.index);
-    if (first) queueMicrotask(() => this.flush());
+    // one durable append for everything proposed in this turn of the event loop: while a flush
+    // waits for the disk, requests queue up and the next turn writes them all in one transaction
+    if (first) setImmediate(() => this.flush());
     return entries.map((e) => e.index);
   }
 

@@ -68,6 +68,8 @@ export class Raft {
   private persistedCommit = 0;
   /** index covered by the stored snapshot (cached: reading the snapshot parses it) */
   snapshotIndex = 0;
+  /** rows in the last snapshot (servers and history): its cost */
+  snapshotWeight = 0;
   private commitPersistTimer: TimerHandle | undefined;
 
   readonly nodeId: string;
@@ -100,6 +102,7 @@ export class Raft {
     const snap = this.store.snapshot();
     if (snap) {
       this.snapshotIndex = snap.index;
+      this.snapshotWeight = weightOf(snap.board);
       this.deps.sm.restore(snap.board);
       this.commitIndex = this.appliedIndex = snap.index;
       this.config = snap.config;
@@ -480,13 +483,21 @@ export class Raft {
     }
   }
 
+  /**
+   * Snapshots cost time in proportion to the board's size, so they are taken every snapshotEvery
+   * entries, or every twice the board's size in entries when that is more (a big board is then
+   * snapshotted less often and the cost per entry stays bounded, as in most Raft implementations).
+   */
   private maybeSnapshot(): void {
-    if (this.appliedIndex - this.snapshotIndex < this.deps.snapshotEvery || !this.config) return;
+    const every = Math.max(this.deps.snapshotEvery, 2 * this.snapshotWeight);
+    if (this.appliedIndex - this.snapshotIndex < every || !this.config) return;
     const term = this.store.termAt(this.appliedIndex);
     if (term === undefined) return;
     const config = this.configIndex <= this.appliedIndex ? this.config : (this.store.snapshot()?.config ?? this.config);
-    this.store.saveSnapshot({ index: this.appliedIndex, term, config, board: this.deps.sm.snapshot() }, Math.min(1000, this.deps.snapshotEvery));
+    const board = this.deps.sm.snapshot();
+    this.store.saveSnapshot({ index: this.appliedIndex, term, config, board }, Math.min(1000, this.deps.snapshotEvery));
     this.snapshotIndex = this.appliedIndex;
+    this.snapshotWeight = weightOf(board);
   }
 
   // ---------------------------------------------------------------- master: fetches, transfer
@@ -508,4 +519,9 @@ export class Raft {
   sleep(ms: number): Promise<void> {
     return new Promise((r) => this.clock.setTimeout(r, ms));
   }
+}
+
+/** rows a board snapshot holds: what taking one costs */
+export function weightOf(board: { servers?: unknown[]; history?: unknown[] }): number {
+  return (board.servers?.length ?? 0) + (board.history?.length ?? 0);
 }

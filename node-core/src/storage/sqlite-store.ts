@@ -268,7 +268,8 @@ function prepare(db: Database.Database) {
   return {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?').pluck(),
     putMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-    bounds: db.prepare('SELECT min(idx) AS lo, max(idx) AS hi FROM log'),
+    // two index lookups: SQLite optimises a lone min() or max(), not both in one SELECT (a full scan)
+    bounds: db.prepare('SELECT (SELECT idx FROM log ORDER BY idx ASC LIMIT 1) AS lo, (SELECT idx FROM log ORDER BY idx DESC LIMIT 1) AS hi'),
     termOf: db.prepare('SELECT term FROM log WHERE idx = ?').pluck(),
     range: db.prepare('SELECT payload FROM log WHERE idx BETWEEN ? AND ? ORDER BY idx').pluck(),
     insert: db.prepare('INSERT INTO log (idx, term, at, payload) VALUES (?, ?, ?, ?)'),
