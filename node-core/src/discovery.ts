@@ -6,7 +6,9 @@
 //   (Heartbeat or JoinResponse) it joins that cluster. If it hears any node that already belongs to
 //   a cluster, it waits for that cluster's master and never founds a new one. Otherwise the fresh
 //   node with the smallest node id among those it heard founds the cluster (its only voter) and
-//   the others join it. So two nodes started at the same moment end up in one cluster.
+//   the others join it. So two nodes started at the same moment end up in one cluster. If groups
+//   that could not hear each other founded two clusters, the merge rule (mergeInto) folds a young
+//   one into the other when they meet.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from './log.js';
 import type { PeerNode } from './node.js';
@@ -142,6 +144,7 @@ export class Discovery {
       lastIndex: raft.store.lastIndex(),
       incarnation: raft.config?.incarnation ?? '',
       clusterView: this.clusterView().slice(0, MAX_VIEW_ENTRIES),
+      young: this.node.young(),
     });
   }
 
@@ -184,6 +187,7 @@ export class Discovery {
         this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
         return;
       case 'Heartbeat':
+        if (this.mergeInto(msg)) return;
         this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
         return;
       case 'LeaveNotification': {
@@ -205,6 +209,24 @@ export class Discovery {
       default:
         this.node.metrics_.drop('unexpected_type');
     }
+  }
+
+  /**
+   * The merge rule for split bootstraps: when two clusters with one cluster id meet, a young one
+   * (no board data yet) gives way to the other: to one that holds data, or between two young ones to
+   * the smaller incarnation id. Its nodes dissolve it and join the other as fresh nodes, so nothing a
+   * user wrote is lost. Two clusters that both hold data stay apart (an admin decides; README).
+   * Returns true when this node dissolved its cluster (the heartbeat then counts as a fresh node's).
+   */
+  private mergeInto(msg: MessageOf<'Heartbeat'>): boolean {
+    const mine = this.node.raft.config?.incarnation;
+    if (!mine || !msg.incarnation || msg.incarnation === mine || !this.node.young()) return false;
+    const theirsYoung = msg.young === true;
+    if (theirsYoung && msg.incarnation > mine) return false;
+    this.node.dissolve(`cluster ${msg.incarnation} of master ${msg.master.nodeId} ${theirsYoung ? 'is also young and has the smaller id' : 'holds data'}`);
+    this.startedAt = this.clock.monotonic();
+    this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
+    return true;
   }
 
   private onMasterSeen(msg: Message, master: NodeInfo, incarnation: string, view: ClusterViewEntry[]): void {

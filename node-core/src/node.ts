@@ -36,6 +36,9 @@ export interface NodeDeps {
   transport: Transport;
 }
 
+/** commands that nodes issue by themselves; they do not make a cluster hold user data */
+const REGISTRY_COMMANDS = new Set(['presence', 'cluster-register', 'user-register', 'serving']);
+
 class BoardMachine implements StateMachine {
   board: Board;
   constructor(private readonly opts: { historyLimit: number }) {
@@ -52,6 +55,9 @@ class BoardMachine implements StateMachine {
   }
   resultFor(reqId: string) {
     return this.board.resultFor(reqId);
+  }
+  reset(): void {
+    this.board = new Board(this.opts);
   }
 }
 
@@ -332,7 +338,25 @@ export class PeerNode implements NodeHandle {
     }
   }
 
+  /** board entries applied other than registrations and presence (what users wrote) */
+  private dataEntries = 0;
+  /**
+   * A young cluster holds no board data yet: no snapshot and no applied entry but membership,
+   * registrations and presence, which nodes recreate by themselves. Only a young cluster may
+   * dissolve to merge into another (discovery.ts).
+   */
+  young(): boolean {
+    return this.raft.snapshotIndex === 0 && this.dataEntries === 0;
+  }
+
+  /** called by discovery when this young cluster gives way to another: forget it and rejoin */
+  dissolve(why: string): void {
+    this.raft.dissolve(why);
+    this.dataEntries = 0;
+  }
+
   private onApplied(e: LogEntry, result: ApplyResult | null): void {
+    if (e.kind === 'board' && !REGISTRY_COMMANDS.has((e.cmd as { type: string }).type)) this.dataEntries++;
     if (e.kind === 'config') this.emitCluster();
     if (this.events.listenerCount('event') === 0) return;
     if (e.kind !== 'board') return;

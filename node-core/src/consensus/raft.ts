@@ -221,6 +221,31 @@ export class Raft {
     this.becomeMaster();
   }
 
+  /**
+   * Leaves a young cluster for good to join another one with the same cluster id (the merge rule
+   * in discovery.ts): the log, term, vote and board are cleared and the node is fresh again. Only
+   * called when the cluster holds no board data, so nothing a user wrote is lost.
+   */
+  dissolve(why: string): void {
+    this.logger.warn({ why, incarnation: this.config?.incarnation }, 'dissolving this young cluster to join another');
+    this.clock.clearTimeout(this.electionTimer);
+    this.electionTimer = undefined;
+    this.leader?.stop(new PeerboardError(ErrorCode.Unavailable, 'this node is joining another cluster; retry', { outcome: 'unknown' }));
+    this.leader = undefined;
+    if (this.store.lastIndex() > 0) this.store.truncateFrom(this.store.firstIndex());
+    this.store.setHardState({ term: 0, votedFor: null, commitIndex: 0 });
+    this.term = 0;
+    this.votedFor = null;
+    this.commitIndex = this.appliedIndex = this.persistedCommit = 0;
+    this.config = null;
+    this.configIndex = 0;
+    this.leaderConnBroken = false;
+    this.lastLeaderContact = Number.NEGATIVE_INFINITY;
+    this.deps.sm.reset();
+    this.setLeader(null);
+    this.setRole('observer');
+  }
+
   // ---------------------------------------------------------------- elections
 
   resetElectionTimer(delayMs?: number): void {

@@ -7,6 +7,8 @@ export interface StateMachine {
   apply(entry: { index: number; at: number; cmd: unknown; meta: CommandMeta }): ApplyResult;
   snapshot(): BoardSnapshot;
   restore(snapshot: BoardSnapshot): void;
+  /** back to an empty board (a young cluster dissolving, see Raft.dissolve) */
+  reset(): void;
   /** the stored result of an already applied idempotency key */
   resultFor(reqId: string): ApplyResult | undefined;
 }

@@ -127,6 +127,8 @@ export const messageSchemas = {
     lastIndex: nat,
     incarnation: z.string().max(64),
     clusterView: z.array(clusterViewEntrySchema).max(1024),
+    /** the cluster holds no board data yet (only membership and registrations): see the merge rule in discovery.ts */
+    young: z.boolean().optional(),
   }),
   LeaveNotification: z.object({
     ...envelope,

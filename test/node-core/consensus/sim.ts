@@ -29,8 +29,8 @@ export class Sim {
   readonly clock = new FakeClock();
   readonly net: MemNetwork;
   readonly members = new Map<string, SimNode>();
-  /** every (term, master) ever elected: Raft's Election Safety says one master per term */
-  readonly mastersByTerm = new Map<number, Set<string>>();
+  /** every (cluster incarnation, term) -> masters elected: Raft's Election Safety says one per term */
+  readonly mastersByTerm = new Map<string, Set<string>>();
   private seq = 0;
 
   readonly seed: number;
@@ -56,11 +56,13 @@ export class Sim {
       { clusterId: 'sim', nodeId: m.name, user: m.name, dataDir: '/nonexistent', advertiseIP: m.ip, discoveryPort: 7000, peerPort: 7001, apiPort: 8777, uiPort: -1, frontendUrl: '', selfRegister: false, logLevel: 'silent', ...SIM_TIMING, ...this.extra, ...extra },
       { clock: this.clock, random: seededRandom(this.seed * 1000 + this.seq++), store: m.store, transport: this.net.transport(m.ip, { packetPort: 7000, streamPort: 7001 }), logger: process.env.SIM_LOG ? createLogger({ level: process.env.SIM_LOG, base: { t: () => this.clock.now() } }) : silentLogger() },
     );
-    m.node.events.on('event', (ev) => {
+    const node = m.node;
+    node.events.on('event', (ev) => {
       if (ev.type !== 'role' || ev.role !== 'master') return;
-      const set = this.mastersByTerm.get(ev.term) ?? new Set<string>();
+      const key = `${node.raft.config?.incarnation ?? '?'}:${ev.term}`;
+      const set = this.mastersByTerm.get(key) ?? new Set<string>();
       set.add(ev.nodeId);
-      this.mastersByTerm.set(ev.term, set);
+      this.mastersByTerm.set(key, set);
     });
   }
 
@@ -69,7 +71,7 @@ export class Sim {
   }
 
   /** terms in which more than one node became master (must stay empty) */
-  electionSafetyViolations(): Array<[number, string[]]> {
+  electionSafetyViolations(): Array<[string, string[]]> {
     return [...this.mastersByTerm].filter(([, s]) => s.size > 1).map(([t, s]) => [t, [...s]]);
   }
 
