@@ -8,10 +8,10 @@ if (!existsSync(fileURLToPath(entry))) {
   process.stderr.write('peerboard: not built yet: run npm run build:node\n');
   process.exit(2);
 }
-if (process.argv.includes('--headless') && !process.env.PEERBOARD_NO_V8_TUNING) {
-  // A server host node is mostly idle: a small young generation and size-optimised code cut its
-  // resident memory (idle: about 94 MB -> 73 MB here; see docs/benchmarks.md for the measured
-  // effect on memory and throughput). PEERBOARD_NO_V8_TUNING=1 turns this off.
+if (process.argv.includes('--headless') && process.env.PEERBOARD_LOW_MEMORY === '1') {
+  // Opt-in for small hosts: a small young generation and size-optimised code cut an idle node's
+  // resident memory (idle: 88 -> 72 MiB here) but cost write latency under load (more garbage
+  // collection): see docs/benchmarks.md.
   const v8 = await import('node:v8');
   v8.setFlagsFromString('--max-semi-space-size=1');
   v8.setFlagsFromString('--optimize-for-size');
