@@ -90,7 +90,11 @@ describe.skipIf(skipReason !== null)(`board in Chromium on a 3-node cluster${ski
     await dialog.getByRole('button', { name: 'Reserve', exact: true }).click();
     const error = dialog.locator('[data-test="dialog-error"]');
     await error.waitFor();
-    expect(await error.textContent()).toMatch(/srv-app-02 is reserved by alice until \S+/);
+    // the holder and the end in local time (as on the board), not the node's ISO timestamp
+    await row(b, 'srv-app-02').locator('td.holder', { hasText: 'alice' }).waitFor({ timeout: 5000 });
+    const until = (await row(b, 'srv-app-02').locator('td').nth(6).textContent())!.trim().slice(0, 5);
+    expect(await error.textContent()).toBe(`srv-app-02 is reserved by alice until ${until}`);
+    expect(await dialog.locator('[data-test="dialog-hint"]').textContent()).toMatch(/^It frees up in 1 h\. .*join its queue/);
     expect(await dialog.isVisible()).toBe(true);
     await shotBoth(b, 'conflict');
     await dialog.getByRole('button', { name: 'Cancel' }).click();

@@ -5,11 +5,17 @@ export function formatRelative(epochSec: number, nowMs: number): string {
   const diff = Math.round(epochSec - nowMs / 1000);
   const abs = Math.abs(diff);
   let text: string;
-  if (abs < 45) return diff >= 0 ? 'in a moment' : 'just now';
+  if (abs < 45) return diff > 0 ? 'in a moment' : 'just now';
   if (abs < 60 * 60) text = `${Math.round(abs / 60)} min`;
   else if (abs < 60 * 60 * 24) text = `${Math.round(abs / 3600)} h`;
   else text = `${Math.round(abs / 86400)} d`;
   return diff >= 0 ? `in ${text}` : `${text} ago`;
+}
+
+/** A moment that has passed ("since", "last heartbeat"): another node's clock a little ahead of
+ *  this one must not make it read "in a moment". */
+export function formatPast(epochSec: number, nowMs: number): string {
+  return formatRelative(Math.min(epochSec, nowMs / 1000), nowMs);
 }
 
 export function formatRelativeMs(epochMs: number, nowMs: number): string {
