@@ -2,7 +2,7 @@
 // in another (on another node) within a second, a conflicting reserve names the holder, and the
 // reserve dialog works with the keyboard alone.
 import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TestCluster } from '../cluster/cluster-helpers.js';
 import { SAMPLE, addServers, ensureRendererBuilt, launchBrowser, openPage, shotBoth, skipReason, uiCluster, uiUrl } from './e2e-helpers.js';
 
@@ -31,6 +31,11 @@ describe.skipIf(skipReason !== null)(`board in Chromium on a 3-node cluster${ski
     b = pb.page;
     errors.push(pa.errors, pb.errors);
     for (const p of [a, b]) await row(p, 'srv-db-01').waitFor({ timeout: 10_000 });
+  });
+
+  // a failed test must not leave a dialog open over the next one
+  afterEach(async () => {
+    for (const p of [a, b]) if (p && (await p.getByRole('dialog').count())) await p.keyboard.press('Escape');
   });
 
   afterAll(async () => {

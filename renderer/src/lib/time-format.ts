@@ -6,8 +6,11 @@ export function formatRelative(epochSec: number, nowMs: number): string {
   const abs = Math.abs(diff);
   let text: string;
   if (abs < 45) return diff > 0 ? 'in a moment' : 'just now';
-  if (abs < 60 * 60) text = `${Math.round(abs / 60)} min`;
-  else if (abs < 60 * 60 * 24) text = `${Math.round(abs / 3600)} h`;
+  // round first, then pick the unit, so 59.5 min reads "1 h" and not "60 min"
+  const min = Math.round(abs / 60);
+  const h = Math.round(abs / 3600);
+  if (min < 60) text = `${min} min`;
+  else if (h < 24) text = `${h} h`;
   else text = `${Math.round(abs / 86400)} d`;
   return diff >= 0 ? `in ${text}` : `${text} ago`;
 }
