@@ -57,7 +57,7 @@ class BoardMachine implements StateMachine {
     return this.board.resultFor(reqId);
   }
   reset(): void {
-    this.board = new Board(this.opts);
+    this.board.reset();
   }
 }
 

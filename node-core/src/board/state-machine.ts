@@ -169,6 +169,14 @@ export class Board {
     };
   }
 
+  /** Back to an empty board: no servers, history, users, nodes or remembered results. */
+  reset(): void {
+    this.data = { servers: new Map(), users: new Map(), nodes: new Map() };
+    this.log = [];
+    this.applied = new Map();
+    this.lastUpdate = 0;
+  }
+
   static fromSnapshot(s: BoardSnapshot, opts?: BoardOptions): Board {
     const board = new Board(opts);
     board.restore(s);

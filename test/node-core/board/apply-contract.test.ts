@@ -216,6 +216,19 @@ describe('snapshots', () => {
     }
   });
 
+  it('reset() empties servers, history and remembered results, so a replayed key applies again', () => {
+    const d = new Driver();
+    d.addServers('server-01');
+    expectOk(d.run({ type: 'reserve', host: 'server-01', user: 'alice', until: T0_SEC + 600 }, { reqId: 'k1' }));
+    expect(d.board.resultFor('k1')).toBeDefined();
+    d.board.reset();
+    expect(d.board.snapshot()).toEqual(new Board().snapshot());
+    expect(d.board.resultFor('k1')).toBeUndefined();
+    d.addServers('server-01');
+    expectOk(d.run({ type: 'reserve', host: 'server-01', user: 'bob', until: T0_SEC + 600 }, { reqId: 'k1' }));
+    expect(d.board.snapshot().servers[0]).toMatchObject({ holder: 'bob' });
+  });
+
   it('satisfies the consensus StateMachine interface and checks its options', () => {
     const sm: StateMachine = new Board();
     expect(sm.resultFor('x')).toBeUndefined();
