@@ -191,7 +191,7 @@ export class NodeHost {
 
 function safeTerm(node: NodeHandle | null): number {
   try {
-    return node ? node.view().self.term : 0;
+    return node ? node.status().self.term : 0;
   } catch {
     return 0;
   }

@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, networkInterfaces } from 'node:os';
-import type { BoardView, LeaderInfo, PeerEvent } from './api/peer-api.js';
+import type { BoardView, LeaderInfo, NodeStatus, PeerEvent } from './api/peer-api.js';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
 import { Board } from './board/state-machine.js';
 import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
@@ -47,8 +47,8 @@ class BoardMachine implements StateMachine {
   apply(e: Parameters<StateMachine['apply']>[0]): ApplyResult {
     return this.board.apply(e);
   }
-  snapshot() {
-    return this.board.snapshot();
+  snapshot(opts?: { share?: boolean }) {
+    return this.board.snapshot(opts);
   }
   restore(s: Parameters<StateMachine['restore']>[0]): void {
     this.board = Board.fromSnapshot(s, this.opts);
@@ -370,7 +370,7 @@ export class PeerNode implements NodeHandle {
     if (this.clusterTimer || this.events.listenerCount('event') === 0) return;
     this.clusterTimer = setTimeout(() => {
       this.clusterTimer = undefined;
-      const v = this.view();
+      const v = this.status();
       this.emit({ type: 'cluster', clusterView: v.clusterView, leader: v.leader, quorum: v.quorum, stale: v.stale });
     }, 20);
   }
@@ -398,14 +398,17 @@ export class PeerNode implements NodeHandle {
   }
 
   view(): BoardView {
+    const { clusterView, ...status } = this.status();
+    return { serversData: this.sm.board.serversData(), clusterView, userRequests: this.sm.board.history({ limit: 50 }).items, ...status };
+  }
+
+  status(): NodeStatus {
     const isMaster = this.raft.role === 'master';
     const quorum = this.raft.hasQuorum();
     const contact = this.raft.lastLeaderContact;
     const staleMs = isMaster ? 0 : Number.isFinite(contact) ? Math.round(this.clock.monotonic() - contact) : null;
     return {
-      serversData: this.sm.board.serversData(),
       clusterView: this.clusterView(),
-      userRequests: this.sm.board.history({ limit: 50 }).items,
       self: {
         nodeId: this.nodeId,
         nodeIP: this.ip,
@@ -442,7 +445,7 @@ export class PeerNode implements NodeHandle {
   }
 
   health(): HealthReport {
-    const v = this.view();
+    const v = this.status();
     return {
       status: 'ok',
       nodeId: this.nodeId,
@@ -477,7 +480,7 @@ export class PeerNode implements NodeHandle {
 export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps> = {}): Promise<PeerNode> {
   const config = parseConfig(input);
   const logger = deps.logger ?? createLogger({ level: config.logLevel });
-  const store = deps.store ?? openStore(config.dataDir, { clusterId: config.clusterId });
+  const store = deps.store ?? openStore(config.dataDir, { clusterId: config.clusterId }, { logger: logger.child({ subsystem: 'storage' }) });
   try {
     let identity = store.identity();
     if (identity && config.nodeId && identity.nodeId !== config.nodeId) {

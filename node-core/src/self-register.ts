@@ -27,7 +27,7 @@ export function nodeUrl(nodeIP: string, apiPort: number): string {
 
 /** This node as seed 002's registration body (coordinator = master, worker = slave). */
 export function selfNodeRecord(node: NodeHandle, startTime: string): SelfNode {
-  const self = node.view().self;
+  const self = node.status().self;
   return {
     id: node.nodeId,
     url: nodeUrl(self.nodeIP, self.apiPort),
@@ -63,14 +63,14 @@ export function startSelfRegistration(node: NodeHandle, opts: SelfRegistrationOp
   let warnedTaken = false;
 
   const addrOf = (): string => {
-    const self = node.view().self;
+    const self = node.status().self;
     return opts.addr ?? `${self.nodeIP.includes(':') ? `[${self.nodeIP}]` : self.nodeIP}:${self.apiPort}`;
   };
 
   async function userTick(): Promise<void> {
     const addr = addrOf();
     // the HTTP port is known only once the node's HTTP server listens
-    if (!opts.addr && node.view().self.apiPort === 0) throw new PeerboardError(ErrorCode.Unavailable, 'HTTP port not bound yet');
+    if (!opts.addr && node.status().self.apiPort === 0) throw new PeerboardError(ErrorCode.Unavailable, 'HTTP port not bound yet');
     if (!node.users().some((u) => u.username === username)) {
       try {
         // the key is stable per name and address, so a retry after a timeout applies once, and a

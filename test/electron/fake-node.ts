@@ -2,7 +2,7 @@
 // for the desktop shell's tests; the real node is tested in test/node-core and test/cluster.
 import { EventEmitter } from 'node:events';
 import type { NodeHandle, SubmitOptions } from '../../node-core/src/api/node-handle.js';
-import type { BoardView, PeerEvent } from '../../node-core/src/api/peer-api.js';
+import type { BoardView, NodeStatus, PeerEvent } from '../../node-core/src/api/peer-api.js';
 import type { BoardCommand, Server } from '../../node-core/src/board/types.js';
 import { PeerboardError } from '../../node-core/src/errors.js';
 
@@ -75,6 +75,10 @@ export class FakeNode {
   }
   server(host: string): Server | undefined {
     return this.servers.get(host);
+  }
+  status(): NodeStatus {
+    const { serversData: _rows, userRequests: _history, ...status } = this.view();
+    return status;
   }
   view(): BoardView {
     return boardView([...this.servers.values()], { role: this.role });

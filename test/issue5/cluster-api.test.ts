@@ -1,7 +1,8 @@
 // Seed 002's examples against a real 3-node loopback cluster: register, heartbeat, nodes, status,
 // health with measured response times, and maintenance (disable-serving) as one replicated switch.
 import { createServer, type Server as HttpServer } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Board } from '../../node-core/src/board/state-machine.js';
 import type { ListedNode } from '../../node-core/src/http/routes-cluster.js';
 import { silentLogger } from '../../node-core/src/log.js';
 import { startSelfRegistration } from '../../node-core/src/self-register.js';
@@ -147,6 +148,30 @@ describe('seed 002 cluster management API on 3 real nodes', () => {
     await waitFor('maintenance ended on the leader', () => leader.node.server(follower.name)?.maintenance === false);
     const ok = await api(leader.api, 'POST', `/api/servers/${follower.name}/reserve`, { user: 'alice', durationSec: 600 });
     expect(ok.status).toBe(200);
+  });
+
+  it('self-registration, health and the registry routes never copy the board (regression: a 1 s stall per tick at 60,000 servers)', async () => {
+    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: silentLogger(), intervalMs: 50 }));
+    await waitFor('n1..n3 registered', () => ['n1', 'n2', 'n3'].every((n) => leader.node.users().some((u) => u.username === n)));
+    const copies = vi.spyOn(Board.prototype, 'serversData');
+    try {
+      const t0 = Date.now();
+      // a heartbeat stamped after t0 from every node: each ran at least one tick under the spy
+      await waitFor('a tick on every node', () => ['n1', 'n2', 'n3'].every((n) => (leader.node.users().find((u) => u.username === n)?.lastSeen ?? 0) > t0));
+      for (const t of [leader, follower]) {
+        expect((await api(t.api, 'GET', '/')).status).toBe(200);
+        expect((await api(t.api, 'GET', '/api/health')).status).toBe(200);
+        expect((await api(t.api, 'GET', '/api/cluster/status')).status).toBe(200);
+        await api(t.api, 'POST', '/heartbeat', { username: 'n1' });
+      }
+      expect(copies).not.toHaveBeenCalled();
+      // the spy does see a real copy: the full state is one
+      expect((await api(leader.api, 'GET', '/api/state')).status).toBe(200);
+      expect(copies).toHaveBeenCalled();
+    } finally {
+      copies.mockRestore();
+      for (const s of stops.splice(0)) s();
+    }
   });
 
   it('self-registration registers each node user and record, heartbeats them, and survives a quorum loss quietly', async () => {

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from '../board/types.js';
 import type { NodeConfig } from '../config.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
-import type { BoardView, LeaderInfo, PeerEvent } from './peer-api.js';
+import type { BoardView, LeaderInfo, NodeStatus, PeerEvent } from './peer-api.js';
 
 export interface HealthReport {
   status: 'ok';
@@ -52,7 +52,10 @@ export interface NodeHandle {
   /** emits 'event' with every PeerEvent */
   readonly events: EventEmitter<NodeEvents>;
 
+  /** the whole board (a copy of every server: O(board) — use status() when the rows are not needed) */
   view(): BoardView;
+  /** role, leader, quorum and freshness, without copying the board */
+  status(): NodeStatus;
   clusterView(): ClusterViewEntry[];
   server(host: string): Server | undefined;
   history(filter: HistoryFilter): HistoryPage;

@@ -29,6 +29,9 @@ export interface LeaderInfo {
   apiPort: number;
 }
 
+/** BoardView without the board's rows: the node's role, leader and freshness (cheap: copies no server). */
+export type NodeStatus = Omit<BoardView, 'serversData' | 'userRequests'>;
+
 /** GET /api/state: everything a board view needs, with how fresh it is. */
 export interface BoardView {
   serversData: ServersData;

@@ -60,7 +60,7 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     stream = ctx.hub.open(request, reply, () => {
       if (stream) roleStreams.delete(stream);
     }, UI_SECURITY_HEADERS);
-    const self = node.view().self;
+    const self = node.status().self;
     stream.send('hello', { role: self.role, ip: self.nodeIP });
     if (!stream.closed) roleStreams.add(stream);
   });

@@ -163,7 +163,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
 
   app.get('/api/cluster/status', read, async () => {
     const me = selfListed();
-    const leader = node.view().leader;
+    const leader = node.status().leader;
     return {
       success: true,
       status: { id: me.id, url: me.url, clusterId: me.clusterId, status: me.status, role: me.role, lastSeen: me.lastSeen },
@@ -195,7 +195,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
         totalNodes: rows.length,
         activeNodes: active,
         inactiveNodes: rows.length - active,
-        coordinatorHealthy: Boolean(coordinator && coordinator.status !== 'inactive' && node.view().quorum),
+        coordinatorHealthy: Boolean(coordinator && coordinator.status !== 'inactive' && node.status().quorum),
         lastUpdate: iso(Date.now()),
         nodes: rows,
       },
@@ -206,7 +206,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
   async function setServing(enabled: boolean, by: string): Promise<{ changedAt: string; servers: string[] }> {
     await ensureSelfRecord(node, startTime, by);
     const res = await node.submit({ type: 'serving', nodeId: node.nodeId, enabled }, { user: by });
-    const self = node.view().self;
+    const self = node.status().self;
     const mine = new Set([hostname(), node.nodeId]);
     const servers = node
       .view()

@@ -23,7 +23,7 @@ export function leaderAddress(leader: LeaderInfo | null): string | null {
 
 /** Seed 001's refusal on a follower, in seed 002's error shape: 403 NOT_LEADER with the leader's address. */
 export function requireLeader(node: NodeHandle): void {
-  const v = node.view();
+  const v = node.status();
   if (v.self.role === 'master') return;
   const leader = leaderAddress(v.leader);
   const shown = leader ?? 'unknown (an election is in progress; retry in a few seconds)';
@@ -54,7 +54,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
 
   // Any node: whether it leads, how many clients it sees online, who leads.
   app.get('/', read, async () => {
-    const v = node.view();
+    const v = node.status();
     return {
       status: 'ok',
       is_leader: v.self.role === 'master',

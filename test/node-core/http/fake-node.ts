@@ -2,7 +2,7 @@
 // EventEmitter for PeerEvents, and records of what the HTTP layer asked of it.
 import { EventEmitter } from 'node:events';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from '../../../node-core/src/api/node-handle.js';
-import type { BoardView } from '../../../node-core/src/api/peer-api.js';
+import type { BoardView, NodeStatus } from '../../../node-core/src/api/peer-api.js';
 import type {
   BoardCommand,
   ClusterNodeRecord,
@@ -57,6 +57,10 @@ export class FakeNode implements NodeHandle {
     for (const host of ['server-01', 'server-02']) this.servers.set(host, makeServer({ host, app: 'Mid', env: 'preprod' }));
   }
 
+  status(): NodeStatus {
+    const { serversData: _rows, userRequests: _history, ...status } = this.view();
+    return status;
+  }
   view(): BoardView {
     return {
       serversData: { lastUpdate: 1706515614, serversList: [...this.servers.values()].map((s) => structuredClone(s)) },
