@@ -23,6 +23,8 @@ export interface LoadResult {
   errorSamples: string[];
   perSec: number;
   latencyMs: ReturnType<typeof summarize>;
+  /** writes that took 200 ms or more (the 5 slowest), to tell a warm-up from a periodic stall */
+  slowest: Array<{ atS: number; ms: number }>;
   /** CPU seconds used during the run by the load generator and by the server processes */
   cpuSec: { client: number; servers: number };
   stoppedBy: 'time' | 'pool';
@@ -56,6 +58,8 @@ export async function closedLoop(opts: {
   let errors = 0;
   const errorSamples: string[] = [];
   const lat: number[] = [];
+  /** the slowest acknowledged writes: when they started (s after t0) and how long they took */
+  const slow: Array<{ atS: number; ms: number }> = [];
   const cpu0 = process.cpuUsage();
   const srv0 = opts.serverPids.reduce<number>((a, p) => a + cpuOf(p), 0);
   const t0 = nowMs();
@@ -71,7 +75,11 @@ export async function closedLoop(opts: {
         const item = next++;
         const s = nowMs();
         const r = await opts.write(item, c);
-        if (r.ok) lat.push(nowMs() - s);
+        if (r.ok) {
+          const ms = nowMs() - s;
+          lat.push(ms);
+          if (ms >= 200) slow.push({ atS: Number(((s - t0) / 1000).toFixed(3)), ms: Number(ms.toFixed(1)) });
+        }
         else {
           errors++;
           if (errorSamples.length < 5) errorSamples.push(r.detail.slice(0, 200));
@@ -92,10 +100,11 @@ export async function closedLoop(opts: {
     errorSamples,
     perSec: Math.round(lat.length / seconds),
     latencyMs: summarize(lat, 2),
+    slowest: slow.sort((a, b) => b.ms - a.ms).slice(0, 5),
     cpuSec: { client: Number(((cpu.user + cpu.system) / 1e6).toFixed(2)), servers: Number(srv.toFixed(2)) },
     stoppedBy,
   };
-  log(`${res.system} ${res.target} x${res.clients}: ${res.perSec}/s, p50 ${res.latencyMs.p50} ms, p99 ${res.latencyMs.p99} ms, ${errors} errors`);
+  log(`${res.system} ${res.target} x${res.clients}: ${res.perSec}/s, p50 ${res.latencyMs.p50} ms, p99 ${res.latencyMs.p99} ms, ${errors} errors${res.slowest.length ? `, slowest ${res.slowest.map((x) => `${x.ms} ms at ${x.atS} s`).join(', ')}` : ''}`);
   return res;
 }
 

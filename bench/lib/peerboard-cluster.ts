@@ -77,6 +77,8 @@ export class PbCluster {
     if (n.child) throw new Error(`${n.id} already runs`);
     const args = [
       ...(this.opts.nodeFlags ?? []),
+      // diagnosis: BENCH_NODE_FLAGS="--trace-gc" reaches every node (its log is kept with BENCH_KEEP=1)
+      ...(process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean),
       join(ROOT, 'bin/peerboard.mjs'),
       '--headless', '--cluster-id', this.clusterId, '--node-id', n.id, '--data-dir', n.dataDir,
       '--broadcast-address', '127.255.255.255', '--advertise-ip', '127.0.0.1',
@@ -125,6 +127,10 @@ export class PbCluster {
   }
 
   cleanup(): void {
+    if (process.env.BENCH_KEEP === '1') {
+      process.stderr.write(`BENCH_KEEP=1: node data and logs kept in ${this.dir}\n`);
+      return;
+    }
     rmSync(this.dir, { recursive: true, force: true });
   }
 

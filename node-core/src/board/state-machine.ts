@@ -157,14 +157,20 @@ export class Board {
 
   // -- snapshots ---------------------------------------------------------------------------------
 
-  snapshot(): BoardSnapshot {
+  /**
+   * The whole state as plain data. A deep copy by default; with `share` the rows are the board's own
+   * objects, for a caller that encodes the snapshot at once and keeps no reference (the periodic
+   * snapshot to disk: at 60,000 servers the copy was half of the time the event loop stood still).
+   */
+  snapshot(opts: { share?: boolean } = {}): BoardSnapshot {
+    const copy = opts.share ? <T>(x: T): T => x : <T>(x: T): T => structuredClone(x);
     return {
       version: 1,
-      servers: [...this.data.servers.values()].map((s) => structuredClone(s)),
-      history: structuredClone(this.log),
+      servers: [...this.data.servers.values()].map(copy),
+      history: opts.share ? [...this.log] : structuredClone(this.log),
       users: this.users(),
       clusterNodes: this.clusterNodes(),
-      applied: [...this.applied.entries()].map(([k, v]) => [k, structuredClone(v)] as [string, ApplyResult]),
+      applied: [...this.applied.entries()].map(([k, v]) => [k, copy(v)] as [string, ApplyResult]),
       lastUpdate: this.lastUpdate,
     };
   }

@@ -5,7 +5,8 @@ import type { ApplyResult, BoardSnapshot, CommandMeta } from '../board/types.js'
 export interface StateMachine {
   /** applies one committed board entry; deterministic, never throws */
   apply(entry: { index: number; at: number; cmd: unknown; meta: CommandMeta }): ApplyResult;
-  snapshot(): BoardSnapshot;
+  /** `share`: the caller encodes the result synchronously and keeps no reference, so no deep copy is needed */
+  snapshot(opts?: { share?: boolean }): BoardSnapshot;
   restore(snapshot: BoardSnapshot): void;
   /** back to an empty board (a young cluster dissolving, see Raft.dissolve) */
   reset(): void;

@@ -29,6 +29,8 @@ import {
 import type { NodeIdentity, Store } from './store.js';
 
 export const DB_FILE = 'peerboard.db';
+/** a storage call that takes this long is logged as a warning */
+export const SLOW_OP_MS = 100;
 /** PRAGMA application_id of a Peerboard database: "PBRD". */
 export const APPLICATION_ID = 0x50425244;
 /** The schema version this build writes; PRAGMA user_version. */
@@ -133,6 +135,7 @@ export class SqliteStore implements Store {
 
   /** Runs one storage operation, turning SQLite failures (disk full, I/O error, closed) into StorageError. */
   #run<T>(op: string, fn: () => T): T {
+    const t0 = performance.now();
     try {
       return fn();
     } catch (err) {
@@ -140,6 +143,10 @@ export class SqliteStore implements Store {
       const message = this.#db.open ? (err as Error).message : 'the store is closed';
       this.#log?.error({ err, op, file: this.file }, 'storage operation failed');
       throw new StorageError(`storage ${op} failed on ${this.file}: ${message}`, { op, file: this.file, sqlite: sqliteCode(err) }, { cause: err });
+    } finally {
+      // every call is synchronous and holds the event loop: a slow disk shows here first
+      const ms = performance.now() - t0;
+      if (ms >= SLOW_OP_MS) this.#log?.warn({ op, ms: Math.round(ms), file: this.file }, 'slow storage operation (the node stood still meanwhile)');
     }
   }
 

@@ -216,6 +216,18 @@ describe('snapshots', () => {
     }
   });
 
+  it('a shared snapshot holds the same data; a default one is a copy the caller may change', () => {
+    const d = new Driver();
+    d.addServers('server-01', 'server-02');
+    expectOk(d.run({ type: 'reserve', host: 'server-01', user: 'alice', until: T0_SEC + 600 }));
+    const shared = d.board.snapshot({ share: true });
+    const copy = d.board.snapshot();
+    expect(shared).toEqual(copy);
+    copy.servers[0]!.comment = 'changed by the caller';
+    copy.history.length = 0;
+    expect(d.board.snapshot()).toEqual(shared);
+  });
+
   it('reset() empties servers, history and remembered results, so a replayed key applies again', () => {
     const d = new Driver();
     d.addServers('server-01');
