@@ -1,6 +1,6 @@
 // Write throughput and latency: acknowledged reservations/s of distinct servers with 1 and 64
 // keep-alive clients (to the master, or spread over all nodes), against etcd puts with the same counts.
-// Run: npm run bench:throughput   (env: THROUGHPUT_SECONDS (10), PB_POOL (60000 servers), 0 skips a part;
+// Run: npm run bench:throughput   (env: THROUGHPUT_SECONDS (10), PB_POOL (150000 servers: every acknowledged write takes a distinct one), 0 skips a part;
 // PB_NODE_ARGS="--snapshot-every 1000000" passes flags to every node, BENCH_TAG=x writes throughput-x.json)
 import { readFileSync } from 'node:fs';
 import { noop } from 'cockatiel'; // etcd3's own fault-handling library (installed with it)
@@ -217,7 +217,7 @@ async function etcdRuns(seconds: number): Promise<LoadResult[]> {
 
 export async function runThroughput() {
   const seconds = envInt('THROUGHPUT_SECONDS', 10);
-  const pool = envInt('PB_POOL', 60_000);
+  const pool = envInt('PB_POOL', 150_000);
   const skip = etcdMissing();
   if (skip) log(skip);
   const results: LoadResult[] = [];
