@@ -28,6 +28,8 @@ export class LeaderState {
   private waiters = new Set<() => void>();
   private readonly since: number;
   private quorumLostSince: number | null = null;
+  /** since when the voter set has had one seat too many (a swap in progress, see autoSwap) */
+  private overfullSince: number | null = null;
   private tick: ReturnType<Raft['clock']['setTimeout']> | undefined;
   private stopped = false;
 
@@ -218,6 +220,7 @@ export class LeaderState {
       }
     }
     this.autoGrow();
+    this.autoSwap();
   }
 
   /**
@@ -241,4 +244,50 @@ export class LeaderState {
       raft.logger.debug({ err, node: pick.nodeId }, 'auto voter addition did not complete');
     });
   }
+
+  /**
+   * Server hosts outrank laptops as voters. When the voter set is full, a desktop voter holds a seat
+   * and a headless node is caught up and fetching outside it, the headless node is added first (one
+   * seat over maxVoters for a moment), then a desktop voter leaves: an unreachable one first, never
+   * the master itself. Two single-member changes, never one that swaps two members at once (the old
+   * and new majorities could be disjoint). Adding first is the safe order: the set never loses a live
+   * voter, so even a desktop voter wrongly judged alive (it died a moment ago) leaves the cluster
+   * with as many live voters as before; removing first could leave a dead voter and no majority.
+   */
+  private autoSwap(): void {
+    const raft = this.raft;
+    const cfg = raft.config;
+    if (!cfg || raft.configChangePending() || cfg.voters.length < raft.maxVoters) return;
+    const now = raft.clock.monotonic();
+    const alive = (id: string) => id === raft.nodeId || now - (this.progress.get(id)?.lastFetch ?? -Infinity) < raft.timing.electionTimeoutMs;
+    const voterIds = new Set(cfg.voters.map((v) => v.nodeId));
+    const desktops = cfg.voters.filter((v) => !v.headless && v.nodeId !== raft.nodeId);
+    if (cfg.voters.length <= raft.maxVoters) this.overfullSince = null;
+    else {
+      // second step, one election timeout later so that a voter that died lately is seen as dead:
+      // a desktop voter (an unreachable one first) leaves
+      this.overfullSince ??= now;
+      if (now - this.overfullSince < raft.timing.electionTimeoutMs) return;
+      const seat = desktops.sort((a, b) => Number(alive(a.nodeId)) - Number(alive(b.nodeId)) || b.nodeId.localeCompare(a.nodeId))[0];
+      if (!seat) return;
+      raft.logger.info({ leaving: seat.nodeId }, 'a desktop voter gives its seat to a headless node');
+      const rest = cfg.voters.filter((v) => v.nodeId !== seat.nodeId);
+      raft.changeVoters(rest, `auto: desktop voter ${seat.nodeId} gives its seat to a headless node`, 'system').catch((err: unknown) => {
+        raft.logger.debug({ err, node: seat.nodeId }, 'auto voter swap did not complete');
+      });
+      return;
+    }
+    if (desktops.length === 0) return;
+    const ready = [...this.progress.values()]
+      .filter((p) => p.info.headless && !voterIds.has(p.info.nodeId) && alive(p.info.nodeId) && p.matchIndex >= raft.commitIndex)
+      .sort((a, b) => a.info.failoverOrder - b.info.failoverOrder || a.info.nodeId.localeCompare(b.info.nodeId))[0];
+    if (!ready) return;
+    const pick = ready.info;
+    const member: Member = { nodeId: pick.nodeId, ip: pick.nodeIP, peerPort: pick.peerPort, apiPort: pick.apiPort, headless: true };
+    raft.logger.info({ joining: pick.nodeId }, 'a headless node takes a desktop voter\'s seat (added first)');
+    raft.changeVoters([...cfg.voters, member], `auto: headless node ${pick.nodeId} joins the voters to replace a desktop one`, 'system').catch((err: unknown) => {
+      raft.logger.debug({ err, node: pick.nodeId }, 'auto voter swap did not complete');
+    });
+  }
+
 }

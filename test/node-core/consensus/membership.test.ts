@@ -55,6 +55,57 @@ describe('membership and compaction', () => {
     expect(forced && forced.kind === 'config' && forced.by).toBe('admin:test');
   });
 
+  it('a full voter set of laptops gives one seat to a headless node that joins, in two single-member steps, and does not flap', async () => {
+    sim = new Sim(53, { maxVoters: 3 });
+    for (const n of ['a', 'b', 'c']) await sim.add(n, { headless: false });
+    let m = await sim.settled();
+    await sim.until('three desktop voters', () => m.raft.config?.voters.length === 3 && !m.raft.configChangePending(), 20_000);
+    const h = await sim.add('h', { headless: true });
+    await sim.until('the headless node votes in a set of 3', () => {
+      const master = sim!.masters()[0];
+      return !!master && !master.raft.configChangePending() && master.raft.config?.voters.length === 3 && master.raft.config.voters.some((v) => v.nodeId === 'h');
+    }, 30_000);
+    m = await sim.settled();
+    const voters = m.raft.config!.voters;
+    expect(voters).toHaveLength(3);
+    expect(voters.map((v) => v.nodeId)).toContain(m.nodeId);
+    expect(h.raft.isVoter()).toBe(true);
+    // every config entry changed one member: 3 voters -> 4 (the headless node added first) -> 3
+    const store = m.deps.store;
+    const configs = store.entries(store.firstIndex(), store.lastIndex()).flatMap((e) => (e.kind === 'config' ? [e.config.voters.map((v) => v.nodeId)] : []));
+    for (let i = 1; i < configs.length; i++) {
+      const [prev, next] = [new Set(configs[i - 1]), new Set(configs[i])];
+      const changed = [...prev].filter((x) => !next.has(x)).length + [...next].filter((x) => !prev.has(x)).length;
+      expect(changed, `config ${i}: ${[...prev].join()} -> ${[...next].join()}`).toBeLessThanOrEqual(1);
+    }
+    expect(configs.at(-2)).toHaveLength(4);
+    expect(configs.at(-2)).toContain('h');
+    // stable afterwards: 30 simulated seconds bring no further voter change, and writes go through
+    const before = configs.length;
+    await sim.clock.runUntil(() => false, 30_000, 5);
+    const after = store.entries(store.firstIndex(), store.lastIndex()).filter((e) => e.kind === 'config').length;
+    expect(after).toBe(before);
+    expect((await sim.submit(m.submit({ type: 'server-add', server: { host: 'after-swap' } }, { user: 'admin' }))).ok).toBe(true);
+  });
+
+  it('the laptop voter that is gone is the one that gives its seat up', async () => {
+    sim = new Sim(59, { maxVoters: 3 });
+    for (const n of ['a', 'b', 'c']) await sim.add(n, { headless: false });
+    const m = await sim.settled();
+    await sim.until('three desktop voters', () => m.raft.config?.voters.length === 3 && !m.raft.configChangePending(), 20_000);
+    const gone = sim.running().find((n) => n !== m)!.nodeId;
+    const stays = sim.running().find((n) => n !== m && n.nodeId !== gone)!.nodeId;
+    sim.crash(gone);
+    await sim.add('h', { headless: true });
+    await sim.until('h votes instead of the gone laptop', () => {
+      const master = sim!.masters()[0];
+      const ids = master?.raft.config?.voters.map((v) => v.nodeId) ?? [];
+      return !master?.raft.configChangePending() && ids.length === 3 && ids.includes('h') && !ids.includes(gone);
+    }, 30_000);
+    const ids = (await sim.settled()).raft.config!.voters.map((v) => v.nodeId).sort();
+    expect(ids).toEqual([m.nodeId, stays, 'h'].sort());
+  });
+
   it('a node that joins after compaction installs a snapshot and ends with the same board', async () => {
     sim = new Sim(47, { snapshotEvery: 10 });
     const m = await cluster(sim, ['a', 'b', 'c']);
