@@ -137,6 +137,7 @@ export class PeerNode implements NodeHandle {
     this.refreshCpu();
     this.cpuTimer = setInterval(() => this.refreshCpu(), 5000);
     this.cpuTimer.unref();
+    this.watchLiveness();
     this.raft.start();
     this.discovery.start();
     this.scheduleExpiry();
@@ -156,9 +157,11 @@ export class PeerNode implements NodeHandle {
     }
     this.discovery.sendLeave('graceful shutdown');
     clearInterval(this.cpuTimer);
+    this.clock.clearTimeout(this.livenessTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
     this.raft.stop();
+    this.clock.clearTimeout(this.clusterTimer);
     await this.deps.transport.close();
     this.deps.store.close();
     this.events.removeAllListeners();
@@ -173,9 +176,11 @@ export class PeerNode implements NodeHandle {
     this.stopping = true;
     this.stopSelfRegistration?.();
     clearInterval(this.cpuTimer);
+    this.clock.clearTimeout(this.livenessTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
     this.raft.stop();
+    this.clock.clearTimeout(this.clusterTimer);
   }
 
   /** the caught-up voter that should lead after us, if any */
@@ -365,14 +370,34 @@ export class PeerNode implements NodeHandle {
     void result;
   }
 
-  private clusterTimer: NodeJS.Timeout | undefined;
+  private clusterTimer: TimerHandle | undefined;
+  private livenessTimer: TimerHandle | undefined;
+  /** leader, quorum and staleness as last sent in a cluster event */
+  private sentLiveness = '';
   emitCluster(): void {
-    if (this.clusterTimer || this.events.listenerCount('event') === 0) return;
-    this.clusterTimer = setTimeout(() => {
+    if (this.stopping || this.clusterTimer || this.events.listenerCount('event') === 0) return;
+    this.clusterTimer = this.clock.setTimeout(() => {
       this.clusterTimer = undefined;
       const v = this.status();
+      this.sentLiveness = this.liveness();
       this.emit({ type: 'cluster', clusterView: v.clusterView, leader: v.leader, quorum: v.quorum, stale: v.stale });
     }, 20);
+  }
+
+  private liveness(): string {
+    const stale = this.raft.role === 'master' ? !this.raft.masterReady() : !this.raft.leaderAlive();
+    return `${this.raft.leaderId ?? ''}|${this.raft.hasQuorum()}|${stale}`;
+  }
+
+  /**
+   * Every half heartbeat: emits a cluster event when leader, quorum or staleness changed since the
+   * last one (they also change with time alone: a lease runs out, a new master's first answer
+   * arrives after the event that named it).
+   */
+  private watchLiveness(): void {
+    if (this.stopping) return;
+    if (this.events.listenerCount('event') > 0 && this.liveness() !== this.sentLiveness) this.emitCluster();
+    this.livenessTimer = this.clock.setTimeout(() => this.watchLiveness(), Math.max(20, Math.round(this.config.heartbeatIntervalMs / 2)));
   }
 
   private emit(ev: PeerEvent): void {

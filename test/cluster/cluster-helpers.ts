@@ -116,7 +116,19 @@ export class TestCluster {
         return this.nodes.every((n) => n.node.raft.leaderId === m.name) ? m : undefined;
       },
       timeoutMs,
-    );
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; nodes: ${this.describe()}`);
+    });
+  }
+
+  /** each node's role, term, leader and log positions (for failure messages) */
+  describe(): string {
+    return this.nodes
+      .map((n) => {
+        const r = n.node.raft;
+        return `${n.name} ${r.role} t${r.term} leader=${r.leaderId ?? '-'} quorum=${r.hasQuorum()} ready=${r.masterReady()} commit=${r.commitIndex} last=${n.node.deps.store.lastIndex()} voters=${r.config?.voters.map((v) => v.nodeId).join(',') ?? '-'}`;
+      })
+      .join('; ');
   }
 
   /** closes a node gracefully (hand-over, LeaveNotification) */

@@ -57,6 +57,7 @@ export class Follower {
       this.raft.leaderConnBroken = true;
       this.raft.logger.info({ leader, code: (err as TransportError).code }, 'connection to master lost');
       this.raft.hooks.onMasterLost(leader, (err as TransportError).code);
+      this.raft.hooks.onLeader(leader);
       if (this.raft.isVoter()) this.raft.resetElectionTimer(this.raft.quickElectionDelay());
     }
     if (this.raft.clock.monotonic() - this.raft.lastLeaderContact > this.raft.timing.electionTimeoutMs) this.raft.setLeader(null);
@@ -88,9 +89,12 @@ export class Follower {
       this.raft.setLeader(hint && hint !== this.raft.nodeId ? hint : null);
       return;
     }
+    const wasAlive = this.raft.leaderAlive();
     if (this.raft.leaderId !== leader) this.raft.setLeader(leader);
     this.raft.lastLeaderContact = this.raft.clock.monotonic();
     this.raft.leaderConnBroken = false;
+    // a master learnt from a hint becomes live only with its first answer: say so at once
+    if (!wasAlive) this.raft.hooks.onLeader(leader);
     this.raft.resetElectionTimer();
     if (resp.snapshot) {
       this.installSnapshot(resp.snapshot as unknown as Snapshot);

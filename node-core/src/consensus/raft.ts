@@ -23,6 +23,7 @@ export interface RaftTiming {
 
 export interface RaftHooks {
   onRole(role: Role, term: number): void;
+  /** the known master changed, or the link to it came back or broke (staleness flipped) */
   onLeader(leaderId: string | null): void;
   onApplied(entry: LogEntry, result: ApplyResult | null): void;
   onBecameMaster(): void;
