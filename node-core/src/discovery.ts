@@ -122,10 +122,34 @@ export class Discovery {
       this.log.warn({ type: msg.type, bytes: buf.length }, 'message too large for a datagram: not sent');
       return;
     }
+    this.send(buf);
+  }
+
+  private send(buf: Buffer): void {
     try {
       this.node.deps.transport.broadcast(buf);
     } catch (err) {
       this.log.warn({ err }, 'broadcast failed');
+    }
+  }
+
+  /**
+   * Broadcasts a message that carries the cluster view, trimmed to fit one datagram: voters come
+   * first, and a big cluster with long names loses its last observers from the view, never the
+   * heartbeat itself (which would cost the master its followers).
+   */
+  private broadcastWithView(make: (view: ClusterViewEntry[]) => Parameters<PeerNode['encode']>[0]): void {
+    if (this.stopped) return;
+    const view = this.clusterView().sort((a, b) => Number(b.voter) - Number(a.voter));
+    let n = Math.min(view.length, MAX_VIEW_ENTRIES);
+    for (;;) {
+      const buf = this.node.encode(make(view.slice(0, n)));
+      if (buf.length <= Limits.maxPacketBytes) {
+        if (n < view.length) this.log.debug({ shown: n, of: view.length }, 'cluster view trimmed to fit a datagram');
+        return this.send(buf);
+      }
+      if (n <= 1) return void this.log.warn({ bytes: buf.length }, 'message too large for a datagram even with a one-node view: not sent');
+      n = Math.max(1, Math.floor(n * 0.75));
     }
   }
 
@@ -137,15 +161,17 @@ export class Discovery {
 
   private sendHeartbeat(): void {
     const raft = this.node.raft;
-    this.broadcast({
+    const master = this.node.selfInfo();
+    const young = this.node.young();
+    this.broadcastWithView((clusterView) => ({
       type: 'Heartbeat',
-      master: this.node.selfInfo(),
+      master,
       commitIndex: raft.commitIndex,
       lastIndex: raft.store.lastIndex(),
       incarnation: raft.config?.incarnation ?? '',
-      clusterView: this.clusterView().slice(0, MAX_VIEW_ENTRIES),
-      young: this.node.young(),
-    });
+      clusterView,
+      young,
+    }));
   }
 
   announceMasterLost(masterNodeId: string, reason: string): void {
@@ -179,7 +205,8 @@ export class Discovery {
         if (msg.fresh) this.fresh.set(msg.nodeId, this.clock.monotonic());
         else this.clusterSeenAt = this.clock.monotonic();
         if (raft.role === 'master') {
-          this.broadcast({ type: 'JoinResponse', to: msg.nodeId, master: this.node.selfInfo(), clusterView: this.clusterView().slice(0, MAX_VIEW_ENTRIES), commitIndex: raft.commitIndex, incarnation: raft.config?.incarnation ?? '' });
+          const master = this.node.selfInfo();
+          this.broadcastWithView((clusterView) => ({ type: 'JoinResponse', to: msg.nodeId, master, clusterView, commitIndex: raft.commitIndex, incarnation: raft.config?.incarnation ?? '' }));
         }
         return;
       case 'JoinResponse':
@@ -314,27 +341,36 @@ export class Discovery {
     const raft = this.node.raft;
     const now = this.clock.now();
     const mono = this.clock.monotonic();
+    const within = this.node.config.electionTimeoutMs;
+    /** wall-clock time of a monotonic moment, 0 for never */
+    const wall = (at: number | undefined) => (at !== undefined && Number.isFinite(at) ? Math.round(now - (mono - at)) : 0);
     const voters = new Set(raft.config?.voters.map((v) => v.nodeId) ?? []);
-    const self: ClusterViewEntry = { ...infoToView(this.node.selfInfo(), raft.role, voters.has(this.node.nodeId), now, raft.term), matchIndex: raft.store.lastIndex() };
+    const self: ClusterViewEntry = { ...infoToView(this.node.selfInfo(), raft.role, voters.has(this.node.nodeId), now, raft.term), matchIndex: raft.store.lastIndex(), reachable: true };
     const out = new Map<string, ClusterViewEntry>();
     if (raft.role === 'master') {
       for (const [id, p] of raft.progress() ?? []) {
         if (this.book.get(id)?.left && !voters.has(id)) continue;
-        out.set(id, { ...infoToView(p.info, voters.has(id) ? 'slave' : 'observer', voters.has(id), Math.round(now - (mono - p.lastFetch)), raft.term), matchIndex: p.matchIndex });
+        out.set(id, { ...infoToView(p.info, voters.has(id) ? 'slave' : 'observer', voters.has(id), wall(p.lastFetch), raft.term), matchIndex: p.matchIndex, reachable: mono - p.lastFetch < within });
       }
       for (const v of raft.config?.voters ?? []) {
         if (v.nodeId !== this.node.nodeId && !out.has(v.nodeId)) {
-          const info = this.book.get(v.nodeId)?.info;
-          out.set(v.nodeId, { nodeIP: v.ip, role: 'slave', nodeId: v.nodeId, peerPort: v.peerPort, apiPort: v.apiPort, headless: v.headless, voter: true, lastHeartbeat: 0, term: 0, matchIndex: 0, ...(info?.user ? { user: info.user } : {}) });
+          // a voter that never fetched from this master (a crashed former master, say): when discovery last heard it
+          const k = this.book.get(v.nodeId);
+          out.set(v.nodeId, { nodeIP: v.ip, role: 'slave', nodeId: v.nodeId, peerPort: v.peerPort, apiPort: v.apiPort, headless: v.headless, voter: true, lastHeartbeat: wall(k?.lastSeen), term: 0, matchIndex: 0, reachable: false, ...(k?.info.user ? { user: k.info.user } : {}) });
         }
       }
     } else if (this.masterView) {
-      for (const e of this.masterView.view) if (e.nodeId !== this.node.nodeId) out.set(e.nodeId, e);
+      const masterLive = raft.leaderId === this.masterView.from && raft.leaderAlive();
+      for (const e of this.masterView.view) {
+        if (e.nodeId === this.node.nodeId) continue;
+        // the master vouches for the others; for itself only while it is live here
+        out.set(e.nodeId, e.nodeId === this.masterView.from ? { ...e, reachable: masterLive, lastHeartbeat: masterLive ? e.lastHeartbeat : wall(this.book.get(e.nodeId)?.lastSeen) || e.lastHeartbeat } : e);
+      }
     } else {
       for (const v of raft.config?.voters ?? []) {
         if (v.nodeId === this.node.nodeId) continue;
         const k = this.book.get(v.nodeId);
-        out.set(v.nodeId, { nodeIP: v.ip, role: v.nodeId === raft.leaderId ? 'master' : 'slave', nodeId: v.nodeId, peerPort: v.peerPort, apiPort: v.apiPort, headless: v.headless, voter: true, lastHeartbeat: k && Number.isFinite(k.lastSeen) ? Math.round(now - (mono - k.lastSeen)) : 0, term: 0, matchIndex: 0 });
+        out.set(v.nodeId, { nodeIP: v.ip, role: v.nodeId === raft.leaderId ? 'master' : 'slave', nodeId: v.nodeId, peerPort: v.peerPort, apiPort: v.apiPort, headless: v.headless, voter: true, lastHeartbeat: wall(k?.lastSeen), term: 0, matchIndex: 0, reachable: k !== undefined && mono - k.lastSeen < within });
       }
     }
     return [self, ...out.values()];

@@ -70,6 +70,11 @@ export const clusterViewEntrySchema = z.object({
   matchIndex: nat,
   failoverOrder: z.number().int().min(0).max(1_000_000).optional(),
   cpuLoad: z.number().min(0).max(1000).optional(),
+  /**
+   * the sender heard from this node within the election timeout (a master: a FetchState; others:
+   * any message); false keeps lastHeartbeat as the last time it was heard, 0 if never
+   */
+  reachable: z.boolean().optional(),
 });
 export type ClusterViewEntry = z.infer<typeof clusterViewEntrySchema>;
 
