@@ -131,6 +131,24 @@ export class TestCluster {
       .join('; ');
   }
 
+  /**
+   * Waits until the master's voter set has n members, committed and stored by every node: a crash
+   * before that may leave the survivors with the older, smaller set (correctly without a quorum).
+   */
+  async voters(n: number, timeoutMs = 15_000): Promise<TestNode> {
+    return waitFor(
+      `${n} voters, committed on every node`,
+      () => {
+        const m = this.master();
+        if (!m || m.node.raft.config?.voters.length !== n || m.node.raft.configChangePending()) return undefined;
+        return this.nodes.every((t) => t.node.raft.config?.voters.length === n) ? m : undefined;
+      },
+      timeoutMs,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; nodes: ${this.describe()}`);
+    });
+  }
+
   /** closes a node gracefully (hand-over, LeaveNotification) */
   async stop(name: string): Promise<void> {
     const t = this.byName(name);

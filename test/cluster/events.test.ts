@@ -14,8 +14,8 @@ describe('cluster events across a failover', () => {
   it("each survivor's last cluster event shows the new master live, matching its status", async () => {
     c = await TestCluster.create();
     await Promise.all(['e1', 'e2', 'e3'].map((n) => c.add(n)));
-    const m = await c.settled();
-    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3, 15_000);
+    await c.settled();
+    const m = await c.voters(3);
     const last = new Map<string, ClusterEvent>();
     for (const t of c.nodes) t.node.events.on('event', (e: PeerEvent) => e.type === 'cluster' && last.set(t.name, e));
 
@@ -41,8 +41,8 @@ describe('cluster events across a failover', () => {
   it('a master that loses its quorum by time alone emits quorum=false', async () => {
     c = await TestCluster.create();
     await Promise.all(['q1', 'q2', 'q3'].map((n) => c.add(n)));
-    const m = await c.settled();
-    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3, 15_000);
+    await c.settled();
+    const m = await c.voters(3);
     let lastEv: ClusterEvent | undefined;
     m.node.events.on('event', (e: PeerEvent) => {
       if (e.type === 'cluster') lastEv = e;

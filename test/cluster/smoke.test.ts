@@ -8,8 +8,8 @@ describe('three nodes on loopback', () => {
   it('form one cluster, replicate a reservation, survive a master crash', async () => {
     c = await TestCluster.create();
     await Promise.all(['n1', 'n2', 'n3'].map((n) => c.add(n)));
-    const m = await c.settled();
-    await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3, 15_000);
+    await c.settled();
+    const m = await c.voters(3);
     const add = await api(m.api, 'POST', '/api/servers', { host: 'server-01', app: 'Mid', ip: '192.168.0.10', env: 'preprod' });
     expect(add.status).toBe(201);
     const slave = c.nodes.find((n) => n !== m)!;

@@ -60,4 +60,33 @@ describe('cluster events follow the status', () => {
       return !!e && !e.stale && e.quorum && e.leader?.nodeId === m2.nodeId;
     });
   });
+
+  it('the cluster view marks crashed nodes unreachable and keeps when they were last heard', async () => {
+    sim = new Sim(21);
+    for (const n of ['a', 'b', 'c', 'd', 'e']) await sim.add(n);
+    const m = await sim.settled();
+    await sim.until('five voters', () => m.raft.config?.voters.length === 5 && !m.raft.configChangePending(), 20_000);
+    const entry = (n: PeerNode, id: string) => n.clusterView().find((e) => e.nodeId === id)!;
+    for (const n of sim.running()) for (const o of sim.running()) expect(entry(n, o.nodeId).reachable, `${n.nodeId} sees ${o.nodeId}`).toBe(true);
+
+    // a slave crashes: the master stops hearing its FetchState
+    const slave = sim.running().find((n) => n !== m)!;
+    sim.crash(slave.nodeId);
+    const crashedAt = sim.clock.now();
+    await sim.until('the master marks the slave unreachable', () => entry(m, slave.nodeId).reachable === false);
+    expect(entry(m, slave.nodeId).lastHeartbeat).toBeGreaterThan(crashedAt - 1000);
+    expect(entry(m, slave.nodeId).lastHeartbeat).toBeLessThanOrEqual(crashedAt);
+
+    // the master crashes: the new master never got a FetchState from it, but heard its heartbeats
+    sim.crash(m.nodeId);
+    const masterCrashedAt = sim.clock.now();
+    const m2 = await sim.settled();
+    await sim.clock.runUntil(() => false, 150, 5);
+    for (const n of sim.running()) {
+      const old = entry(n, m.nodeId);
+      expect(old.reachable, `${n.nodeId} sees the old master`).toBe(false);
+      expect(old.lastHeartbeat, `${n.nodeId}: when the old master was last heard`).toBeGreaterThan(masterCrashedAt - 1000);
+      expect(entry(n, m2.nodeId).reachable).toBe(true);
+    }
+  });
 });
