@@ -31,11 +31,6 @@ describe('cluster events across a failover', () => {
       const s = t.node.status();
       expect({ stale: s.stale, quorum: s.quorum, leader: s.leader?.nodeId }).toEqual({ stale: false, quorum: true, leader: m2.name });
     }
-    // and it stays that way: nothing later contradicts the status
-    await waitFor('events still agree with status after a few heartbeats', async () => {
-      await new Promise((r) => setTimeout(r, 50));
-      return c.nodes.every((t) => last.get(t.name)!.stale === t.node.status().stale);
-    }, 2000);
   });
 
   it('a master that loses its quorum by time alone emits quorum=false', async () => {

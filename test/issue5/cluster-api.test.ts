@@ -1,10 +1,12 @@
 // Seed 002's examples against a real 3-node loopback cluster: register, heartbeat, nodes, status,
 // health with measured response times, and maintenance (disable-serving) as one replicated switch.
 import { createServer, type Server as HttpServer } from 'node:http';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Board } from '../../node-core/src/board/state-machine.js';
 import type { ListedNode } from '../../node-core/src/http/routes-cluster.js';
 import { silentLogger } from '../../node-core/src/log.js';
+import { presenceFor } from '../../node-core/src/presence.js';
 import { startSelfRegistration } from '../../node-core/src/self-register.js';
 import { FAST_PRESENCE, type TestCluster, type TestNode, api, startCluster, waitFor } from './helpers.js';
 
@@ -175,7 +177,10 @@ describe('seed 002 cluster management API on 3 real nodes', () => {
   });
 
   it('self-registration registers each node user and record, heartbeats them, and survives a quorum loss quietly', async () => {
-    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: silentLogger(), intervalMs: 100 }));
+    // the survivor's log is kept: nothing in it may be an error
+    const lines: Array<{ level: number; msg: string }> = [];
+    const kept = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
+    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: t === follower ? kept : silentLogger(), intervalMs: 100 }));
     for (const t of c.nodes) {
       await waitFor(`${t.name} registered`, () => leader.node.users().some((u) => u.username === t.name && (u.lastSeen ?? 0) > 0));
       await waitFor(`${t.name} record`, () => (leader.node.clusterNodes().find((n) => n.id === t.name)?.stats?.memory ?? 0) > 0);
@@ -188,8 +193,12 @@ describe('seed 002 cluster management API on 3 real nodes', () => {
     for (const t of c.nodes.filter((x) => x !== survivor)) await c.crash(t.name);
     await waitFor('quorum lost', () => !survivor.node.view().quorum, 5000);
     const before = survivor.node.users().find((u) => u.username === survivor.name)?.lastSeen ?? 0;
-    await new Promise((r) => setTimeout(r, 300)); // let several ticks fail; nothing to poll for here
+    // three more ticks (each beats the user in the survivor's presence) without a quorum
+    const beats = vi.spyOn(presenceFor(survivor.node, silentLogger()), 'beatUser');
+    await waitFor('three ticks on the survivor', () => beats.mock.calls.length >= 3, 10_000);
+    beats.mockRestore();
     expect(survivor.node.users().find((u) => u.username === survivor.name)?.lastSeen ?? 0).toBe(before);
+    expect(lines.filter((l) => l.level >= 50)).toEqual([]); // no error or fatal line
     const h = await api<{ status: string }>(survivor.api, 'GET', '/');
     expect(h.body.status).toBe('ok');
   });
