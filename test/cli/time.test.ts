@@ -53,7 +53,10 @@ describe('showing times', () => {
     expect(formatSpan(90)).toBe('1m 30s');
     expect(formatSpan(3600)).toBe('1h');
     expect(formatSpan(4500)).toBe('1h 15m');
-    expect(formatSpan(200_000)).toBe('2d 7h');
+    expect(formatSpan(200_000)).toBe('2d 8h'); // 2d 7h 33m 20s, rounded to hours
+    expect(formatSpan(7199.2)).toBe('2h'); // a 2 h hold read a moment later
+    expect(formatSpan(3599)).toBe('59m 59s');
+    expect(formatSpan(86_399)).toBe('1d');
   });
 
   it('says "in" for the future and "ago" for the past', () => {

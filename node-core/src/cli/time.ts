@@ -59,11 +59,19 @@ function isoLocal(d: Date): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
-/** 4500 → "1h 15m"; 90 → "1m 30s"; 200000 → "2d 7h". Two units at most. */
+const UNITS = [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const;
+
+/**
+ * 4500 → "1h 15m"; 90 → "1m 30s"; 200000 → "2d 8h". Two units at most, rounded to the second one
+ * (a hold of 2h read a moment later is "2h", not "1h 59m").
+ */
 export function formatSpan(seconds: number): string {
   let s = Math.max(0, Math.round(Math.abs(seconds)));
+  const first = UNITS.findIndex(([, size]) => s >= size);
+  const precision = first >= 0 && first < UNITS.length - 1 ? UNITS[first + 1]![1] : 1;
+  s = Math.round(s / precision) * precision;
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+  for (const [unit, size] of UNITS) {
     if (s >= size || (unit === 's' && parts.length === 0)) {
       parts.push(`${Math.floor(s / size)}${unit}`);
       s %= size;
