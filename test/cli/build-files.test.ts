@@ -21,7 +21,10 @@ describe('build/peerboard.example.json', () => {
 
 describe('build/peerboard.service', () => {
   it('runs peerboard --headless with /etc/peerboard/config.json as the peerboard user', () => {
-    expect(directive('ExecStart')).toEqual(['/usr/bin/env npx peerboard --headless --config /etc/peerboard/config.json']);
+    expect(directive('ExecStart')).toEqual(['/usr/bin/env node /opt/peerboard/bin/peerboard.mjs --headless --config /etc/peerboard/config.json']);
+    // the stop signal goes to the node alone; SIGKILL to the rest only after the timeout
+    expect(directive('KillSignal')).toEqual(['SIGTERM']);
+    expect(directive('KillMode')).toEqual(['mixed']);
     expect(directive('User')).toEqual(['peerboard']);
     expect(directive('Restart')).toEqual(['on-failure']);
     expect(directive('RestartPreventExitStatus')).toEqual(['2']);

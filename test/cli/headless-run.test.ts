@@ -91,13 +91,29 @@ describe('runHeadless with a fake node', () => {
   it('a second signal while stopping forces exit 1', async () => {
     let release: () => void = () => undefined;
     const h = harness({ stop: () => new Promise<void>((r) => (release = r)) });
+    h.deps.duplicateSignalMs = 20;
     const done = runHeadless(['--headless'], h.deps);
     await waitFor(() => h.calls.includes('startHttp'), 'start');
     h.signal('SIGINT');
+    const first = performance.now();
+    await waitFor(() => performance.now() - first > 30, 'past the duplicate window');
     h.signal('SIGINT');
     expect(await done).toBe(1);
     expect(h.forced).toEqual([1]);
     release();
+  });
+
+  it('the same signal twice at once (Ctrl-C reaching npm and the node) still stops gracefully', async () => {
+    let release: () => void = () => undefined;
+    const h = harness({ stop: () => new Promise<void>((r) => (release = r)) });
+    const done = runHeadless(['--headless'], h.deps);
+    await waitFor(() => h.calls.includes('startHttp'), 'start');
+    h.signal('SIGINT');
+    h.signal('SIGINT');
+    expect(h.forced).toEqual([]);
+    release();
+    expect(await done).toBe(0);
+    expect(h.calls).toContain('http.close');
   });
 
   it('a stop that hangs past the deadline ends with exit 1', async () => {

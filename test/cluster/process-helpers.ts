@@ -16,6 +16,8 @@ export interface HeadlessProc {
   uiPort: number;
   child: ChildProcess;
   url: string;
+  /** the JSON log lines it printed so far (with HeadlessOptions.captureLog) */
+  log: () => Array<{ msg: string; [k: string]: unknown }>;
 }
 
 export interface HeadlessOptions {
@@ -25,6 +27,8 @@ export interface HeadlessOptions {
   uiDir?: string;
   /** repository root (the child's working directory) */
   cwd?: string;
+  /** keep the process's stdout (its JSON log) for HeadlessProc.log() */
+  captureLog?: boolean;
 }
 
 export async function freeTcpPort(): Promise<number> {
@@ -36,15 +40,18 @@ export async function freeTcpPort(): Promise<number> {
 }
 
 /** spawns one process on the given ports and data directory (no wait) */
-export function spawnHeadless(o: HeadlessOptions, p: Omit<HeadlessProc, 'child' | 'url'>): HeadlessProc {
+export function spawnHeadless(o: HeadlessOptions, p: Omit<HeadlessProc, 'child' | 'url' | 'log'>): HeadlessProc {
   const args = ['--import', 'tsx', 'node-core/src/cli/main.ts', '--headless', '--cluster-id', o.clusterId, '--node-id', p.name, '--user', p.name, '--data-dir', p.dir];
   // loopback only: broadcasts go to 127.255.255.255
   args.push('--broadcast-address', '127.255.255.255', '--advertise-ip', '127.0.0.1', '--discovery-port', String(o.discoveryPort), '--peer-port', String(p.peerPort));
-  args.push('--api-port', String(p.apiPort), '--ui-port', String(p.uiPort), '--frontend-url', '', '--log-level', 'warn');
+  args.push('--api-port', String(p.apiPort), '--ui-port', String(p.uiPort), '--frontend-url', '', '--log-level', o.captureLog ? 'info' : 'warn');
   if (o.uiDir) args.push('--ui-dir', o.uiDir);
   args.push('--heartbeat-interval-ms', '200', '--election-timeout-ms', '400', '--fetch-max-wait-ms', '100', '--discovery-window-ms', '800');
-  const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PEERBOARD_SETTINGS_DIR: p.dir } });
-  return { ...p, child, url: `http://127.0.0.1:${p.apiPort}` };
+  const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', o.captureLog ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, PEERBOARD_SETTINGS_DIR: p.dir } });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  const log = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });
+  return { ...p, child, url: `http://127.0.0.1:${p.apiPort}`, log };
 }
 
 /**

@@ -17,7 +17,7 @@ export function renderHeadlessHelp(): string {
     'Usage: peerboard --headless [--config FILE] [--<setting> VALUE ...]',
     '',
     'Runs a Peerboard node without UI (a server host). Logs are JSON lines on stdout.',
-    'SIGINT/SIGTERM leave the cluster gracefully; a second signal exits at once.',
+    'SIGINT/SIGTERM leave the cluster gracefully; another signal a second or more later exits at once.',
     '',
     'Settings, later wins: defaults < settings file (peerboard config set KEY VALUE)',
     '  < JSON file (--config FILE or PEERBOARD_CONFIG) < PEERBOARD_<SETTING> variables < flags.',

@@ -1,5 +1,6 @@
 // Headless mode: resolve the configuration, start a node and its HTTP servers, log where they
-// listen, and leave the cluster gracefully on SIGINT/SIGTERM (a second signal forces exit 1).
+// listen, and leave the cluster gracefully on SIGINT/SIGTERM (a second signal, a second or more
+// after the first, forces exit 1).
 import type { NodeHandle } from '../api/node-handle.js';
 import type { NodeConfig, NodeConfigInput } from '../config.js';
 import { PeerboardError, ErrorCode } from '../errors.js';
@@ -12,6 +13,12 @@ import type { SettingsStore } from './settings-store.js';
 
 /** How long a graceful stop may take before the process gives up and exits 1. */
 export const STOP_DEADLINE_MS = 20_000;
+/**
+ * A signal within this long of the first is the same stop request delivered twice (a process
+ * manager signalling the whole process group, a wrapper such as npx forwarding it; seen here as two
+ * SIGTERMs 8 ms apart). Only a later one forces the exit.
+ */
+export const DUPLICATE_SIGNAL_MS = 1000;
 
 export type CreateNode = (input: NodeConfigInput, opts?: { logger?: Logger }) => Promise<NodeHandle>;
 export interface HttpHandle {
@@ -40,6 +47,8 @@ export interface HeadlessDeps {
   /** called on a second signal while stopping: the process must end now */
   forceExit?: (code: number) => void;
   stopDeadlineMs?: number;
+  /** see DUPLICATE_SIGNAL_MS */
+  duplicateSignalMs?: number;
 }
 
 /** The node and HTTP modules load only in headless mode, so the CLI's other commands start fast. */
@@ -127,7 +136,12 @@ export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): 
   const server = http;
   const code = await new Promise<number>((resolveExit) => {
     let stopping = false;
+    let firstSignalAt = 0;
     const unsubscribe = (deps.onSignal ?? processSignals)((signal) => {
+      if (stopping && performance.now() - firstSignalAt < (deps.duplicateSignalMs ?? DUPLICATE_SIGNAL_MS)) {
+        log.debug({ signal }, 'the same stop request again: still stopping gracefully');
+        return;
+      }
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting without a graceful stop');
         unsubscribe();
@@ -136,6 +150,7 @@ export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): 
         return;
       }
       stopping = true;
+      firstSignalAt = performance.now();
       log.info({ signal }, 'stopping: leaving the cluster');
       const deadline = setTimeout(() => {
         log.error({ deadlineMs: deps.stopDeadlineMs ?? STOP_DEADLINE_MS }, 'graceful stop took too long');
