@@ -5,7 +5,7 @@ import { createWriteStream, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson } from './http-client.js';
-import { sleep, track, waitFor } from './report.js';
+import { log, sleep, track, waitFor } from './report.js';
 
 export const ETCD_BIN = process.env.ETCD_BIN ?? '/usr/bin/etcd';
 
@@ -120,7 +120,12 @@ export class EtcdCluster {
     return waitFor(
       'an etcd leader all members agree on',
       async () => {
-        const running = this.members.filter((m) => m.child);
+        // every member must run: with one gone a trial measures a cluster without a spare vote
+        for (const m of this.members.filter((x) => !x.child)) {
+          log(`etcd member ${m.name} is not running (exited; see ${join(this.dir, `${m.name}.log`)}): starting it again`);
+          this.start(m);
+        }
+        const running = this.members;
         const st = await Promise.all(running.map((m) => this.status(m)));
         if (st.some((s) => s === null)) return null;
         const leaders = new Set(st.map((s) => s!.leader));

@@ -1,7 +1,7 @@
 // Real headless Peerboard processes on loopback for the benchmarks: start N nodes sharing one UDP
 // discovery port (broadcast 127.255.255.255), kill -9 and restart them, and read their health.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, sleep, track, waitFor } from './report.js';
@@ -38,11 +38,26 @@ export interface PbClusterOptions {
   env?: Record<string, string>;
 }
 
-let nextPort = 30_000 + Math.floor(Math.random() * 10_000);
+/**
+ * Port blocks stay below the kernel's ephemeral range (Linux: 32768-60999), where the benchmark's
+ * own outgoing connections take local ports (an etcd member that was not running for a whole SIGSTOP
+ * series had its client port there; this was the likely cause).
+ */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+const PORT_CEIL = ephemeralLow() - 1;
+const PORT_FLOOR = 10_000;
+let nextPort = PORT_FLOOR + Math.floor(Math.random() * ((PORT_CEIL - PORT_FLOOR) / 2));
 
-/** A block of `width` ports that avoids the defaults (8777-8780), differs between runs and never overlaps another block of this process. */
+/** A block of `width` ports that avoids the defaults (8777-8780) and the ephemeral range, differs between runs and never overlaps another block of this process. */
 export function portBlock(width: number): number {
-  if (nextPort + width > 60_000) nextPort = 30_000;
+  if (nextPort + width > PORT_CEIL) nextPort = PORT_FLOOR;
   const base = nextPort;
   nextPort += width + 1;
   return base;
