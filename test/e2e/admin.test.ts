@@ -113,6 +113,8 @@ describe.skipIf(skipReason !== null)(`admin and history in Chromium${skipReason 
     const first = rows.first();
     expect(await first.locator('td').nth(1).textContent()).toBe('dave');
     expect(await first.locator('td').nth(3).textContent()).toBe('imp-01');
+    // the admin edits made in carol's browser are hers in the history, not the node's user
+    expect((await rows.locator('td:nth-child(2)').allTextContents()).slice(1, 5)).toEqual(['carol', 'carol', 'carol', 'carol']);
     await shotBoth(p, 'history');
     await p.getByLabel('Operation').selectOption('maintenance');
     await p.getByRole('button', { name: 'Apply' }).click();

@@ -18,8 +18,16 @@ export interface RouteContext {
 
 /** The name an admin request acts as in the history: X-Peerboard-User, else the node's user. */
 export function actorOf(ctx: RouteContext, request: FastifyRequest): string {
-  const h = request.headers['x-peerboard-user'];
-  if (typeof h === 'string' && h.trim().length > 0 && h.length <= 128) return h.trim();
+  let h = request.headers['x-peerboard-user'];
+  // a name beyond ISO-8859-1 arrives percent-encoded as utf-8''... (RFC 8187's form)
+  if (typeof h === 'string' && h.startsWith("utf-8''")) {
+    try {
+      h = decodeURIComponent(h.slice(7));
+    } catch {
+      throw new BadRequestError("X-Peerboard-User: bad percent-encoding after utf-8''");
+    }
+  }
+  if (typeof h === 'string' && h.trim().length > 0 && h.trim().length <= 128) return h.trim();
   return ctx.node.config.user;
 }
 

@@ -26,6 +26,8 @@ export interface HttpApiOptions {
   baseUrl?: string;
   /** the bearer token, if the node requires one (read on every request) */
   getToken?: () => string | null;
+  /** who is using this page: sent as X-Peerboard-User so the history names them for admin edits */
+  getUser?: () => string | null;
   fetch?: typeof fetch;
   /** a request that takes longer fails with TIMEOUT */
   timeoutMs?: number;
@@ -98,6 +100,9 @@ export class HttpApi implements RendererApi {
     if (json) h['content-type'] = 'application/json';
     const token = this.opts.getToken?.();
     if (token) h.authorization = `Bearer ${token}`;
+    const user = this.opts.getUser?.()?.trim();
+    // a header carries ISO-8859-1 only: other names are sent percent-encoded and marked so
+    if (user) h['x-peerboard-user'] = /^[\x20-\x7e]+$/.test(user) ? user : `utf-8''${encodeURIComponent(user)}`;
     return h;
   }
 

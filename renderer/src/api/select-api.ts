@@ -6,13 +6,19 @@ import { createDemoApi } from './fake-api.js';
 import { HttpApi } from './http-api.js';
 
 export const TOKEN_KEY = 'peerboard.token';
+/** the name this browser's user gave (session store) */
+export const USER_KEY = 'peerboard.user';
 
-export function readToken(): string | null {
+function readKey(key: string): string | null {
   try {
-    return globalThis.localStorage?.getItem(TOKEN_KEY) || null;
+    return globalThis.localStorage?.getItem(key) || null;
   } catch {
     return null;
   }
+}
+
+export function readToken(): string | null {
+  return readKey(TOKEN_KEY);
 }
 
 export function selectApi(win: Window = window): RendererApi {
@@ -24,5 +30,5 @@ export function selectApi(win: Window = window): RendererApi {
     const latency = params.get('latency') === '0' ? 0 : undefined;
     return createDemoApi(Number.isInteger(n) && n > 0 ? Math.min(n, 20_000) : undefined, latency);
   }
-  return new HttpApi({ baseUrl: '', getToken: readToken });
+  return new HttpApi({ baseUrl: '', getToken: readToken, getUser: () => readKey(USER_KEY) });
 }

@@ -4,9 +4,9 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { usePeerApi } from '../api/api-context.js';
 import { errorResult, type DesktopSettings, type ErrorValue, type Result } from '../api/api-types.js';
-import { TOKEN_KEY } from '../api/select-api.js';
+import { TOKEN_KEY, USER_KEY } from '../api/select-api.js';
 
-export const USER_KEY = 'peerboard.user';
+export { USER_KEY };
 export const MAX_USER_CHARS = 64;
 
 function storage(): Storage | null {

@@ -53,6 +53,12 @@ describe('inventory', () => {
   it('records the acting user from X-Peerboard-User', async () => {
     await call(`${h.api}/api/servers`, { json: { host: 'server-04' }, headers: { 'x-peerboard-user': 'carol' } });
     expect(h.node.submits.at(-1)!.opts.user).toBe('carol');
+    // a name beyond ISO-8859-1 comes percent-encoded (what the web UI sends)
+    await call(`${h.api}/api/servers`, { json: { host: 'server-05' }, headers: { 'x-peerboard-user': `utf-8''${encodeURIComponent('Zoë Łukasz')}` } });
+    expect(h.node.submits.at(-1)!.opts.user).toBe('Zoë Łukasz');
+    const before = h.node.submits.length;
+    expectError(await call(`${h.api}/api/servers`, { json: { host: 'server-06' }, headers: { 'x-peerboard-user': "utf-8''%E0%A4%A" } }), 400, 'BAD_REQUEST');
+    expect(h.node.submits.length).toBe(before);
   });
 
   it('patches and deletes a server; a missing one is 404', async () => {

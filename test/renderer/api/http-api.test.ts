@@ -15,6 +15,7 @@ interface Seen {
   method: string;
   url: string;
   auth: string | undefined;
+  user: string | undefined;
   body: string;
 }
 
@@ -40,7 +41,7 @@ beforeEach(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
-      seen.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, body });
+      seen.push({ method: req.method ?? '', url: req.url ?? '', auth: req.headers.authorization, user: req.headers['x-peerboard-user'] as string | undefined, body });
       handler(req, res, body);
     });
   });
@@ -61,6 +62,14 @@ describe('HttpApi requests', () => {
     const r = await api.getState();
     expect(r.ok && r.value.serversData.serversList.length).toBe(view.serversData.serversList.length);
     expect(seen[0]).toMatchObject({ method: 'GET', url: '/api/state', auth: 'Bearer s3cret' });
+  });
+
+  it("sends the page's user as X-Peerboard-User, percent-encoded beyond ASCII, and none without one", async () => {
+    handler = (_req, res) => json(res, 201, { success: true, server: view.serversData.serversList[0] });
+    await new HttpApi({ baseUrl: base, getUser: () => 'carol' }).addServer({ host: 'n-1' });
+    await new HttpApi({ baseUrl: base, getUser: () => 'Zoë' }).addServer({ host: 'n-2' });
+    await new HttpApi({ baseUrl: base, getUser: () => null }).addServer({ host: 'n-3' });
+    expect(seen.map((r) => r.user)).toEqual(['carol', "utf-8''Zo%C3%AB", undefined]);
   });
 
   it('sends no Authorization header without a token', async () => {
