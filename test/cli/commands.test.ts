@@ -188,6 +188,9 @@ describe('history, promote, maintenance', () => {
     expect(await cli('maintenance', 's1', 'on')).toMatchObject({ code: 0, stdout: 's1: maintenance on\n' });
     expect(await cli('maintenance', 's1', 'OFF')).toMatchObject({ code: 0 });
     expect(posts().map((p) => p.body)).toEqual([{ on: true }, { on: false }]);
+    // the history names who switched it: PEERBOARD_USER here, --user when given
+    expect(await cli('maintenance', 's1', 'on', '--user', 'Zoë')).toMatchObject({ code: 0 });
+    expect(posts().map((p) => p.headers['x-peerboard-user'])).toEqual(['alice', 'alice', "utf-8''Zo%C3%AB"]);
     expect((await cli('maintenance', 's1', 'maybe')).code).toBe(2);
   });
 });

@@ -111,3 +111,23 @@ export interface PeerApi {
   /** starts receiving pushed events; returns the function that stops it */
   subscribe(listener: (event: PeerEvent) => void): () => void;
 }
+
+/**
+ * The HTTP header naming who acts (the history's "who" for admin operations). Header values carry
+ * ISO-8859-1 only, so other names travel percent-encoded after `utf-8''` (RFC 8187's form).
+ */
+export const USER_HEADER = 'x-peerboard-user';
+
+export function encodeUserHeader(user: string): string {
+  return /^[\x20-\x7e]+$/.test(user) ? user : `utf-8''${encodeURIComponent(user)}`;
+}
+
+/** the name in a header value; null when its percent-encoding is broken */
+export function decodeUserHeader(value: string): string | null {
+  if (!value.startsWith("utf-8''")) return value;
+  try {
+    return decodeURIComponent(value.slice(7));
+  } catch {
+    return null;
+  }
+}

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { UserRequest } from '../board/types.js';
 import { pickItems, pickObject, RefusedError } from './api-client.js';
-import { addCommon, begin, clientOf, emit, hostArg, type CliContext, type CommonOpts } from './context.js';
+import { addCommon, begin, clientOf, emit, hostArg, userOf, type CliContext, type CommonOpts } from './context.js';
 import { renderHistory } from './table.js';
 import { formatSpan, UsageError } from './time.js';
 
@@ -91,13 +91,14 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
     emit(ctx, body, () => `${typeof leader === 'string' ? leader : entry.nodeId} is now master\n`);
   });
 
-  addCommon(program.command('maintenance <host> <state>').description('put a server in maintenance (on) or back in service (off)')).action(
+  addCommon(program.command('maintenance <host> <state>').description('put a server in maintenance (on) or back in service (off)'), { user: true }).action(
     async (host: string, state: string, raw: CommonOpts) => {
       const o = begin(ctx, raw);
       const s = state.toLowerCase();
       if (s !== 'on' && s !== 'off') throw new UsageError(`maintenance state must be on or off, not "${state}"`);
       const key = randomUUID();
-      const body = await clientOf(ctx, o).post(`/api/servers/${hostArg(host)}/maintenance`, { on: s === 'on' }, key);
+      // the history names who switched it
+      const body = await clientOf(ctx, o, userOf(ctx, o)).post(`/api/servers/${hostArg(host)}/maintenance`, { on: s === 'on' }, key);
       emit(ctx, body, () => `${host}: maintenance ${s}\n`);
     },
   );

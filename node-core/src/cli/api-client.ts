@@ -1,5 +1,6 @@
 // The CLI's HTTP client for a node's API: bearer token, idempotency key, one retry on a network
 // error with the same key, and answers sorted into "done", "refused by the node" and "unreachable".
+import { encodeUserHeader, USER_HEADER } from '../api/peer-api.js';
 
 /** What scripts rely on. */
 export const ExitCode = { Ok: 0, Refused: 1, Usage: 2, Unreachable: 3 } as const;
@@ -48,6 +49,8 @@ export interface ClientOptions {
   baseUrl: string;
   token?: string;
   timeoutMs?: number;
+  /** sent as X-Peerboard-User: who the history names for admin operations */
+  user?: string;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -84,11 +87,13 @@ function errorBodyOf(status: number, text: string): ErrorBody {
 export class ApiClient {
   readonly baseUrl: string;
   private readonly token: string | undefined;
+  private readonly user: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(opts: ClientOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
     this.token = opts.token;
+    this.user = opts.user;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   }
 
@@ -105,6 +110,7 @@ export class ApiClient {
     const url = this.baseUrl + path;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (this.user) headers[USER_HEADER] = encodeUserHeader(this.user);
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     let res: Response | undefined;

@@ -30,7 +30,7 @@ export function addCommon(cmd: Command, opts: { user?: boolean } = {}): Command 
   return cmd;
 }
 
-export function clientOf(ctx: CliContext, o: CommonOpts): ApiClient {
+export function clientOf(ctx: CliContext, o: CommonOpts, as?: string): ApiClient {
   const raw = o.node ?? ctx.env.PEERBOARD_NODE ?? DEFAULT_NODE_URL;
   let url: URL;
   try {
@@ -40,7 +40,7 @@ export function clientOf(ctx: CliContext, o: CommonOpts): ApiClient {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`bad --node "${raw}": only http and https URLs`);
   const token = o.token ?? ctx.env.PEERBOARD_TOKEN;
-  return new ApiClient({ baseUrl: url.origin + url.pathname, ...(token ? { token } : {}) });
+  return new ApiClient({ baseUrl: url.origin + url.pathname, ...(token ? { token } : {}), ...(as ? { user: as } : {}) });
 }
 
 export function userOf(ctx: CliContext, o: CommonOpts): string {

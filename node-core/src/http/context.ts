@@ -3,6 +3,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { NodeHandle } from '../api/node-handle.js';
 import type { Server } from '../board/types.js';
+import { decodeUserHeader, USER_HEADER } from '../api/peer-api.js';
 import { BadRequestError, NotFoundError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { idempotencyKey } from './schemas.js';
@@ -18,16 +19,10 @@ export interface RouteContext {
 
 /** The name an admin request acts as in the history: X-Peerboard-User, else the node's user. */
 export function actorOf(ctx: RouteContext, request: FastifyRequest): string {
-  let h = request.headers['x-peerboard-user'];
-  // a name beyond ISO-8859-1 arrives percent-encoded as utf-8''... (RFC 8187's form)
-  if (typeof h === 'string' && h.startsWith("utf-8''")) {
-    try {
-      h = decodeURIComponent(h.slice(7));
-    } catch {
-      throw new BadRequestError("X-Peerboard-User: bad percent-encoding after utf-8''");
-    }
-  }
-  if (typeof h === 'string' && h.trim().length > 0 && h.trim().length <= 128) return h.trim();
+  const raw = request.headers[USER_HEADER];
+  const name = typeof raw === 'string' ? decodeUserHeader(raw) : undefined;
+  if (name === null) throw new BadRequestError("X-Peerboard-User: bad percent-encoding after utf-8''");
+  if (name !== undefined && name.trim().length > 0 && name.trim().length <= 128) return name.trim();
   return ctx.node.config.user;
 }
 

@@ -1,5 +1,6 @@
 // PeerApi for web mode: JSON over fetch() to the node's /api routes, and the live event stream read
 // from GET /api/events with fetch() streaming (EventSource cannot send the Authorization header).
+import { encodeUserHeader, USER_HEADER } from '../../../node-core/src/api/peer-api.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
 import {
   ApiKind,
@@ -101,8 +102,7 @@ export class HttpApi implements RendererApi {
     const token = this.opts.getToken?.();
     if (token) h.authorization = `Bearer ${token}`;
     const user = this.opts.getUser?.()?.trim();
-    // a header carries ISO-8859-1 only: other names are sent percent-encoded and marked so
-    if (user) h['x-peerboard-user'] = /^[\x20-\x7e]+$/.test(user) ? user : `utf-8''${encodeURIComponent(user)}`;
+    if (user) h[USER_HEADER] = encodeUserHeader(user);
     return h;
   }
 
