@@ -115,7 +115,7 @@ export class EtcdCluster {
     }
   }
 
-  /** the leader once every running member agrees on it and a put through it succeeds */
+  /** the leader once every member (restarted if it exited) agrees on it and a put through it succeeds */
   async waitLeader(timeoutMs: number): Promise<EtcdMember> {
     return waitFor(
       'an etcd leader all members agree on',
@@ -125,13 +125,12 @@ export class EtcdCluster {
           log(`etcd member ${m.name} is not running (exited; see ${join(this.dir, `${m.name}.log`)}): starting it again`);
           this.start(m);
         }
-        const running = this.members;
-        const st = await Promise.all(running.map((m) => this.status(m)));
+        const st = await Promise.all(this.members.map((m) => this.status(m)));
         if (st.some((s) => s === null)) return null;
         const leaders = new Set(st.map((s) => s!.leader));
         if (leaders.size !== 1) return null;
         const id = [...leaders][0];
-        const leader = running.find((m) => m.memberId === id);
+        const leader = this.members.find((m) => m.memberId === id);
         if (!leader) return null;
         const put = await this.put(leader, 'bench/ready', String(Date.now()), 2000);
         return put ? leader : null;

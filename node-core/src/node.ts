@@ -384,9 +384,13 @@ export class PeerNode implements NodeHandle {
     }, 20);
   }
 
+  /** a master before its first entry of the term committed; anyone else without a live master */
+  private stale(): boolean {
+    return this.raft.role === 'master' ? !this.raft.masterReady() : !this.raft.leaderAlive();
+  }
+
   private liveness(): string {
-    const stale = this.raft.role === 'master' ? !this.raft.masterReady() : !this.raft.leaderAlive();
-    return `${this.raft.leaderId ?? ''}|${this.raft.hasQuorum()}|${stale}`;
+    return `${this.raft.leaderId ?? ''}|${this.raft.hasQuorum()}|${this.stale()}`;
   }
 
   /**
@@ -450,7 +454,7 @@ export class PeerNode implements NodeHandle {
       commitIndex: this.raft.commitIndex,
       appliedIndex: this.raft.appliedIndex,
       quorum,
-      stale: isMaster ? !this.raft.masterReady() : !this.raft.leaderAlive(),
+      stale: this.stale(),
       staleMs,
       writeBlockedReason: quorum ? null : ErrorCode.NoQuorum,
     };

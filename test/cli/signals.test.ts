@@ -5,11 +5,10 @@
 // took it as "force exit" and skipped the graceful leave.
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, freeUdpPort, waitFor } from '../cluster/cluster-helpers.js';
-import { type HeadlessProc, startHeadless } from '../cluster/process-helpers.js';
+import { freeUdpPort, waitFor } from '../cluster/cluster-helpers.js';
+import { type HeadlessProc, masterAmong, startHeadless } from '../cluster/process-helpers.js';
 import { REPO } from './helpers.js';
 
-type Health = { role: string; voters: string[]; quorum: boolean; stale: boolean; leader: { nodeId: string } | null };
 const procs: HeadlessProc[] = [];
 afterAll(() => {
   for (const p of procs) {
@@ -23,12 +22,7 @@ describe('stop signals of a headless master', () => {
   it('SIGTERM, and SIGTERM again while it hands over: one graceful stop, exit 0', async () => {
     const opts = { clusterId: 'sig', discoveryPort: await freeUdpPort(), cwd: REPO, captureLog: true };
     procs.push(...(await Promise.all(['s1', 's2', 's3'].map((name) => startHeadless(opts, name)))));
-    const health = (p: HeadlessProc) => api<Health>(p.url, 'GET', '/api/health').then((r) => r.body);
-    const m = await waitFor('a master with 3 voters', async () => {
-      const hs = await Promise.all(procs.map(health));
-      const i = hs.findIndex((h) => h.role === 'master' && h.quorum && !h.stale);
-      return i >= 0 && hs.every((h) => h.voters.length === 3 && h.leader?.nodeId === procs[i]!.name) ? procs[i] : undefined;
-    }, 30_000, 50);
+    const m = await waitFor('a master with 3 voters', () => masterAmong(procs, 3), 30_000, 50);
     const others = procs.filter((p) => p !== m);
     // paused followers make the hand-over wait for its timeout, so the stop lasts long enough
     for (const p of others) p.child.kill('SIGSTOP');

@@ -73,3 +73,23 @@ export async function startHeadless(o: HeadlessOptions, name: string, dir = mkdt
     }
   }
 }
+
+export interface ProcHealth {
+  role: string;
+  voters: string[];
+  quorum: boolean;
+  stale: boolean;
+  leader: { nodeId: string } | null;
+}
+
+/**
+ * The one live master among these processes, with a quorum, `voters` voters on every one of them
+ * and followed by all; undefined while that is not so (or one does not answer).
+ */
+export async function masterAmong(among: HeadlessProc[], voters: number): Promise<HeadlessProc | undefined> {
+  const hs = await Promise.all(among.map((p) => api<ProcHealth>(p.url, 'GET', '/api/health').then((r) => r.body, () => undefined)));
+  const masters = among.filter((_, i) => hs[i]?.role === 'master' && hs[i].quorum && !hs[i].stale);
+  if (masters.length !== 1) return undefined;
+  const m = masters[0]!;
+  return hs.every((h) => h?.voters.length === voters && h.leader?.nodeId === m.name) ? m : undefined;
+}

@@ -5,24 +5,15 @@ import { rmSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, freeUdpPort, waitFor } from '../cluster/cluster-helpers.js';
-import { type HeadlessProc as Proc, startHeadless } from '../cluster/process-helpers.js';
+import { type HeadlessProc as Proc, masterAmong, startHeadless } from '../cluster/process-helpers.js';
 import { ROOT, SAMPLE, UI_DIR, ensureRendererBuilt, launchBrowser, openPage, shotBoth, skipReason } from './e2e-helpers.js';
 
-type Health = { role: string; voters: string[]; quorum: boolean; stale: boolean };
-
-const apiUrl = (p: Proc) => `http://127.0.0.1:${p.apiPort}`;
 const nodeRow = (page: Page, id: string) => page.locator(`tr.row[data-node="${id}"]`);
 const headerRole = (page: Page) => page.locator('.node-role [data-role]');
 
 describe.skipIf(skipReason !== null)(`kill -9 of a real master process, seen in Chromium${skipReason ? ` (skipped: ${skipReason})` : ''}`, () => {
   const procs: Proc[] = [];
   let browser: Browser;
-
-  async function masterOf(among: Proc[], voters: number): Promise<Proc | undefined> {
-    const hs = await Promise.all(among.map(async (p) => ({ p, h: (await api<Health>(apiUrl(p), 'GET', '/api/health').catch(() => null))?.body })));
-    const ms = hs.filter((x) => x.h?.role === 'master' && x.h.quorum && !x.h.stale);
-    return ms.length === 1 && hs.every((x) => x.h?.voters.length === voters) ? ms[0]!.p : undefined;
-  }
 
   beforeAll(async () => {
     ensureRendererBuilt();
@@ -39,12 +30,12 @@ describe.skipIf(skipReason !== null)(`kill -9 of a real master process, seen in 
   });
 
   it('the surviving pages show the new master and keep the reservation acknowledged before the kill', async () => {
-    const m = await waitFor('a master with 3 voters', () => masterOf(procs, 3), 30_000, 50).catch(async (err: Error) => {
-      const hs = await Promise.all(procs.map(async (p) => `${p.name}: ${JSON.stringify((await api(apiUrl(p), 'GET', '/api/health').catch((e: Error) => ({ body: e.message }))).body)}`));
+    const m = await waitFor('a master with 3 voters', () => masterAmong(procs, 3), 30_000, 50).catch(async (err: Error) => {
+      const hs = await Promise.all(procs.map(async (p) => `${p.name}: ${JSON.stringify((await api(p.url, 'GET', '/api/health').catch((e: Error) => ({ body: e.message }))).body)}`));
       throw new Error(`${err.message}\n${hs.join('\n')}`);
     });
-    expect((await api(apiUrl(m), 'POST', '/api/servers/import', { serversList: SAMPLE })).status).toBe(200);
-    const held = await api(apiUrl(m), 'POST', '/api/servers/srv-app-01/reserve', { user: 'alice', durationSec: 3600, comment: 'before the kill' });
+    expect((await api(m.url, 'POST', '/api/servers/import', { serversList: SAMPLE })).status).toBe(200);
+    const held = await api(m.url, 'POST', '/api/servers/srv-app-01/reserve', { user: 'alice', durationSec: 3600, comment: 'before the kill' });
     expect(held.status).toBe(200);
 
     const survivors = procs.filter((p) => p !== m);
@@ -59,7 +50,7 @@ describe.skipIf(skipReason !== null)(`kill -9 of a real master process, seen in 
 
     const killedAt = Date.now();
     m.child.kill('SIGKILL');
-    const m2 = await waitFor('a new master', () => masterOf(survivors, 3), 15_000, 20);
+    const m2 = await waitFor('a new master', () => masterAmong(survivors, 3), 15_000, 20);
     const onNew = pages.get(m2.name)!;
     const onOther = pages.get(survivors.find((p) => p !== m2)!.name)!;
     await headerRole(onNew).and(onNew.locator('[data-role="master"]')).waitFor({ timeout: 5000 });
