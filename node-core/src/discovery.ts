@@ -19,12 +19,30 @@ import type { TimerHandle } from './util/clock.js';
 export const PEERBOARD_VERSION = '0.1.0';
 const MAX_VIEW_ENTRIES = 120;
 
+/** Bounds on what strangers can make a node remember or send (membership floods). */
+export const DiscoveryLimits = {
+  /** nodes in the address book; beyond it, unknown ids are pruned (oldest non-members first) or refused */
+  maxKnown: 1024,
+  /** fresh nodes remembered for the bootstrap rule */
+  maxFresh: 256,
+  /** JoinResponse broadcasts: burst, then per second (fresh nodes repeat JoinRequest, heartbeats also inform) */
+  joinResponseBurst: 10,
+  joinResponsesPerSec: 5,
+  /** ForceMaster messages older or newer than this (sender's ts vs our clock) are replays or forgeries */
+  controlWindowMs: 60_000,
+} as const;
+
 interface Known {
   info: NodeInfo;
   /** monotonic ms */
   lastSeen: number;
   left: boolean;
+  /** the source IP its packets and streams came from ('' when only heard of through a cluster view) */
+  srcIp: string;
 }
+
+/** Why a claim about a node was refused (counted as a drop reason). */
+export type LearnRefusal = 'address_conflict' | 'book_full';
 
 export class Discovery {
   private readonly book = new Map<string, Known>();
@@ -37,6 +55,14 @@ export class Discovery {
   private beatTimer: TimerHandle | undefined;
   private burst: TimerHandle[] = [];
   private stopped = false;
+  /** token bucket of JoinResponse broadcasts */
+  private joinTokens: number = DiscoveryLimits.joinResponseBurst;
+  private joinTokensAt = 0;
+  /** ForceMaster messages acted on (sender, ts, target): a replay within the window is ignored */
+  private readonly controlSeen = new Map<string, number>();
+  /** monotonic ms a keyed cluster was last heard by this node without a key */
+  private keyedClusterSeenAt = Number.NEGATIVE_INFINITY;
+  private keyedHintLogged = false;
 
   constructor(
     private readonly node: PeerNode,
@@ -85,11 +111,18 @@ export class Discovery {
     const now = this.clock.monotonic();
     const window = this.cfg.discoveryWindowMs;
     if (now - this.startedAt < window || now - this.clusterSeenAt < window) return;
+    // without a key of its own, a node that hears a cluster with a key waits for its invite
+    if (this.node.keyMode === 'pending' && now - this.keyedClusterSeenAt < window * 10) return;
     const self = this.node.nodeId;
     const rivals = [...this.fresh].filter(([, seen]) => now - seen < window).map(([id]) => id);
     if (rivals.some((id) => id < self)) return;
     this.log.info({ rivals }, 'no cluster found: founding one (bootstrap rule)');
-    this.node.raft.bootstrap(randomUUID());
+    try {
+      this.node.beforeFounding();
+      this.node.raft.bootstrap(randomUUID());
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'could not found a cluster; trying again');
+    }
   }
 
   private scheduleBeat(): void {
@@ -187,37 +220,86 @@ export class Discovery {
   // ---------------------------------------------------------------- receiving
 
   onPacket(data: Buffer, from: string): void {
-    const msg = this.node.decode(data, Limits.maxPacketBytes, from);
-    if (!msg || msg.nodeId === this.node.nodeId) return;
+    const d = this.node.decodeResult(data, Limits.maxPacketBytes, from);
+    if (!d.ok) {
+      if (d.reason === 'keyed_message') this.onKeyedCluster(from);
+      return;
+    }
+    const msg = d.msg;
+    if (msg.nodeId === this.node.nodeId) return;
+    const srcIp = from.slice(0, from.lastIndexOf(':'));
+    // a node id is bound to the address it is heard from: without a key, a live node's id cannot be
+    // taken over by packets from another address (a stranger claiming to be the master)
+    const refusal = this.claimRefused(msg.nodeId, srcIp);
+    if (refusal) {
+      this.node.metrics_.drop(refusal);
+      this.log.debug({ from, node: msg.nodeId, type: msg.type }, 'packet claims a live node from another address: dropped');
+      return;
+    }
     try {
-      this.dispatch(msg);
+      this.dispatch(msg, srcIp);
     } catch (err) {
       this.node.metrics_.drop('handler_error');
       this.log.warn({ from, type: msg.type, err }, 'error while handling a datagram');
     }
   }
 
-  private dispatch(msg: Message): void {
+  /** a node without a key heard a keyed cluster: it will not found its own; say how to join once */
+  private onKeyedCluster(from: string): void {
+    if (this.node.keyMode !== 'pending') return;
+    this.keyedClusterSeenAt = this.clock.monotonic();
+    if (!this.keyedHintLogged) {
+      this.keyedHintLogged = true;
+      this.log.warn({ from }, 'a Peerboard team with a key is on this network: this node has no key and waits; join it with its invite (`peerboard join <invite>`, or --invite), which a member prints with `peerboard invite`');
+    }
+  }
+
+  /** true when this node waits for an invite because it heard a keyed cluster */
+  waitingForInvite(): boolean {
+    return this.node.keyMode === 'pending' && !this.node.raft.config && Number.isFinite(this.keyedClusterSeenAt);
+  }
+
+  private alive(k: Known): boolean {
+    return !k.left && this.clock.monotonic() - k.lastSeen < this.aliveWindow();
+  }
+
+  /**
+   * Why a message claiming `nodeId` from `srcIp` must be refused, or null. With a key every message
+   * is authenticated, so a member may move (DHCP, another Wi-Fi); without one, a live node keeps the
+   * address it was heard from until it leaves or falls silent.
+   */
+  claimRefused(nodeId: string, srcIp: string): LearnRefusal | null {
+    if (this.node.keyed) return null;
+    const k = this.book.get(nodeId);
+    if (!k || !k.srcIp || k.srcIp === srcIp || !this.alive(k)) return null;
+    return 'address_conflict';
+  }
+
+  private dispatch(msg: Message, srcIp: string): void {
     const raft = this.node.raft;
     switch (msg.type) {
       case 'JoinRequest':
-        this.learn(msg.node, 'join');
-        if (msg.fresh) this.fresh.set(msg.nodeId, this.clock.monotonic());
+        if (msg.node.nodeId !== msg.nodeId) return void this.node.metrics_.drop('node_mismatch');
+        if (!this.learn(msg.node, 'join', srcIp)) return;
+        if (msg.fresh) this.rememberFresh(msg.nodeId);
         else this.clusterSeenAt = this.clock.monotonic();
-        if (raft.role === 'master') {
+        if (raft.role === 'master' && this.takeJoinToken()) {
           const master = this.node.selfInfo();
           this.broadcastWithView((clusterView) => ({ type: 'JoinResponse', to: msg.nodeId, master, clusterView, commitIndex: raft.commitIndex, incarnation: raft.config?.incarnation ?? '' }));
         }
         return;
       case 'JoinResponse':
         if (msg.to !== this.node.nodeId) return;
-        this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
+        if (msg.master.nodeId !== msg.nodeId) return void this.node.metrics_.drop('node_mismatch');
+        this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView, srcIp);
         return;
       case 'Heartbeat':
-        if (this.mergeInto(msg)) return;
-        this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
+        if (msg.master.nodeId !== msg.nodeId) return void this.node.metrics_.drop('node_mismatch');
+        if (this.mergeInto(msg, srcIp)) return;
+        this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView, srcIp);
         return;
       case 'LeaveNotification': {
+        if (msg.node.nodeId !== msg.nodeId) return void this.node.metrics_.drop('node_mismatch');
         const k = this.book.get(msg.nodeId);
         if (k) k.left = true;
         this.fresh.delete(msg.nodeId);
@@ -245,18 +327,18 @@ export class Discovery {
    * user wrote is lost. Two clusters that both hold data stay apart (an admin decides; README).
    * Returns true when this node dissolved its cluster (the heartbeat then counts as a fresh node's).
    */
-  private mergeInto(msg: MessageOf<'Heartbeat'>): boolean {
+  private mergeInto(msg: MessageOf<'Heartbeat'>, srcIp: string): boolean {
     const mine = this.node.raft.config?.incarnation;
     if (!mine || !msg.incarnation || msg.incarnation === mine || !this.node.young()) return false;
     const theirsYoung = msg.young === true;
     if (theirsYoung && msg.incarnation > mine) return false;
     this.node.dissolve(`cluster ${msg.incarnation} of master ${msg.master.nodeId} ${theirsYoung ? 'is also young and has the smaller id' : 'holds data'}`);
     this.startedAt = this.clock.monotonic();
-    this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView);
+    this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView, srcIp);
     return true;
   }
 
-  private onMasterSeen(msg: Message, master: NodeInfo, incarnation: string, view: ClusterViewEntry[]): void {
+  private onMasterSeen(msg: Message, master: NodeInfo, incarnation: string, view: ClusterViewEntry[], srcIp: string): void {
     const raft = this.node.raft;
     if (raft.config && incarnation && incarnation !== raft.config.incarnation) {
       if (!this.foreign.has(incarnation)) this.log.warn({ incarnation, master: master.nodeId }, 'another cluster with the same cluster id is on this network (split bootstrap?): ignoring it');
@@ -265,13 +347,17 @@ export class Discovery {
       return;
     }
     this.clusterSeenAt = this.clock.monotonic();
-    this.learn(master, 'master');
-    for (const e of view) {
-      if (e.nodeId !== this.node.nodeId && !this.book.has(e.nodeId)) {
-        this.book.set(e.nodeId, { info: viewToInfo(e), lastSeen: Number.NEGATIVE_INFINITY, left: false });
+    if (!this.learn(master, 'master', srcIp)) return;
+    // a master's view names its members; only members of our configuration may claim leadership
+    const trusted = !raft.config || raft.isVoter(master.nodeId);
+    if (trusted) {
+      for (const e of view) {
+        if (e.nodeId !== this.node.nodeId && !this.book.has(e.nodeId) && this.makeRoom()) {
+          this.book.set(e.nodeId, { info: viewToInfo(e), lastSeen: Number.NEGATIVE_INFINITY, left: false, srcIp: '' });
+        }
       }
     }
-    if (msg.term >= raft.term) this.masterView = { view, at: this.clock.monotonic(), from: master.nodeId };
+    if (trusted && msg.term >= raft.term) this.masterView = { view, at: this.clock.monotonic(), from: master.nodeId };
     raft.observeMaster(master.nodeId, msg.term);
   }
 
@@ -282,23 +368,92 @@ export class Discovery {
       return;
     }
     if (this.node.raft.role !== 'master') return;
+    // a captured ForceMaster replayed later does nothing: it must be of this term, recent, and new
+    const skew = Math.abs(this.clock.now() - msg.ts);
+    const key = `${msg.nodeId}\0${msg.ts}\0${msg.targetNodeId}`;
+    if (msg.term !== this.node.raft.term || skew > DiscoveryLimits.controlWindowMs || this.controlSeen.has(key)) {
+      this.node.metrics_.drop('replay');
+      this.log.warn({ from: msg.nodeId, target: msg.targetNodeId, term: msg.term, skewMs: skew }, 'ForceMaster ignored: replayed, of another term, or outside the time window');
+      return;
+    }
+    this.rememberControl(key);
     this.log.warn({ from: msg.nodeId, target: msg.targetNodeId, by: msg.by }, 'AUDIT: ForceMaster received: handing over');
     this.node.raft.transferLeadership(msg.targetNodeId).catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'ForceMaster hand-over failed'));
   }
 
   // ---------------------------------------------------------------- address book and view
 
-  learn(info: NodeInfo, source: string): void {
-    if (info.nodeId === this.node.nodeId) return;
+  /**
+   * Records what a node says about itself. Returns false (and counts why) when the claim is refused:
+   * another address claims a live node without a key, or the book is full of live strangers.
+   */
+  learn(info: NodeInfo, source: string, srcIp = ''): boolean {
+    if (info.nodeId === this.node.nodeId) return false;
     const k = this.book.get(info.nodeId);
     if (k) {
+      const moved = k.info.nodeIP !== info.nodeIP || k.info.peerPort !== info.peerPort || (srcIp !== '' && k.srcIp !== '' && k.srcIp !== srcIp);
+      if (moved && !this.node.keyed && this.alive(k)) {
+        this.node.metrics_.drop('address_conflict');
+        return false;
+      }
       k.info = info;
       k.lastSeen = this.clock.monotonic();
       k.left = false;
-    } else {
-      this.book.set(info.nodeId, { info, lastSeen: this.clock.monotonic(), left: false });
-      this.log.debug({ node: info.nodeId, ip: info.nodeIP, source }, 'learned a node');
+      if (srcIp) k.srcIp = srcIp;
+      return true;
     }
+    if (!this.makeRoom()) {
+      this.node.metrics_.drop('book_full');
+      return false;
+    }
+    this.book.set(info.nodeId, { info, lastSeen: this.clock.monotonic(), left: false, srcIp });
+    this.log.debug({ node: info.nodeId, ip: info.nodeIP, source }, 'learned a node');
+    return true;
+  }
+
+  /** true when the book has room for one more node, after pruning silent non-members if needed */
+  private makeRoom(): boolean {
+    if (this.book.size < DiscoveryLimits.maxKnown) return true;
+    const raft = this.node.raft;
+    const progress = raft.progress();
+    const members = new Set(raft.config?.voters.map((v) => v.nodeId) ?? []);
+    const prunable = [...this.book.entries()]
+      .filter(([id, k]) => !members.has(id) && !progress?.has(id) && id !== raft.leaderId && !this.alive(k))
+      .sort((a, b) => a[1].lastSeen - b[1].lastSeen);
+    for (const [id] of prunable.slice(0, Math.max(1, Math.floor(DiscoveryLimits.maxKnown / 8)))) this.book.delete(id);
+    return this.book.size < DiscoveryLimits.maxKnown;
+  }
+
+  private rememberFresh(nodeId: string): void {
+    const now = this.clock.monotonic();
+    if (!this.fresh.has(nodeId) && this.fresh.size >= DiscoveryLimits.maxFresh) {
+      for (const [id, seen] of this.fresh) if (now - seen > this.cfg.discoveryWindowMs) this.fresh.delete(id);
+      if (this.fresh.size >= DiscoveryLimits.maxFresh) return void this.node.metrics_.drop('fresh_full');
+    }
+    this.fresh.set(nodeId, now);
+  }
+
+  private takeJoinToken(): boolean {
+    const now = this.clock.monotonic();
+    this.joinTokens = Math.min(DiscoveryLimits.joinResponseBurst, this.joinTokens + ((now - this.joinTokensAt) / 1000) * DiscoveryLimits.joinResponsesPerSec);
+    this.joinTokensAt = now;
+    if (this.joinTokens < 1) {
+      this.node.metrics_.drop('join_response_rate');
+      return false;
+    }
+    this.joinTokens -= 1;
+    return true;
+  }
+
+  private rememberControl(key: string): void {
+    const now = this.clock.monotonic();
+    for (const [k, at] of this.controlSeen) if (now - at > 2 * DiscoveryLimits.controlWindowMs || this.controlSeen.size > 1000) this.controlSeen.delete(k);
+    this.controlSeen.set(key, now);
+  }
+
+  /** size of the address book (for tests and health) */
+  knownCount(): number {
+    return this.book.size;
   }
 
   addressOf(nodeId: string): StreamAddress | undefined {

@@ -118,6 +118,13 @@ export class StorageError extends PeerboardError {
   }
 }
 
+/** true for an error of the disk (SQLite I/O, disk full), as opposed to a value that cannot be encoded */
+export function isStorageFailure(err: unknown): boolean {
+  if (err instanceof PeerboardError) return err.code === ErrorCode.Storage && (err.details as { reason?: unknown }).reason !== 'not_serialisable';
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_');
+}
+
 export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code];
 }

@@ -2,30 +2,55 @@
 // (ForwardRequest), waiting briefly for a new master during a failover; the same path carries
 // leadership transfers and voter changes. Errors are PeerboardErrors with stable codes.
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { SubmitOptions, SubmitResult } from './api/node-handle.js';
 import type { ApplyResult, BoardCommand } from './board/types.js';
 import type { Member } from './consensus/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
 import type { PeerNode } from './node.js';
-import type { Outgoing } from './protocol/messages.js';
+import type { MessageOf, Outgoing } from './protocol/messages.js';
+import { commandNeed, signForward, verifyForward, type CallerRole } from './security/forward-auth.js';
 import { TransportError } from './transport/transport.js';
 
+const nodeIdSchema = z.string().min(1).max(128);
 /** Control commands that travel in ForwardRequest to the master but are not board commands. */
-type ControlCommand = { type: 'promote'; target: string } | { type: 'add-voter'; nodeId: string; by: string } | { type: 'remove-voter'; nodeId: string; by: string };
+const controlCommandSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('promote'), target: nodeIdSchema }),
+  z.strictObject({ type: z.literal('add-voter'), nodeId: nodeIdSchema, by: z.string().max(128) }),
+  z.strictObject({ type: z.literal('remove-voter'), nodeId: nodeIdSchema, by: z.string().max(128) }),
+]);
+type ControlCommand = z.infer<typeof controlCommandSchema>;
 const CONTROL = new Set(['promote', 'add-voter', 'remove-voter']);
 type Meta = { user: string; nodeId: string; nodeIP: string; reqId: string };
+
+/** A forwarded write whose sender's clock is further than this from ours is refused (replays). */
+export const FORWARD_WINDOW_MS = 5 * 60_000;
 
 export class WritePath {
   constructor(private readonly node: PeerNode) {}
 
-  async handleForward(cmd: { type: string }, meta: Meta): Promise<Outgoing<'ForwardResponse'>> {
+  /**
+   * A write forwarded by another node. Checked before anything runs: the time window (a captured
+   * request replayed later is refused; within the window its idempotency key makes it a no-op),
+   * the command's shape, and the token proof against the access the command needs.
+   */
+  async handleForward(msg: MessageOf<'ForwardRequest'>): Promise<Outgoing<'ForwardResponse'>> {
     try {
       if (this.node.raft.role !== 'master') throw new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.node.raft.leaderId });
+      const skew = Math.abs(this.node.clock.now() - msg.ts);
+      if (skew > FORWARD_WINDOW_MS) {
+        this.node.metrics_.drop('replay');
+        throw new PeerboardError(ErrorCode.Unauthorized, `the forwarded write is ${Math.round(skew / 1000)} s away from the master's clock: a replay, or clocks that differ (sync them with NTP)`);
+      }
+      const cmd = msg.cmd as { type: string };
+      verifyForward(this.node.config, commandNeed(cmd as { type: string; force?: unknown }), msg.auth, msg.ts, msg.meta.reqId, msg.meta.user, cmd);
       if (CONTROL.has(cmd.type)) {
-        await this.runControl(cmd as ControlCommand);
+        const c = controlCommandSchema.safeParse(cmd);
+        if (!c.success) throw new PeerboardError(ErrorCode.BadRequest, `invalid ${cmd.type} command: ${c.error.issues[0]?.path.join('.') ?? ''}: ${c.error.issues[0]?.message ?? 'invalid'}`);
+        await this.runControl(c.data);
         return { type: 'ForwardResponse', result: { ok: true } };
       }
-      const r = await this.node.raft.propose({ kind: 'board', cmd: cmd as BoardCommand, meta });
+      const r = await this.node.raft.propose({ kind: 'board', cmd: cmd as BoardCommand, meta: msg.meta });
       return { type: 'ForwardResponse', result: r.result as Outgoing<'ForwardResponse'>['result'], index: r.index };
     } catch (err) {
       const e = toPeerboardError(err);
@@ -84,8 +109,12 @@ export class WritePath {
     return new PeerboardError(ErrorCode.Unavailable, `the master cannot be reached (${err.code})`, { leaderId: this.node.raft.leaderId });
   }
 
-  private async forward(leader: string, cmd: { type: string }, meta: Meta): Promise<{ index: number; result: ApplyResult }> {
-    const resp = await this.node.rpc(leader, { type: 'ForwardRequest', cmd, meta }, this.node.config.commitTimeoutMs + this.node.config.requestTimeoutMs);
+  private async forward(leader: string, cmd: { type: string }, meta: Meta, caller: CallerRole = 'system'): Promise<{ index: number; result: ApplyResult }> {
+    // the envelope's ts is stamped by encode(); the proof covers the same moment
+    const ts = this.node.clock.now();
+    const auth = signForward(this.node.config, caller, ts, meta.reqId, meta.user, cmd);
+    const msg: Outgoing<'ForwardRequest'> = auth ? { type: 'ForwardRequest', cmd, meta, auth } : { type: 'ForwardRequest', cmd, meta };
+    const resp = await this.node.rpc(leader, msg, this.node.config.commitTimeoutMs + this.node.config.requestTimeoutMs, undefined, ts);
     if (resp.type !== 'ForwardResponse') throw new TransportError('unexpected answer to ForwardRequest', 'CLOSED');
     const r = resp.result as ApplyResult;
     if (!r.ok && r.error.code === ErrorCode.NotLeader) throw PeerboardError.fromValue(r.error);
@@ -98,7 +127,7 @@ export class WritePath {
     try {
       const r = await this.onMaster(
         () => this.node.raft.propose({ kind: 'board', cmd, meta }),
-        (leader) => this.forward(leader, cmd, meta),
+        (leader) => this.forward(leader, cmd, meta, opts.caller ?? 'system'),
       );
       this.node.metrics_.commit.observe({ result: r.result.ok ? 'ok' : 'refused' }, (performance.now() - t0) / 1000);
       if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
@@ -126,7 +155,7 @@ export class WritePath {
     await this.onMaster(
       () => this.runControl(cmd),
       async (leader) => {
-        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: randomUUID() });
+        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: randomUUID() }, 'admin');
         if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
       },
     );
@@ -148,7 +177,7 @@ export class WritePath {
     await this.onMaster(
       () => this.runControl(cmd),
       async (leader) => {
-        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: randomUUID() });
+        const r = await this.forward(leader, cmd, { user: 'admin', nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: randomUUID() }, 'admin');
         if (!r.result.ok) throw PeerboardError.fromValue(r.result.error);
       },
     );

@@ -1,7 +1,7 @@
 // PeerNode: one whole peer. Wires the store, the board, consensus, the codec and the transport,
 // runs discovery (JoinRequest/Heartbeat) and the bootstrap rule, and offers NodeHandle to hosts.
 // Headless mode and the Electron main process both start it through createNode(config).
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, networkInterfaces } from 'node:os';
@@ -19,7 +19,7 @@ import { Discovery, PEERBOARD_VERSION } from './discovery.js';
 import { NodeMetrics } from './node-metrics.js';
 import { WritePath } from './node-writes.js';
 import { startSelfRegistration } from './self-register.js';
-import { Codec } from './protocol/codec.js';
+import { Codec, type Decoded } from './protocol/codec.js';
 import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
@@ -34,7 +34,16 @@ export interface NodeDeps {
   random: Random;
   store: Store;
   transport: Transport;
+  /**
+   * 'keyed': a key is configured; 'open': explicitly no key; 'pending': no key yet, one is created
+   * when this node founds a cluster (secure by default). Default: keyed with a key, else open.
+   */
+  keyMode?: KeyMode;
+  /** keeps a key this node created (createNode: the data directory); absent: kept in memory only */
+  saveKey?: (key: string) => void;
 }
+
+export type KeyMode = 'keyed' | 'open' | 'pending';
 
 /** commands that nodes issue by themselves; they do not make a cluster hold user data */
 const REGISTRY_COMMANDS = new Set(['presence', 'cluster-register', 'user-register', 'serving']);
@@ -70,6 +79,9 @@ export class PeerNode implements NodeHandle {
   private readonly writes = new WritePath(this);
   private readonly sm: BoardMachine;
   private readonly codec: Codec;
+  keyMode: KeyMode;
+  /** the key messages are authenticated with (configured, stored or created at founding) */
+  private clusterKey: string | undefined;
   readonly log: Logger;
   readonly clock: Clock;
   private readonly startedAt: number;
@@ -90,7 +102,9 @@ export class PeerNode implements NodeHandle {
     this.clock = deps.clock;
     this.startedAt = deps.clock.monotonic();
     this.ip = config.advertiseIP ?? '127.0.0.1';
-    this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey });
+    this.clusterKey = config.clusterKey;
+    this.keyMode = deps.keyMode ?? (config.clusterKey ? 'keyed' : 'open');
+    this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey, previousKeys: (config as { previousClusterKeys?: string[] }).previousClusterKeys });
     this.sm = new BoardMachine({ historyLimit: config.historyLimit });
     this.metrics_ = new NodeMetrics({
       role: () => this.raft.role,
@@ -115,6 +129,7 @@ export class PeerNode implements NodeHandle {
       snapshotEvery: config.snapshotEvery,
       rpc: (to, msg, timeout, term) => this.rpc(to, msg, timeout, term),
       preference: (id) => this.discovery.preference(id),
+      onRefused: (condition) => this.metrics_.drop(condition),
       hooks: {
         onRole: (role, term) => this.onRole(role, term),
         onLeader: () => this.emitCluster(),
@@ -223,22 +238,48 @@ export class PeerNode implements NodeHandle {
 
   // ---------------------------------------------------------------- wire
 
-  encode(msg: Outgoing<MessageType>, term = this.raft.term): Buffer {
-    return this.codec.encode({ ...msg, v: PROTOCOL_VERSION, clusterId: this.config.clusterId, nodeId: this.nodeId, term, ts: this.clock.now() } as Message);
+  encode(msg: Outgoing<MessageType>, term = this.raft.term, ts = this.clock.now()): Buffer {
+    return this.codec.encode({ ...msg, v: PROTOCOL_VERSION, clusterId: this.config.clusterId, nodeId: this.nodeId, term, ts } as Message);
   }
 
   decode(data: Buffer, max: number, from: string): Message | null {
-    const d = this.codec.decode(data, max);
-    if (d.ok) return d.msg;
-    this.metrics_.drop(d.reason);
-    this.log.debug({ from, reason: d.reason, detail: d.detail }, 'dropped a peer message');
-    return null;
+    const d = this.decodeResult(data, max, from);
+    return d.ok ? d.msg : null;
   }
 
-  async rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number): Promise<Message> {
+  /** decodes a message; a refused one is counted by reason and logged at debug level */
+  decodeResult(data: Buffer, max: number, from: string): Decoded {
+    const d = this.codec.decode(data, max);
+    if (d.ok) return d;
+    this.metrics_.drop(d.reason);
+    this.log.debug({ from, reason: d.reason, detail: d.detail }, 'dropped a peer message');
+    return d;
+  }
+
+  /** messages are authenticated with a cluster key */
+  get keyed(): boolean {
+    return this.codec.keyed;
+  }
+
+  /**
+   * A node with no key that founds a cluster creates the team's key first (secure by default), keeps
+   * it in its data directory and authenticates everything from then on. Throws when it cannot keep it.
+   */
+  beforeFounding(): void {
+    if (this.keyMode !== 'pending') return;
+    const key = randomBytes(32).toString('base64url');
+    this.deps.saveKey?.(key);
+    this.codec.setKey(key);
+    this.clusterKey = key;
+    this.keyMode = 'keyed';
+    this.log.warn({ clusterId: this.config.clusterId }, 'founded a new team with a new key: others join with its invite (`peerboard invite` prints it)');
+    this.emitInvite();
+  }
+
+  async rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number, ts?: number): Promise<Message> {
     const addr = this.discovery.addressOf(to);
     if (!addr) throw new TransportError(`no known address for node ${to}`, 'CONNECT');
-    const raw = await this.deps.transport.request(addr, this.encode(msg, term), timeoutMs);
+    const raw = await this.deps.transport.request(addr, this.encode(msg, term, ts), timeoutMs);
     const resp = this.decode(raw, Limits.maxFrameBytes, `${addr.ip}:${addr.port}`);
     if (!resp) throw new TransportError(`node ${to} sent an answer that was dropped`, 'CLOSED');
     return resp;
@@ -248,16 +289,22 @@ export class PeerNode implements NodeHandle {
     const msg = this.decode(data, Limits.maxRequestBytes, `${from.ip}:${from.port}`);
     if (!msg) return this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'message refused (see the node log for the reason)', leaderId: this.raft.leaderId });
     if (msg.nodeId === this.nodeId) return this.encode({ type: 'ErrorResponse', code: 'SELF', message: 'message from myself' });
+    const refusal = this.discovery.claimRefused(msg.nodeId, from.ip);
+    if (refusal) {
+      this.metrics_.drop(refusal);
+      return this.encode({ type: 'ErrorResponse', code: 'ADDRESS_CONFLICT', message: 'another address speaks for this node id' });
+    }
     switch (msg.type) {
       case 'FetchState':
-        this.discovery.learn(msg.node, 'fetch');
-        return this.encode(await this.raft.handleFetch(msg));
+        if (msg.node.nodeId !== msg.nodeId) return this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'node info names another node' });
+        if (!this.discovery.learn(msg.node, 'fetch', from.ip)) return this.encode({ type: 'ErrorResponse', code: 'ADDRESS_CONFLICT', message: 'another address speaks for this node id' });
+        return this.encode(await this.raft.handleFetch(msg, from.ip));
       case 'VoteRequest':
         return this.encode(this.raft.handleVoteRequest(msg));
       case 'TimeoutNow':
         return this.encode(this.raft.handleTimeoutNow(msg));
       case 'ForwardRequest':
-        return this.encode(await this.writes.handleForward(msg.cmd as { type: string }, msg.meta));
+        return this.encode(await this.writes.handleForward(msg));
       default:
         this.metrics_.drop('unexpected_type');
         return this.encode({ type: 'ErrorResponse', code: 'UNEXPECTED', message: `${msg.type} is not a request` });
@@ -327,6 +374,11 @@ export class PeerNode implements NodeHandle {
   }
 
   // ---------------------------------------------------------------- events
+
+  /** tells hosts (headless output, the app) the invite of a team this node just founded */
+  private emitInvite(): void {
+    this.log.info({ clusterId: this.config.clusterId }, 'team key created');
+  }
 
   private onRole(role: Role, term: number): void {
     this.log.info({ role, term }, 'role changed');

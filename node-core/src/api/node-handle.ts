@@ -34,6 +34,12 @@ export interface SubmitOptions {
   user: string;
   /** idempotency key; generated when absent */
   reqId?: string;
+  /**
+   * who the edge established the caller to be ('open' without tokens, 'user'/'admin' by token,
+   * 'system' for the node's own writes). Forwarded writes carry a proof of that token to the master.
+   * Default: 'system'.
+   */
+  caller?: 'open' | 'user' | 'admin' | 'system';
 }
 
 export interface SubmitResult {

@@ -24,6 +24,10 @@ export const BoardLimits = {
   tagLen: 64,
   /** serialized size of capabilities / metadata of a cluster node */
   jsonFieldBytes: 16_384,
+  /** nesting depth of capabilities / metadata (an object holding a scalar is depth 1) */
+  jsonFieldDepth: 8,
+  /** serialized size of one whole command in the log (a forwarded request is at most 1 MiB) */
+  commandBytes: 900 * 1024,
   /** users and nodes in one 'presence' command */
   presenceBatch: 500,
 } as const;
@@ -33,18 +37,30 @@ export const HOST_PATTERN = /^[A-Za-z0-9._-]{1,128}$/;
 export const ADDR_PATTERN = /^(?:[A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):([0-9]{1,5})$/;
 
 const NAME_PATTERN = /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u;
+/**
+ * Bidirectional controls (U+061C, U+200E/F, U+202A-U+202E, U+2066-U+2069): in a name they make the
+ * screen show another text than the one stored ("alice" reversed into an impostor), so names refuse them.
+ */
+export const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
+const NO_BIDI = { message: 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069, ...)' };
 
 export const hostSchema = z.string().max(128).regex(HOST_PATTERN, 'must be 1-128 letters, digits, dots, dashes or underscores');
 export const userSchema = z
   .string()
   .min(1)
   .max(BoardLimits.userLen)
-  .regex(NAME_PATTERN, 'must not start or end with a space or contain control characters');
+  .regex(NAME_PATTERN, 'must not start or end with a space or contain control characters')
+  .refine((v) => !BIDI_CONTROLS.test(v), NO_BIDI);
 const commentSchema = z.string().max(BoardLimits.commentLen);
 /** an absolute time in epoch seconds */
 const epochSecSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const durationSchema = z.number().int().min(BoardLimits.minQueueDurationSec).max(BoardLimits.maxHoldSec);
-const idSchema = z.string().min(1).max(BoardLimits.idLen).regex(NAME_PATTERN, 'must not contain control characters');
+const idSchema = z
+  .string()
+  .min(1)
+  .max(BoardLimits.idLen)
+  .regex(NAME_PATTERN, 'must not contain control characters')
+  .refine((v) => !BIDI_CONTROLS.test(v), NO_BIDI);
 /** a client address host:port (seed 001's addr) */
 export const addrSchema = z
   .string()
@@ -55,12 +71,35 @@ export const addrSchema = z
 const epochMsSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const statSchema = z.number().finite().min(0).max(1_000_000_000);
 
-/** a JSON object whose serialization stays under the named limit */
-const boundedRecord = z.record(z.string(), z.unknown()).refine((v) => jsonSize(v) <= BoardLimits.jsonFieldBytes, {
-  message: `must serialize to at most ${BoardLimits.jsonFieldBytes} bytes`,
-});
+/** a JSON object whose nesting and serialization stay under the named limits */
+const boundedRecord = z
+  .record(z.string(), z.unknown())
+  .refine((v) => jsonDepth(v, BoardLimits.jsonFieldDepth) <= BoardLimits.jsonFieldDepth, {
+    message: `must nest at most ${BoardLimits.jsonFieldDepth} levels deep`,
+  })
+  .refine((v) => jsonSize(v) <= BoardLimits.jsonFieldBytes, {
+    message: `must serialize to at most ${BoardLimits.jsonFieldBytes} bytes`,
+  });
 
-function jsonSize(v: unknown): number {
+/**
+ * Nesting depth of a JSON value (a scalar is 0, {} and [] are 1), counted without recursion so that
+ * a hostile 100,000-level value cannot overflow the stack; stops counting past `stopAfter`.
+ */
+export function jsonDepth(value: unknown, stopAfter = Number.POSITIVE_INFINITY): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    const depth = d + 1;
+    if (depth > max) max = depth;
+    if (max > stopAfter) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (typeof child === 'object' && child !== null) stack.push([child, depth]);
+  }
+  return max;
+}
+
+export function jsonSize(v: unknown): number {
   try {
     return Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
   } catch {
@@ -168,7 +207,10 @@ export const BOARD_COMMAND_TYPES: readonly BoardCommandType[] = [
 ];
 
 export const commandMetaSchema = z.object({
-  user: z.string().max(BoardLimits.userLen),
+  user: z
+    .string()
+    .max(BoardLimits.userLen)
+    .refine((v) => !BIDI_CONTROLS.test(v), NO_BIDI),
   nodeId: z.string().max(BoardLimits.idLen),
   nodeIP: z.string().max(BoardLimits.ipLen),
   reqId: z.string().max(BoardLimits.idLen),
@@ -303,4 +345,36 @@ export function checkBoardSnapshot(raw: unknown): { ok: true; snapshot: BoardSna
   const parsed = boardSnapshotSchema.safeParse(raw);
   if (parsed.success) return { ok: true, snapshot: parsed.data as BoardSnapshot };
   return { ok: false, issues: summarizeIssues(parsed.error.issues) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gate before the log: nothing that the board cannot apply, snapshot and serialise is proposed.
+
+export type CheckedProposal = { ok: true; cmd: BoardCommand; meta: CommandMeta; bytes: number } | { ok: false; message: string; details: Record<string, unknown> };
+
+/**
+ * Checks a board command and its meta before a master appends them to the log: the command's
+ * schema (every field bounded in length, count and depth), the meta's schema, and that the pair
+ * serialises to JSON within BoardLimits.commandBytes. A refusal is a BAD_REQUEST for the caller;
+ * the log never sees the command. Board.apply checks the schema again (entries written by older
+ * versions), so a bad entry already in a log is refused there deterministically, never applied.
+ */
+export function checkProposal(cmd: unknown, meta: unknown): CheckedProposal {
+  const parsed = parseBoardCommand(cmd);
+  if (!parsed.ok) return { ok: false, message: parsed.message, details: { field: parsed.field, issues: parsed.issues } };
+  const m = commandMetaSchema.safeParse(meta);
+  if (!m.success) {
+    const issue = summarizeIssues(m.error.issues)[0];
+    return { ok: false, message: `invalid request meta: ${issue?.path ?? ''}: ${issue?.message ?? 'invalid'}`, details: { field: `meta.${issue?.path ?? ''}` } };
+  }
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify({ cmd: parsed.cmd, meta: m.data }), 'utf8');
+  } catch (err) {
+    return { ok: false, message: `the command cannot be serialised: ${(err as Error).message}`, details: { reason: 'not_serialisable' } };
+  }
+  if (bytes > BoardLimits.commandBytes) {
+    return { ok: false, message: `the command serialises to ${bytes} bytes, over the limit of ${BoardLimits.commandBytes}`, details: { reason: 'too_large', bytes } };
+  }
+  return { ok: true, cmd: parsed.cmd, meta: m.data, bytes };
 }

@@ -1,15 +1,58 @@
 // The follower's side of replication: pull the log from the master with FetchState long polls,
 // append what it sends durably, truncate where the logs diverge, install snapshots, and notice at
 // once when the master's connection breaks (a killed master) so that an election starts quickly.
+//
+// A follower trusts only the master that its voters elected: an answer must come from the node it
+// asked, that node must be a voter of its configuration (a fresh node has none yet), and entries or a
+// snapshot are taken only for its current term. A term may move forward by at most MAX_TERM_JUMP per
+// answer. Anything else is refused, logged once per condition, and the fetch loop backs off.
+import { checkBoardSnapshot } from '../board/commands.js';
+import { toPeerboardError } from '../errors.js';
 import type { Message, MessageOf, Outgoing } from '../protocol/messages.js';
 import { TransportError } from '../transport/transport.js';
+import { MAX_TERM_JUMP } from './limits.js';
 import { type Raft, weightOf } from './raft.js';
 import type { LogEntry, Snapshot } from './types.js';
 
+/** longest pause of the fetch loop after refused answers (doubles from REFUSAL_BACKOFF_MS) */
+const REFUSAL_BACKOFF_MS = 10;
+
 export class Follower {
   private fetching = false;
+  /** consecutive answers refused: drives the back-off */
+  private refusals = 0;
+  /** the condition last logged at warn level; the same one again is logged at debug only */
+  private lastCondition = '';
+  /** refusals not logged at warn since lastCondition was logged */
+  suppressed = 0;
 
   constructor(private readonly raft: Raft) {}
+
+  /** logs a refusal once per condition (not once per answer: a hostile peer could flood the log) */
+  private refuse(condition: string, detail: Record<string, unknown>): void {
+    this.refusals++;
+    this.raft.deps.onRefused?.(condition);
+    if (condition !== this.lastCondition) {
+      this.lastCondition = condition;
+      this.raft.logger.warn({ ...detail, condition, suppressedBefore: this.suppressed }, `refused an answer from the master: ${condition}`);
+      this.suppressed = 0;
+    } else {
+      this.suppressed++;
+      this.raft.logger.debug({ ...detail, condition }, 'refused an answer from the master (same condition)');
+    }
+  }
+
+  private backoffMs(): number {
+    if (this.refusals === 0) return 0;
+    return Math.min(this.raft.timing.electionTimeoutMs, REFUSAL_BACKOFF_MS * 2 ** Math.min(12, this.refusals - 1));
+  }
+
+  /** may a node that answered as master move our term to `term`? */
+  private mayAdoptTerm(from: string, term: number): boolean {
+    if (term <= this.raft.term) return true;
+    if (!this.raft.config) return true; // a fresh node learns its first term from the master it joins
+    return this.raft.isVoter(from) && term - this.raft.term <= MAX_TERM_JUMP;
+  }
 
   /** the fetch loop; runs while this node is a slave or an observer (one at a time) */
   async run(): Promise<void> {
@@ -38,8 +81,15 @@ export class Follower {
         }
         // the role may have changed while the request was out (elected, stopped): drop the answer
         if (!this.following()) break;
-        if (resp.type === 'StateUpdate') this.handleStateUpdate(leader, resp);
-        else await this.raft.sleep(Math.max(5, this.raft.timing.fetchMaxWaitMs / 10));
+        if (resp.type === 'StateUpdate') {
+          try {
+            this.handleStateUpdate(leader, resp);
+          } catch (err) {
+            this.raft.storageFailure('replication', err);
+          }
+        } else this.refuse('not a StateUpdate', { leader, type: resp.type });
+        if (this.raft.storageFailed) await this.raft.sleep(1000);
+        else if (this.refusals > 0) await this.raft.sleep(this.backoffMs());
       }
     } finally {
       this.fetching = false;
@@ -70,10 +120,12 @@ export class Follower {
     const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.raft.deps.selfInfo(), lastIndex, lastTerm: this.raft.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.raft.commitIndex };
     const answers = await Promise.allSettled(targets.map((t) => this.raft.deps.rpc(t.nodeId, fetch, this.raft.timing.requestTimeoutMs)));
     if (!this.following() || this.raft.leaderId) return;
-    for (const a of answers) {
+    for (const [i, a] of answers.entries()) {
       if (a.status !== 'fulfilled' || a.value.type !== 'StateUpdate' || a.value.term < this.raft.term) continue;
+      // only a voter we asked may point us to a master, and only to a voter
+      if (a.value.nodeId !== targets[i]!.nodeId || !this.mayAdoptTerm(a.value.nodeId, a.value.term)) continue;
       const hint = a.value.ok ? a.value.nodeId : a.value.leaderId;
-      if (hint && hint !== this.raft.nodeId) {
+      if (hint && hint !== this.raft.nodeId && this.raft.isVoter(hint)) {
         if (a.value.term > this.raft.term) this.raft.setTerm(a.value.term, null);
         this.raft.setLeader(hint);
         return;
@@ -83,10 +135,17 @@ export class Follower {
   }
 
   private handleStateUpdate(leader: string, resp: MessageOf<'StateUpdate'>): void {
+    if (resp.nodeId !== leader) return this.refuse('answer from another node than the one asked', { leader, from: resp.nodeId });
+    if (!this.mayAdoptTerm(leader, resp.term)) {
+      const why = this.raft.isVoter(leader) ? `term ${resp.term} jumps too far ahead of ${this.raft.term}` : 'the answering node is not a voter';
+      this.raft.setLeader(null);
+      return this.refuse(why, { leader, term: resp.term });
+    }
     if (resp.term > this.raft.term) this.raft.setTerm(resp.term, null);
     if (!resp.ok || resp.term < this.raft.term) {
       const hint = resp.ok ? null : resp.leaderId;
-      this.raft.setLeader(hint && hint !== this.raft.nodeId ? hint : null);
+      this.raft.setLeader(hint && hint !== this.raft.nodeId && (!this.raft.config || this.raft.isVoter(hint)) ? hint : null);
+      if (!resp.ok) this.refusals++;
       return;
     }
     const wasAlive = this.raft.leaderAlive();
@@ -97,21 +156,38 @@ export class Follower {
     if (!wasAlive) this.raft.hooks.onLeader(leader);
     this.raft.resetElectionTimer();
     if (resp.snapshot) {
-      this.installSnapshot(resp.snapshot as unknown as Snapshot);
+      if (!this.installSnapshot(resp.snapshot as unknown as Snapshot)) return;
+      this.accepted();
       return;
     }
     if (resp.diverging) {
       this.truncateAfter(resp.diverging.index, resp.diverging.term);
+      this.accepted();
       return;
     }
     const entries = resp.entries as LogEntry[];
     if (entries.length > 0) {
-      if (entries[0]!.index !== this.raft.store.lastIndex() + 1) return;
+      if (entries[0]!.index !== this.raft.store.lastIndex() + 1) return this.refuse('entries do not follow my log', { leader, first: entries[0]!.index, last: this.raft.store.lastIndex() });
+      for (let i = 1; i < entries.length; i++) {
+        if (entries[i]!.index !== entries[i - 1]!.index + 1 || entries[i]!.term < entries[i - 1]!.term) return this.refuse('entries out of order', { leader, at: entries[i]!.index });
+      }
+      if (entries[entries.length - 1]!.term > this.raft.term) return this.refuse('entries of a newer term than the master', { leader });
       this.raft.store.append(entries);
       for (const e of entries) if (e.kind === 'config') this.raft.adoptConfig(e.config, e.index);
     }
+    this.accepted();
     const newCommit = Math.min(resp.commitIndex, this.raft.store.lastIndex());
     if (newCommit > this.raft.commitIndex) this.raft.advanceCommit(newCommit);
+  }
+
+  /** an answer was taken: the back-off and the refusal condition reset */
+  private accepted(): void {
+    if (this.lastCondition !== '') {
+      this.raft.logger.info({ suppressed: this.suppressed, was: this.lastCondition }, 'answers from the master are accepted again');
+      this.lastCondition = '';
+      this.suppressed = 0;
+    }
+    this.refusals = 0;
   }
 
   private truncateAfter(index: number, term: number): void {
@@ -124,17 +200,44 @@ export class Follower {
     this.raft.reloadConfig();
   }
 
-  private installSnapshot(snap: Snapshot): void {
-    if (snap.index <= this.raft.commitIndex) return;
-    this.raft.store.saveSnapshot(snap);
+  /** installs a snapshot after checking it; false when it was refused */
+  private installSnapshot(snap: Snapshot): boolean {
+    if (snap.index <= this.raft.commitIndex) return false;
+    if (snap.term > this.raft.term) {
+      this.refuse('snapshot of a newer term than the master', { index: snap.index, term: snap.term });
+      return false;
+    }
+    const checked = checkBoardSnapshot(snap.board);
+    if (!checked.ok) {
+      this.refuse('snapshot does not hold a valid board', { index: snap.index, issues: checked.issues });
+      return false;
+    }
+    if (snap.config.voters.length === 0) {
+      this.refuse('snapshot has an empty voter set', { index: snap.index });
+      return false;
+    }
+    const before = this.raft.deps.sm.snapshot();
+    try {
+      this.raft.deps.sm.restore(snap.board);
+    } catch (err) {
+      this.raft.deps.sm.restore(before);
+      this.refuse('snapshot cannot be restored', { index: snap.index, err: toPeerboardError(err).message });
+      return false;
+    }
+    try {
+      this.raft.store.saveSnapshot(snap);
+    } catch (err) {
+      this.raft.deps.sm.restore(before); // the board must not run ahead of what the disk holds
+      throw err;
+    }
     this.raft.snapshotIndex = snap.index;
     this.raft.snapshotWeight = weightOf(snap.board);
-    this.raft.deps.sm.restore(snap.board);
     this.raft.commitIndex = this.raft.appliedIndex = snap.index;
     this.raft.config = snap.config;
     this.raft.configIndex = 0;
     this.raft.reloadConfig();
     this.raft.persistCommit();
     this.raft.logger.info({ index: snap.index }, 'installed snapshot from master');
+    return true;
   }
 }

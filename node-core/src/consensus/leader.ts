@@ -13,12 +13,18 @@ export interface Progress {
   matchIndex: number;
   /** monotonic ms of its last FetchState */
   lastFetch: number;
+  /** monotonic ms since when it has fetched without a gap longer than the election timeout */
+  since: number;
+  /** the source IP of its last FetchState */
+  srcIp: string;
   disconnectedNotified: boolean;
 }
 
 type StateUpdateOut = Outgoing<'StateUpdate'>;
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** nodes a master tracks replication progress for; beyond it, silent non-voters are pruned or newcomers refused */
+export const MAX_PROGRESS = 1024;
 
 export class LeaderState {
   readonly progress = new Map<string, Progress>();
@@ -113,11 +119,18 @@ export class LeaderState {
     }
   }
 
-  async handleFetch(msg: MessageOf<'FetchState'>): Promise<StateUpdateOut> {
+  async handleFetch(msg: MessageOf<'FetchState'>, srcIp = ''): Promise<StateUpdateOut> {
     const raft = this.raft;
-    const p = this.progress.get(msg.nodeId) ?? { info: msg.node, matchIndex: 0, lastFetch: 0, disconnectedNotified: false };
+    const now = raft.clock.monotonic();
+    if (!this.progress.has(msg.nodeId) && this.progress.size >= MAX_PROGRESS && !this.pruneProgress(now)) {
+      raft.deps.onRefused?.('progress_full');
+      return { type: 'StateUpdate', ok: false, leaderId: raft.nodeId, entries: [], commitIndex: raft.commitIndex };
+    }
+    const p = this.progress.get(msg.nodeId) ?? { info: msg.node, matchIndex: 0, lastFetch: now, since: now, srcIp, disconnectedNotified: false };
+    if (now - p.lastFetch > raft.timing.electionTimeoutMs) p.since = now;
     p.info = msg.node;
-    p.lastFetch = raft.clock.monotonic();
+    p.srcIp = srcIp;
+    p.lastFetch = now;
     p.disconnectedNotified = false;
     this.progress.set(msg.nodeId, p);
     const deadline = raft.clock.monotonic() + Math.min(msg.maxWaitMs, raft.timing.fetchMaxWaitMs * 4);
@@ -221,6 +234,54 @@ export class LeaderState {
     }
     this.autoGrow();
     this.autoSwap();
+    this.pruneProgress(now);
+  }
+
+  /**
+   * Forgets non-voters silent for ten election timeouts (a node that left, or fake fetches): the
+   * table stays bounded. Returns true when there is room for one more.
+   */
+  private pruneProgress(now: number): boolean {
+    const raft = this.raft;
+    const silent = raft.timing.electionTimeoutMs * 10;
+    for (const [id, p] of this.progress) {
+      if (!raft.isVoter(id) && now - p.lastFetch > silent) {
+        this.progress.delete(id);
+        this.verified.delete(id);
+      }
+    }
+    return this.progress.size < MAX_PROGRESS;
+  }
+
+  /** node id -> monotonic ms when it answered a reach-back probe at its advertised address */
+  private readonly verified = new Map<string, number>();
+  private readonly probing = new Set<string>();
+
+  /**
+   * May this non-voter become a voter? It must have fetched without a gap for two election timeouts
+   * and answer a request at the address it advertises (a reach-back probe: a pre-vote request, which
+   * changes nothing). A stream of fake FetchStates from an address that serves no node never makes
+   * a voter, so fakes that stop cannot break the quorum.
+   */
+  private eligible(p: Progress, now: number): boolean {
+    const raft = this.raft;
+    const id = p.info.nodeId;
+    if (now - p.since < 2 * raft.timing.electionTimeoutMs) return false;
+    const ok = this.verified.get(id);
+    if (ok !== undefined && ok >= p.since) return true;
+    if (!this.probing.has(id) && this.probing.size < 8) {
+      this.probing.add(id);
+      const lastIndex = raft.store.lastIndex();
+      raft.deps
+        .rpc(id, { type: 'VoteRequest', preVote: true, lastIndex, lastTerm: raft.store.termAt(lastIndex) ?? 0, transfer: false }, raft.timing.requestTimeoutMs)
+        .then((resp) => {
+          if (resp.type === 'VoteResponse' && resp.nodeId === id) this.verified.set(id, raft.clock.monotonic());
+          else raft.deps.onRefused?.('voter_probe_failed');
+        })
+        .catch(() => raft.deps.onRefused?.('voter_probe_failed'))
+        .finally(() => this.probing.delete(id));
+    }
+    return false;
   }
 
   /**
@@ -234,7 +295,7 @@ export class LeaderState {
     const now = raft.clock.monotonic();
     const voterIds = new Set(cfg.voters.map((v) => v.nodeId));
     const ready = [...this.progress.values()]
-      .filter((p) => !voterIds.has(p.info.nodeId) && now - p.lastFetch < raft.timing.electionTimeoutMs && p.matchIndex >= raft.commitIndex)
+      .filter((p) => !voterIds.has(p.info.nodeId) && now - p.lastFetch < raft.timing.electionTimeoutMs && p.matchIndex >= raft.commitIndex && this.eligible(p, now))
       .sort((a, b) => Number(b.info.headless) - Number(a.info.headless) || a.info.failoverOrder - b.info.failoverOrder || a.info.nodeId.localeCompare(b.info.nodeId));
     const odd = cfg.voters.length % 2 === 1;
     if (ready.length === 0 || (odd && ready.length < 2 && cfg.voters.length + ready.length < raft.maxVoters)) return;
@@ -279,7 +340,7 @@ export class LeaderState {
     }
     if (desktops.length === 0) return;
     const ready = [...this.progress.values()]
-      .filter((p) => p.info.headless && !voterIds.has(p.info.nodeId) && alive(p.info.nodeId) && p.matchIndex >= raft.commitIndex)
+      .filter((p) => p.info.headless && !voterIds.has(p.info.nodeId) && alive(p.info.nodeId) && p.matchIndex >= raft.commitIndex && this.eligible(p, now))
       .sort((a, b) => a.info.failoverOrder - b.info.failoverOrder || a.info.nodeId.localeCompare(b.info.nodeId))[0];
     if (!ready) return;
     const pick = ready.info;

@@ -1,8 +1,9 @@
 // The master's write path: new entries are batched into one durable append per turn of the event
 // loop, each proposal waits for its commit, and a retried idempotency key joins the one in flight.
 // Proposals of a term that ends (step-down, shutdown) fail with an "outcome unknown" error.
+import { checkProposal } from '../board/commands.js';
 import type { ApplyResult } from '../board/types.js';
-import { ErrorCode, PeerboardError } from '../errors.js';
+import { ErrorCode, isStorageFailure, PeerboardError, toPeerboardError } from '../errors.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { LeaderState } from './leader.js';
 import type { Raft } from './raft.js';
@@ -53,9 +54,16 @@ export class Proposals {
     try {
       raft.store.append(batch);
     } catch (err) {
-      raft.logger.fatal({ err }, 'cannot write the log: stepping down');
-      this.fail(new PeerboardError(ErrorCode.Storage, 'this node cannot write to its disk', {}));
-      raft.stepDown(raft.term, 'storage failure');
+      const message = toPeerboardError(err).message;
+      if (isStorageFailure(err)) {
+        this.fail(new PeerboardError(ErrorCode.Storage, `this node cannot write to its disk (${message}); nothing was written: retry`, { outcome: 'refused' }));
+        raft.storageFailure('log append', err);
+        return;
+      }
+      // not the disk: an entry that could not be encoded (checkProposal should make this impossible)
+      raft.logger.error({ err: message, first: batch[0]?.index, count: batch.length }, 'a log batch could not be encoded: its writes are refused');
+      this.failIndexes(new Set(batch.map((e) => e.index)), new PeerboardError(ErrorCode.BadRequest, `the write cannot be stored: ${message}`, { reason: 'not_serialisable' }));
+      if (batch.some((e) => e.kind === 'config')) raft.reloadConfig();
       return;
     }
     this.leader.wake();
@@ -73,9 +81,12 @@ export class Proposals {
     if (inflight) return inflight;
     const done = raft.deps.sm.resultFor(reqId);
     if (done) return Promise.resolve({ index: raft.appliedIndex, result: done });
+    // validate before proposing: nothing that cannot be applied, snapshotted and serialised reaches the log
+    const checked = checkProposal(payload.cmd, payload.meta);
+    if (!checked.ok) return Promise.reject(new PeerboardError(ErrorCode.BadRequest, checked.message, checked.details));
     if (!this.leader.hasQuorum()) return Promise.reject(raft.noQuorum());
     if (this.leader.transferring) return Promise.reject(new PeerboardError(ErrorCode.Unavailable, 'leadership is being handed over; retry in a moment', { transferTo: this.leader.transferring }));
-    const [index] = this.append([payload]);
+    const [index] = this.append([{ kind: 'board', cmd: checked.cmd, meta: checked.meta }]);
     const p = this.waitCommitted(index!).finally(() => this.inflight.delete(reqId));
     this.inflight.set(reqId, p);
     return p;
@@ -101,6 +112,16 @@ export class Proposals {
     this.raft.clock.clearTimeout(p.timer);
     if (p.term === e.term) p.resolve({ index: e.index, result: result ?? { ok: true } });
     else p.reject(new PeerboardError(ErrorCode.Timeout, 'the write was replaced by a newer master; retry', { outcome: 'lost' }));
+  }
+
+  private failIndexes(indexes: Set<number>, err: PeerboardError): void {
+    for (const i of indexes) {
+      const p = this.pending.get(i);
+      if (!p) continue;
+      this.pending.delete(i);
+      this.raft.clock.clearTimeout(p.timer);
+      p.reject(err);
+    }
   }
 
   fail(err: PeerboardError): void {

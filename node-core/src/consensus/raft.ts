@@ -2,7 +2,7 @@
 // of voters; only a candidate whose log holds every committed entry can win (election restriction);
 // pre-votes keep a cut-off node from disrupting the cluster; slaves pull the log with FetchState
 // long polls (KRaft) and a write is acknowledged only once a majority stored it durably.
-import { ErrorCode, NoQuorumError, PeerboardError } from '../errors.js';
+import { ErrorCode, NoQuorumError, PeerboardError, StorageError, toPeerboardError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Message, MessageOf, MessageType, NodeInfo, Outgoing, Role } from '../protocol/messages.js';
 import type { Store } from '../storage/store.js';
@@ -12,7 +12,15 @@ import { Follower } from './follower.js';
 import { LeaderState } from './leader.js';
 import type { Committed } from './proposals.js';
 import type { StateMachine } from './state-machine.js';
+import { MAX_TERM_JUMP } from './limits.js';
 import type { ClusterConfig, EntryPayload, LogEntry, Member } from './types.js';
+
+/** how often a node whose disk refused a write tries again */
+const STORAGE_PROBE_MS = 1000;
+/** first wait after a failed snapshot, doubled per failure up to the max */
+const SNAPSHOT_RETRY_MS = 1000;
+const SNAPSHOT_RETRY_MAX_MS = 5 * 60_000;
+
 
 export interface RaftTiming {
   electionTimeoutMs: number;
@@ -47,6 +55,8 @@ export interface RaftDeps {
   /** election preference of a node as last seen, if known */
   preference: (nodeId: string) => { failoverOrder: number; cpuLoad: number; alive: boolean } | undefined;
   hooks: RaftHooks;
+  /** counts a peer message refused by the consensus rules (metrics), by condition */
+  onRefused?: (condition: string) => void;
 }
 
 
@@ -72,6 +82,13 @@ export class Raft {
   /** rows in the last snapshot (servers and history): its cost */
   snapshotWeight = 0;
   private commitPersistTimer: TimerHandle | undefined;
+  /**
+   * Set while the disk refuses writes (disk full, I/O error): the node grants no votes, starts no
+   * election and does not lead, since it could not keep what it promised; it keeps serving reads
+   * and retries a write every STORAGE_PROBE_MS until the disk takes it again.
+   */
+  storageFailed: { since: number; what: string; message: string } | null = null;
+  private storageProbe: TimerHandle | undefined;
 
   readonly nodeId: string;
   readonly store: Store;
@@ -117,6 +134,7 @@ export class Raft {
   stop(): void {
     this.stopped = true;
     this.clock.clearTimeout(this.electionTimer);
+    this.clock.clearTimeout(this.storageProbe);
     this.leader?.stop(new PeerboardError(ErrorCode.Unavailable, 'node is shutting down; the write may or may not have been applied', { outcome: 'unknown' }));
     this.leader = undefined;
     this.persistCommit();
@@ -170,11 +188,58 @@ export class Raft {
     this.hooks.onRole(role, this.term);
   }
 
+  /**
+   * Persists a new term and vote. A vote that cannot be written is not given (throws StorageError);
+   * a newer term without a vote is still adopted in memory (fencing needs it; without a vote it
+   * promises nothing), and the node enters storage-failed mode.
+   */
   setTerm(term: number, votedFor: string | null): void {
+    try {
+      this.store.setHardState({ term, votedFor, commitIndex: this.commitIndex });
+    } catch (err) {
+      this.storageFailure('term and vote', err);
+      if (votedFor !== null && votedFor !== this.votedFor) throw new StorageError(`cannot record the vote on disk: ${toPeerboardError(err).message}`, {}, { cause: err });
+      if (term > this.term) {
+        this.term = term;
+        this.votedFor = null;
+      }
+      return;
+    }
     this.term = term;
     this.votedFor = votedFor;
-    this.store.setHardState({ term, votedFor, commitIndex: this.commitIndex });
     this.persistedCommit = this.commitIndex;
+  }
+
+  /** a store write failed: stop voting and leading, and probe the disk until it recovers */
+  storageFailure(what: string, err: unknown): void {
+    const message = toPeerboardError(err).message;
+    if (!this.storageFailed) {
+      this.storageFailed = { since: this.clock.monotonic(), what, message };
+      this.logger.error({ what, err: message }, 'storage write failed: this node stops voting and leading until its disk accepts writes again');
+      this.clock.clearTimeout(this.electionTimer);
+      this.electionTimer = undefined;
+      if (this.role === 'master' || this.role === 'candidate') this.stepDown(this.term, `storage failure (${what})`);
+    }
+    this.scheduleStorageProbe();
+  }
+
+  private scheduleStorageProbe(): void {
+    if (this.storageProbe || this.stopped) return;
+    this.storageProbe = this.clock.setTimeout(() => {
+      this.storageProbe = undefined;
+      if (this.stopped || !this.storageFailed) return;
+      try {
+        // the in-memory vote is only ever one that was persisted, so rewriting it promises nothing new
+        this.store.setHardState({ term: this.term, votedFor: this.votedFor, commitIndex: this.persistedCommit });
+      } catch {
+        this.scheduleStorageProbe();
+        return;
+      }
+      this.logger.info({ downMs: Math.round(this.clock.monotonic() - this.storageFailed.since) }, 'storage accepts writes again: voting and replicating resume');
+      this.storageFailed = null;
+      this.resetElectionTimer();
+      if (this.role !== 'master') void this.follower.run();
+    }, STORAGE_PROBE_MS);
   }
 
   /** adopt a newer term (or stay) and follow `leader` (null: unknown yet) */
@@ -252,7 +317,7 @@ export class Raft {
   resetElectionTimer(delayMs?: number): void {
     this.clock.clearTimeout(this.electionTimer);
     this.electionTimer = undefined;
-    if (this.stopped || this.role === 'master' || !this.isVoter()) return;
+    if (this.stopped || this.role === 'master' || !this.isVoter() || this.storageFailed) return;
     const base = this.timing.electionTimeoutMs;
     const d = delayMs ?? base + this.deps.random() * base;
     this.electionTimer = this.clock.setTimeout(() => void this.campaign(false), d);
@@ -271,14 +336,18 @@ export class Raft {
   }
 
   async campaign(transfer: boolean): Promise<void> {
-    if (this.stopped || this.role === 'master' || !this.isVoter()) return;
+    if (this.stopped || this.role === 'master' || !this.isVoter() || this.storageFailed) return;
     this.resetElectionTimer();
     if (!transfer) {
       const ok = await this.collectVotes(true, this.term + 1, false);
-      if (!ok || this.stopped || (this.role as Role) === 'master' || this.leaderAlive()) return;
+      if (!ok || this.stopped || (this.role as Role) === 'master' || this.leaderAlive() || this.storageFailed) return;
     }
     const electionTerm = this.term + 1;
-    this.setTerm(electionTerm, this.nodeId);
+    try {
+      this.setTerm(electionTerm, this.nodeId);
+    } catch {
+      return; // storage failure: logged, and the node is in storage-failed mode
+    }
     this.setRole('candidate');
     this.setLeader(null);
     this.resetElectionTimer();
@@ -308,10 +377,10 @@ export class Raft {
         this.deps
           .rpc(v.nodeId, { type: 'VoteRequest', preVote, lastIndex, lastTerm, transfer }, this.timing.requestTimeoutMs, term)
           .then((resp) => {
-            if (resp.type !== 'VoteResponse') return;
+            if (resp.type !== 'VoteResponse' || resp.nodeId !== v.nodeId) return;
             if (resp.granted) {
               if (++granted >= need) finish(true);
-            } else if (resp.term > this.term && !(preVote && resp.term === term)) {
+            } else if (resp.term > this.term && resp.term - this.term <= MAX_TERM_JUMP && !(preVote && resp.term === term)) {
               this.becomeFollower(resp.term, null, 'vote refused by a node with a newer term');
               finish(false);
             }
@@ -332,6 +401,8 @@ export class Raft {
     const leaderLive = this.role === 'master' ? this.hasQuorum() : this.leaderAlive();
     const deny = (reason: string): Outgoing<'VoteResponse'> => ({ type: 'VoteResponse', preVote: msg.preVote, granted: false, reason });
     if (!knowsCandidate) return deny('candidate is not a voter in my configuration');
+    if (this.storageFailed) return deny('my disk refuses writes: I cannot vote');
+    if (msg.term > this.term + MAX_TERM_JUMP) return deny(`term ${msg.term} jumps too far ahead of mine (${this.term})`);
     if (msg.preVote) {
       if (msg.term <= this.term) return deny('term is not newer than mine');
       if (!upToDate) return deny('candidate log is behind mine');
@@ -344,7 +415,11 @@ export class Raft {
       this.becomeFollower(msg.term, null, 'newer term in a vote request');
     }
     if ((this.votedFor === null || this.votedFor === msg.nodeId) && upToDate) {
-      this.setTerm(this.term, msg.nodeId);
+      try {
+        this.setTerm(this.term, msg.nodeId);
+      } catch {
+        return deny('my disk refuses writes: I cannot vote');
+      }
       this.resetElectionTimer();
       return { type: 'VoteResponse', preVote: false, granted: true, reason: 'ok' };
     }
@@ -353,7 +428,8 @@ export class Raft {
 
   /** leadership transfer: the master tells us to campaign now */
   handleTimeoutNow(msg: MessageOf<'TimeoutNow'>): Outgoing<'TimeoutNowResponse'> {
-    const ok = msg.term === this.term && this.isVoter() && this.role !== 'master';
+    // only the master of this term may hand over to us (a replay from an older term does nothing)
+    const ok = msg.term === this.term && msg.nodeId === this.leaderId && this.isVoter() && this.role !== 'master' && !this.storageFailed;
     if (ok) void this.campaign(true);
     return { type: 'TimeoutNowResponse', accepted: ok };
   }
@@ -361,6 +437,17 @@ export class Raft {
   /** a master's UDP Heartbeat or JoinResponse: learn who leads */
   observeMaster(masterId: string, term: number): void {
     if (masterId === this.nodeId) return;
+    if (!this.config) {
+      // a fresh node learns who leads but takes its first term only from that master's answer (TCP)
+      if (this.leaderId !== masterId) {
+        this.setLeader(masterId);
+        void this.follower.run();
+      }
+      return;
+    }
+    // only a voter can be master, and one message moves the term by a bounded step
+    if (!this.isVoter(masterId)) return void this.deps.onRefused?.('master_not_voter');
+    if (term > this.term + MAX_TERM_JUMP) return void this.deps.onRefused?.('term_jump');
     if (term < this.term) {
       this.nudgeStaleMaster(masterId);
       return;
@@ -517,24 +604,43 @@ export class Raft {
   private maybeSnapshot(): void {
     const every = Math.max(this.deps.snapshotEvery, 2 * this.snapshotWeight);
     if (this.appliedIndex - this.snapshotIndex < every || !this.config) return;
+    if (this.clock.monotonic() < this.snapshotRetryAt) return;
     const term = this.store.termAt(this.appliedIndex);
     if (term === undefined) return;
     const config = this.configIndex <= this.appliedIndex ? this.config : (this.store.snapshot()?.config ?? this.config);
     const t0 = performance.now();
-    // shared rows: saveSnapshot encodes them to JSON before anything can change them
-    const board = this.deps.sm.snapshot({ share: true });
-    this.store.saveSnapshot({ index: this.appliedIndex, term, config, board }, Math.min(1000, this.deps.snapshotEvery));
-    this.snapshotIndex = this.appliedIndex;
-    this.snapshotWeight = weightOf(board);
-    this.logger.info({ index: this.appliedIndex, rows: this.snapshotWeight, ms: Math.round(performance.now() - t0) }, 'snapshot taken, log compacted');
+    try {
+      // shared rows: saveSnapshot encodes them to JSON before anything can change them
+      const board = this.deps.sm.snapshot({ share: true });
+      this.store.saveSnapshot({ index: this.appliedIndex, term, config, board }, Math.min(1000, this.deps.snapshotEvery));
+      this.snapshotIndex = this.appliedIndex;
+      this.snapshotWeight = weightOf(board);
+      this.snapshotFailures = 0;
+      this.logger.info({ index: this.appliedIndex, rows: this.snapshotWeight, ms: Math.round(performance.now() - t0) }, 'snapshot taken, log compacted');
+    } catch (err) {
+      // contained: the log still holds everything, so a failed snapshot only delays compaction
+      this.snapshotFailures++;
+      const backoff = Math.min(SNAPSHOT_RETRY_MAX_MS, SNAPSHOT_RETRY_MS * 2 ** Math.min(10, this.snapshotFailures - 1));
+      this.snapshotRetryAt = this.clock.monotonic() + backoff;
+      this.logger.error({ index: this.appliedIndex, failures: this.snapshotFailures, retryInMs: backoff, err: toPeerboardError(err).message }, 'snapshot failed: the log is kept, retrying later');
+    }
   }
+  private snapshotFailures = 0;
+  private snapshotRetryAt = Number.NEGATIVE_INFINITY;
 
   // ---------------------------------------------------------------- master: fetches, transfer
 
-  handleFetch(msg: MessageOf<'FetchState'>): Promise<Outgoing<'StateUpdate'>> | Outgoing<'StateUpdate'> {
-    if (msg.term > this.term) this.stepDown(msg.term, 'a slave has a newer term');
+  handleFetch(msg: MessageOf<'FetchState'>, srcIp = ''): Promise<Outgoing<'StateUpdate'>> | Outgoing<'StateUpdate'> {
+    if (msg.term > this.term) {
+      // only a voter's newer term counts (the nudge of a voter that lost an election), by a bounded step
+      if (this.isVoter(msg.nodeId) && msg.term - this.term <= MAX_TERM_JUMP) this.stepDown(msg.term, 'a slave has a newer term');
+      else {
+        this.deps.onRefused?.(this.isVoter(msg.nodeId) ? 'term_jump' : 'term_from_non_voter');
+        return { type: 'StateUpdate', ok: false, leaderId: this.role === 'master' ? this.nodeId : this.leaderId, entries: [], commitIndex: this.commitIndex };
+      }
+    }
     if (this.role !== 'master' || !this.leader) return { type: 'StateUpdate', ok: false, leaderId: this.leaderId, entries: [], commitIndex: this.commitIndex };
-    return this.leader.handleFetch(msg);
+    return this.leader.handleFetch(msg, srcIp);
   }
 
   /** hands mastership to `target` after bringing it up to date; resolves when it leads */

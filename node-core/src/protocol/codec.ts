@@ -17,6 +17,8 @@ export const DropReason = {
   BadShape: 'bad_shape',
   Version: 'version',
   OtherCluster: 'other_cluster',
+  /** a node without a key got a message with a MAC: a cluster with a key is on the network */
+  KeyedMessage: 'keyed_message',
 } as const;
 export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 
@@ -26,6 +28,8 @@ export interface CodecOptions {
   clusterId: string;
   /** shared secret; when set every message must carry a valid MAC */
   key?: string | undefined;
+  /** older keys still accepted on receive during a key rotation (never used to send) */
+  previousKeys?: readonly string[] | undefined;
 }
 
 const MAC_SUFFIX_LEN = ',"mac":"'.length + 64 + '"}'.length;
@@ -36,25 +40,43 @@ function mac(key: string, text: string): string {
 }
 
 export class Codec {
-  constructor(private readonly opts: CodecOptions) {}
+  private key: string | undefined;
+  private previousKeys: readonly string[];
+
+  constructor(private readonly opts: CodecOptions) {
+    this.key = opts.key;
+    this.previousKeys = opts.previousKeys ?? [];
+  }
+
+  /** true when messages are authenticated (a key is set) */
+  get keyed(): boolean {
+    return Boolean(this.key);
+  }
+
+  /** starts authenticating with a key (a node that founded a cluster and generated its key) */
+  setKey(key: string): void {
+    this.key = key;
+  }
 
   encode(msg: Message): Buffer {
     const json = JSON.stringify(msg);
-    if (!this.opts.key) return Buffer.from(json, 'utf8');
-    return Buffer.from(`${json.slice(0, -1)},"mac":"${mac(this.opts.key, json)}"}`, 'utf8');
+    if (!this.key) return Buffer.from(json, 'utf8');
+    return Buffer.from(`${json.slice(0, -1)},"mac":"${mac(this.key, json)}"}`, 'utf8');
   }
 
   decode(data: Buffer, maxBytes: number): Decoded {
     if (data.length > maxBytes) return { ok: false, reason: DropReason.TooLarge, detail: `${data.length} bytes > limit ${maxBytes}` };
     let text = data.toString('utf8');
-    if (this.opts.key) {
-      const m = text.length > MAC_SUFFIX_LEN ? MAC_RE.exec(text.slice(-MAC_SUFFIX_LEN)) : null;
+    const m = text.length > MAC_SUFFIX_LEN ? MAC_RE.exec(text.slice(-MAC_SUFFIX_LEN)) : null;
+    if (this.key) {
       if (!m) return { ok: false, reason: DropReason.MissingMac, detail: 'message has no MAC but a cluster key is set' };
       const body = `${text.slice(0, -MAC_SUFFIX_LEN)}}`;
-      const want = Buffer.from(mac(this.opts.key, body), 'hex');
       const got = Buffer.from(m[1]!, 'hex');
-      if (!timingSafeEqual(want, got)) return { ok: false, reason: DropReason.BadMac, detail: 'MAC does not match: wrong cluster key?' };
+      const matches = [this.key, ...this.previousKeys].some((k) => timingSafeEqual(Buffer.from(mac(k, body), 'hex'), got));
+      if (!matches) return { ok: false, reason: DropReason.BadMac, detail: 'MAC does not match: wrong cluster key?' };
       text = body;
+    } else if (m) {
+      return { ok: false, reason: DropReason.KeyedMessage, detail: 'message carries a MAC: a cluster with a key is on this network (join it with its invite)' };
     }
     let raw: unknown;
     try {

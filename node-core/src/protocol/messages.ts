@@ -2,6 +2,7 @@
 // Seed 000's message names are kept exactly; Peerboard's additions are new types and optional
 // fields. Names are part of the protocol: never rename one, only add.
 import { z } from 'zod';
+import { MAX_TERM } from '../consensus/limits.js';
 
 /** Version of this protocol. A node drops messages whose v is outside [MIN, CURRENT]. */
 export const PROTOCOL_VERSION = 1;
@@ -31,7 +32,9 @@ export const MessageType = {
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 const id = z.string().min(1).max(128);
-const nat = z.number().int().min(0);
+const nat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** a term: bounded so that one forged number cannot exhaust the term space (consensus/limits.ts) */
+const termNum = z.number().int().min(0).max(MAX_TERM);
 const port = z.number().int().min(0).max(65535);
 
 export const Role = { master: 'master', slave: 'slave', candidate: 'candidate', observer: 'observer' } as const;
@@ -65,7 +68,7 @@ export const clusterViewEntrySchema = z.object({
   user: z.string().max(128).optional(),
   /** ms since epoch of the last message the sender got from this node */
   lastHeartbeat: nat,
-  term: nat,
+  term: termNum,
   /** log index the node has stored (as far as the sender knows) */
   matchIndex: nat,
   failoverOrder: z.number().int().min(0).max(1_000_000).optional(),
@@ -83,11 +86,11 @@ const clusterConfigSchema = z.object({ incarnation: z.string().max(64), voters: 
 
 /** Log entries cross the wire as JSON; the board command inside is validated when applied. */
 const logEntrySchema = z.union([
-  z.object({ index: nat, term: nat, at: nat, kind: z.literal('noop') }),
-  z.object({ index: nat, term: nat, at: nat, kind: z.literal('config'), config: clusterConfigSchema, reason: z.string().max(500), by: z.string().max(128) }),
+  z.object({ index: nat, term: termNum, at: nat, kind: z.literal('noop') }),
+  z.object({ index: nat, term: termNum, at: nat, kind: z.literal('config'), config: clusterConfigSchema, reason: z.string().max(500), by: z.string().max(128) }),
   z.object({
     index: nat,
-    term: nat,
+    term: termNum,
     at: nat,
     kind: z.literal('board'),
     cmd: z.looseObject({ type: z.string().max(64) }),
@@ -99,7 +102,7 @@ const envelope = {
   v: z.number().int(),
   clusterId: z.string().min(1).max(64),
   nodeId: id,
-  term: nat,
+  term: termNum,
   /** sender's clock, ms since epoch (informational) */
   ts: nat,
 };
@@ -110,7 +113,7 @@ export const messageSchemas = {
     type: z.literal('JoinRequest'),
     node: nodeInfoSchema,
     lastIndex: nat,
-    lastTerm: nat,
+    lastTerm: termNum,
     /** true when this node has never been part of a cluster (empty log): it may bootstrap */
     fresh: z.boolean(),
   }),
@@ -167,7 +170,7 @@ export const messageSchemas = {
     node: nodeInfoSchema,
     /** last index the slave has stored durably, and its term */
     lastIndex: nat,
-    lastTerm: nat,
+    lastTerm: termNum,
     /** how long the master may hold the request when there is nothing new */
     maxWaitMs: z.number().int().min(0).max(60_000),
     /** highest commit index the slave knows: the master answers at once if it knows a higher one */
@@ -182,16 +185,16 @@ export const messageSchemas = {
     entries: z.array(logEntrySchema).max(100_000),
     commitIndex: nat,
     /** set when the slave's log diverged: truncate entries after `index` (whose term must be `term`) */
-    diverging: z.object({ index: nat, term: nat }).optional(),
+    diverging: z.object({ index: nat, term: termNum }).optional(),
     /** set when the slave is behind the master's compacted log: install it */
-    snapshot: z.looseObject({ index: nat, term: nat, config: clusterConfigSchema, board: z.looseObject({}) }).optional(),
+    snapshot: z.looseObject({ index: nat, term: termNum, config: clusterConfigSchema, board: z.looseObject({}) }).optional(),
   }),
   VoteRequest: z.object({
     ...envelope,
     type: z.literal('VoteRequest'),
     preVote: z.boolean(),
     lastIndex: nat,
-    lastTerm: nat,
+    lastTerm: termNum,
     /** set by a leadership transfer (TimeoutNow): voters grant even though they have a live master */
     transfer: z.boolean(),
   }),
@@ -209,6 +212,8 @@ export const messageSchemas = {
     type: z.literal('ForwardRequest'),
     cmd: z.looseObject({ type: z.string().max(64) }),
     meta: z.object({ user: z.string().max(128), nodeId: z.string().max(128), nodeIP: z.string().max(64), reqId: z.string().max(128) }),
+    /** proof of the caller's HTTP token (security/forward-auth.ts); required by a master with tokens */
+    auth: z.object({ role: z.enum(['user', 'admin']), proof: z.string().regex(/^[0-9a-f]{64}$/) }).optional(),
   }),
   ForwardResponse: z.object({
     ...envelope,

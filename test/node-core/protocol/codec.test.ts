@@ -85,9 +85,20 @@ describe('Codec', () => {
     expect(reasonOf(keyed.decode(Buffer.from(badMac), MAX))).toBe(DropReason.BadMac);
   });
 
-  it('without a key, ignores a mac field (a keyed sender talking to an unkeyed node still parses)', () => {
+  it('without a key, refuses a message with a MAC as keyed_message (a keyed team is on the network: wait for its invite)', () => {
     const d = plain.decode(keyed.encode(examples.TimeoutNow), MAX);
-    expect(d).toEqual({ ok: true, msg: examples.TimeoutNow });
+    expect(d).toMatchObject({ ok: false, reason: 'keyed_message' });
+  });
+
+  it('accepts a previous key during a rotation, and never sends with it', () => {
+    const rotated = new Codec({ clusterId: CLUSTER, key: 'the new key, 16+ chars', previousKeys: [KEY] });
+    expect(rotated.decode(keyed.encode(examples.TimeoutNow), MAX)).toEqual({ ok: true, msg: examples.TimeoutNow });
+    expect(keyed.decode(rotated.encode(examples.TimeoutNow), MAX)).toMatchObject({ ok: false, reason: 'bad_mac' });
+  });
+
+  it('refuses a term beyond MAX_TERM (one forged number must not exhaust the term space)', () => {
+    const d = plain.decode(Buffer.from(JSON.stringify({ ...examples.TimeoutNow, term: 2 ** 53 - 1 })), MAX);
+    expect(d).toMatchObject({ ok: false, reason: 'bad_shape' });
   });
 
   it('refuses an unknown or missing type', () => {
