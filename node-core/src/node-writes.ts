@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { SubmitOptions, SubmitResult } from './api/node-handle.js';
+import { checkProposal } from './board/commands.js';
 import type { ApplyResult, BoardCommand } from './board/types.js';
 import type { Member } from './consensus/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
@@ -123,6 +124,9 @@ export class WritePath {
 
   async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
     const meta = { user: opts.user, nodeId: this.node.nodeId, nodeIP: this.node.ip, reqId: opts.reqId ?? randomUUID() };
+    // the same gate as the master's, before a round trip: a bad command never leaves this node
+    const checked = checkProposal(cmd, meta);
+    if (!checked.ok) throw new PeerboardError(ErrorCode.BadRequest, checked.message, checked.details);
     const t0 = performance.now();
     try {
       const r = await this.onMaster(

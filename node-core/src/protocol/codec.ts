@@ -6,7 +6,11 @@
 // `,"mac":"<hex HMAC-SHA256 of the JSON without the mac>"` before the closing brace, so the MAC
 // covers the exact bytes sent and no canonical form is needed.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { jsonDepth } from '../board/commands.js';
 import { MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, messageSchema, type Message } from './messages.js';
+
+/** deepest JSON a peer message may hold (a log entry's command is bounded far below this) */
+export const MAX_MESSAGE_DEPTH = 32;
 
 export const DropReason = {
   TooLarge: 'too_large',
@@ -94,7 +98,15 @@ export class Codec {
     if (typeof obj.clusterId === 'string' && obj.clusterId !== this.opts.clusterId) {
       return { ok: false, reason: DropReason.OtherCluster, detail: `cluster ${obj.clusterId.slice(0, 64)}` };
     }
-    const parsed = messageSchema.safeParse(raw);
+    // deep nesting is refused before any schema walks it (a schema may recurse)
+    const depth = jsonDepth(raw, MAX_MESSAGE_DEPTH);
+    if (depth > MAX_MESSAGE_DEPTH) return { ok: false, reason: DropReason.BadShape, detail: `nested deeper than ${MAX_MESSAGE_DEPTH} levels` };
+    let parsed: ReturnType<typeof messageSchema.safeParse>;
+    try {
+      parsed = messageSchema.safeParse(raw);
+    } catch (err) {
+      return { ok: false, reason: DropReason.BadShape, detail: `cannot be checked: ${(err as Error).message.slice(0, 200)}` };
+    }
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       if (issue?.path.length === 1 && issue.path[0] === 'type') {

@@ -96,6 +96,13 @@ describe('Codec', () => {
     expect(keyed.decode(rotated.encode(examples.TimeoutNow), MAX)).toMatchObject({ ok: false, reason: 'bad_mac' });
   });
 
+  it('refuses a message nested 5,000 levels deep as bad_shape without throwing', () => {
+    let cmd: Record<string, unknown> = { type: 'server-add' };
+    for (let i = 0; i < 5000; i++) cmd = { type: 'server-add', n: cmd };
+    const msg = { v: 1, clusterId: CLUSTER, nodeId: 'x', term: 1, ts: 1, type: 'ForwardRequest', cmd, meta: { user: 'u', nodeId: 'x', nodeIP: '1.2.3.4', reqId: 'r' } };
+    expect(plain.decode(Buffer.from(JSON.stringify(msg)), 1024 * 1024)).toMatchObject({ ok: false, reason: 'bad_shape', detail: expect.stringMatching(/deeper/) });
+  });
+
   it('refuses a term beyond MAX_TERM (one forged number must not exhaust the term space)', () => {
     const d = plain.decode(Buffer.from(JSON.stringify({ ...examples.TimeoutNow, term: 2 ** 53 - 1 })), MAX);
     expect(d).toMatchObject({ ok: false, reason: 'bad_shape' });
