@@ -59,7 +59,7 @@ describe('hostile state (issue 9)', () => {
       const rec = { id: `poison-${levels}`, url: 'http://x', clusterId: 'c', role: 'worker', capabilities: {}, tags: [], metadata: deep(levels) };
       const r = await sim.submit(origin.submit({ type: 'cluster-register', node: rec }, { user: 'mallory' }));
       expect(r.ok).toBe(false);
-      expect((r as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BAD_REQUEST' });
+      expect((r as unknown as { error: { code: string; message: string } }).error).toMatchObject({ code: 'BAD_REQUEST' });
       expect((r as { error: Error }).error.message).toMatch(/nest at most 8 levels/);
     }
     expect(m.deps.store.lastIndex()).toBe(before);
@@ -99,7 +99,7 @@ describe('hostile state (issue 9)', () => {
     const free = fillDisk(store);
     const r = await sim.submit(m.submit({ type: 'server-add', server: { host: 'lost-or-not' } }, { user: 'admin' }));
     expect(r.ok).toBe(false);
-    expect((r as { error: { code: string } }).error.code).toBe('STORAGE_ERROR');
+    expect((r as unknown as { error: { code: string } }).error.code).toBe('STORAGE_ERROR');
     await sim.until('a new master', () => sim.masters().length === 1 && sim.masters()[0] !== m && sim.masters()[0]!.raft.masterReady(), 10_000);
     const m2 = sim.masters()[0]!;
     const ok = await sim.submit(m2.submit({ type: 'server-add', server: { host: 'after' } }, { user: 'admin' }));
