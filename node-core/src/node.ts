@@ -45,6 +45,9 @@ export interface NodeDeps {
 
 export type KeyMode = 'keyed' | 'open' | 'pending';
 
+/** seed 000's frontend address, the default of frontendUrl */
+const DEFAULT_FRONTEND_URL = 'http://localhost:8778';
+
 /** commands that nodes issue by themselves; they do not make a cluster hold user data */
 const REGISTRY_COMMANDS = new Set(['presence', 'cluster-register', 'user-register', 'serving']);
 
@@ -384,7 +387,7 @@ export class PeerNode implements NodeHandle {
     this.log.info({ role, term }, 'role changed');
     this.emit({ type: 'role', role, ip: this.ip, nodeId: this.nodeId, term });
     this.emitCluster();
-    const url = this.config.frontendUrl;
+    const url = this.frontendTarget();
     if (url) {
       fetch(`${url.replace(/\/$/, '')}/updateRole`, {
         method: 'POST',
@@ -393,6 +396,18 @@ export class PeerNode implements NodeHandle {
         signal: AbortSignal.timeout(1000),
       }).catch((err: unknown) => this.log.debug({ url, err: (err as Error).message }, 'frontend /updateRole not reachable'));
     }
+  }
+
+  /**
+   * Where role changes are POSTed (seed 000's /updateRole): the configured frontendUrl; when that is
+   * the seed's default (localhost:8778), this node's own frontend port, which --ui-port may have
+   * moved (-1: no frontend, nothing is posted).
+   */
+  frontendTarget(): string | null {
+    const url = this.config.frontendUrl;
+    if (!url) return null;
+    if (url.replace(/\/$/, '') !== DEFAULT_FRONTEND_URL) return url;
+    return this.config.uiPort > 0 ? `http://localhost:${this.config.uiPort}` : null;
   }
 
   /** board entries applied other than registrations and presence (what users wrote) */

@@ -57,6 +57,7 @@ export function startSelfRegistration(node: NodeHandle, opts: SelfRegistrationOp
   const presence = presenceFor(node, opts.logger);
   const intervalMs = Math.max(10, opts.intervalMs ?? 10_000);
   const username = opts.username ?? node.config.user;
+  const registersUser = opts.username !== undefined || !node.config.headless;
   const startTime = new Date(Date.now() - node.health().uptimeSec * 1000).toISOString();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -95,7 +96,10 @@ export function startSelfRegistration(node: NodeHandle, opts: SelfRegistrationOp
   /** one round; says whether everything went through */
   async function tick(): Promise<boolean> {
     let ok = true;
-    for (const [what, fn] of [['user', userTick], ['node', nodeTick]] as const) {
+    // a headless node is a server host, not a client (seed 001): it never registers an OS account as
+    // an online user; a desktop node registers the person using it
+    const steps = registersUser ? ([['user', userTick], ['node', nodeTick]] as const) : ([['node', nodeTick]] as const);
+    for (const [what, fn] of steps) {
       if (stopped) return ok;
       try {
         await fn();

@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TestCluster, api, waitFor } from './cluster-helpers.js';
+import { startHttp } from '../../node-core/src/http/index.js';
+import { silentLogger } from '../../node-core/src/log.js';
+import { createNode } from '../../node-core/src/node.js';
+import { FAST, TestCluster, api, freeUdpPort, waitFor } from './cluster-helpers.js';
+
+/** the suite-wide key (test helpers share it once the secure-by-default work lands) */
+const TEST_CLUSTER_KEY = 'peerboard test cluster key 0123456789';
 
 async function threeNodes(base = {}): Promise<TestCluster> {
   const c = await TestCluster.create(base);
@@ -218,6 +224,25 @@ describe('cluster protocol on loopback', () => {
     }
   });
 
+  it('with the default frontendUrl, a node posts its role changes to its own frontend port, wherever --ui-port put it (issue 10)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-uirole-'));
+    const port = await freeUdpPort();
+    const node = await createNode(
+      { clusterId: 'test', nodeId: 'ui-solo', dataDir: dir, broadcastAddress: '127.255.255.255', advertiseIP: '127.0.0.1', discoveryPort: port, peerPort: 0, apiPort: 0, uiPort: 0, selfRegister: false, logLevel: 'silent', clusterKey: TEST_CLUSTER_KEY, ...FAST, discoveryWindowMs: 1500 },
+      { logger: silentLogger() },
+    );
+    const got: Array<{ role: string; ip: string }> = [];
+    const http = await startHttp(node, { logger: silentLogger(), onUpdateRole: (b) => got.push(b) });
+    try {
+      expect(http.uiPort).not.toBe(8778);
+      expect(node.frontendTarget()).toBe(`http://localhost:${http.uiPort}`);
+      await waitFor('/updateRole master on its own frontend', () => got.some((g) => g.role === 'master' && g.ip === '127.0.0.1'), 8000);
+    } finally {
+      await http.close();
+      await node.stop();
+    }
+  });
+
   it('imports a ServersData file given with --servers when the board is empty', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'pb-servers-')), 'servers.json');
     writeFileSync(file, JSON.stringify({ lastUpdate: 1706515614, serversList: [{ host: 'server-01', app: 'Mid', ip: '192.168.0.10', env: 'preprod', available: true, action: 'Available', since: 0, comment: '' }] }));
@@ -228,11 +253,13 @@ describe('cluster protocol on loopback', () => {
     expect(t.node.server('server-01')).toMatchObject({ host: 'server-01', ip: '192.168.0.10', env: 'preprod', available: true });
   });
 
-  it('with selfRegister on, a node registers its user and itself in the replicated registry', async () => {
+  it('with selfRegister on, a desktop node registers its user and itself; a headless node registers only itself (issue 10)', async () => {
     const c = await TestCluster.create();
     clusters.push(c);
-    const t = await c.add('selfreg', { selfRegister: true, user: 'carol' });
+    const t = await c.add('selfreg', { selfRegister: true, user: 'carol', headless: false });
+    const h = await c.add('host', { selfRegister: true, user: 'root', headless: true });
     await c.settled();
-    await waitFor('user and node registered', () => t.node.users().some((u) => u.username === 'carol') && t.node.clusterNodes().some((n) => n.id === 'selfreg'));
+    await waitFor('user and nodes registered', () => t.node.users().some((u) => u.username === 'carol') && ['selfreg', 'host'].every((id) => t.node.clusterNodes().some((n) => n.id === id)));
+    expect(h.node.users().map((u) => u.username)).toEqual(['carol']);
   });
 });

@@ -153,7 +153,7 @@ describe('seed 002 cluster management API on 3 real nodes', () => {
   });
 
   it('self-registration, health and the registry routes never copy the board (regression: a 1 s stall per tick at 60,000 servers)', async () => {
-    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: silentLogger(), intervalMs: 50 }));
+    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: silentLogger(), intervalMs: 50, username: t.name }));
     await waitFor('n1..n3 registered', () => ['n1', 'n2', 'n3'].every((n) => leader.node.users().some((u) => u.username === n)));
     const copies = vi.spyOn(Board.prototype, 'serversData');
     try {
@@ -180,7 +180,7 @@ describe('seed 002 cluster management API on 3 real nodes', () => {
     // the survivor's log is kept: nothing in it may be an error
     const lines: Array<{ level: number; msg: string }> = [];
     const kept = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as { level: number; msg: string }) });
-    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: t === follower ? kept : silentLogger(), intervalMs: 100 }));
+    for (const t of c.nodes) stops.push(startSelfRegistration(t.node, { logger: t === follower ? kept : silentLogger(), intervalMs: 100, username: t.name }));
     for (const t of c.nodes) {
       await waitFor(`${t.name} registered`, () => leader.node.users().some((u) => u.username === t.name && (u.lastSeen ?? 0) > 0));
       await waitFor(`${t.name} record`, () => (leader.node.clusterNodes().find((n) => n.id === t.name)?.stats?.memory ?? 0) > 0);
