@@ -70,7 +70,10 @@ function processSignals(handler: (signal: string) => void): () => void {
 /** The resolved settings for --print-config, secrets hidden. */
 export function printableConfig(r: ResolvedConfig): Record<string, unknown> {
   const config: Record<string, unknown> = { ...r.config };
-  for (const k of SECRET_SETTINGS) if (config[k] !== undefined) config[k] = '(hidden)';
+  for (const k of SECRET_SETTINGS) {
+    const v = config[k];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) config[k] = '(hidden)';
+  }
   return { config, sources: r.sources, settingsPath: r.settingsPath, configFile: r.configFile ?? null };
 }
 
