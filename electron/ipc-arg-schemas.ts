@@ -65,6 +65,8 @@ export const argSchemas = {
   'settings:get-settings': z.tuple([]),
   'settings:save-settings': z.tuple([settingsPatchSchema]),
   'settings:generate-key': z.tuple([]),
+  'settings:join-team': z.tuple([z.strictObject({ invite: z.string().min(1).max(4096), user: z.string().trim().min(1).max(128) })]),
+  'cluster:get-invite': z.tuple([]),
   'app:open-external': z.tuple([z.string().min(1).max(2048)]),
 } satisfies { [C in InvokeChannel]: z.ZodType<unknown> };
 
@@ -86,6 +88,8 @@ export const argNames: { [C in InvokeChannel]: readonly string[] } = {
   'settings:get-settings': [],
   'settings:save-settings': ['settings'],
   'settings:generate-key': [],
+  'settings:join-team': ['request'],
+  'cluster:get-invite': [],
   'app:open-external': ['url'],
 };
 

@@ -6,6 +6,7 @@ import type {
   ExtendRequest,
   HistoryFilter,
   HistoryPage,
+  InviteInfo,
   PeerApi,
   PeerEvent,
   QueueRequest,
@@ -20,8 +21,12 @@ import type {
 export interface DesktopSettings {
   user: string;
   clusterId: string;
-  /** empty string: no key (open cluster) */
+  /** empty string: no key (then the node's own cluster.key, or an open team with openCluster) */
   clusterKey: string;
+  /** an open team, chosen explicitly: no key, anyone on the network can change the board */
+  openCluster: boolean;
+  /** discovery addresses "ip:port" of members, from an invite (networks without broadcast) */
+  staticPeers: string[];
   apiPort: number;
   uiPort: number;
   discoveryPort: number;
@@ -31,6 +36,12 @@ export interface DesktopSettings {
   startMinimized: boolean;
   /** false until the first-run screen was completed */
   onboarded: boolean;
+}
+
+export interface JoinTeamRequest {
+  /** what the teammate sent: an invite pb1:<team>:<key>[@ip:port,...] or a bare key (older teams) */
+  invite: string;
+  user: string;
 }
 
 /** invoke channels: [argument tuple, result] */
@@ -51,8 +62,12 @@ export interface InvokeChannels {
   'settings:get-settings': [[], Result<DesktopSettings>];
   /** saves and restarts the node with the new settings */
   'settings:save-settings': [[Partial<DesktopSettings>], Result<DesktopSettings>];
-  /** generates a fresh random cluster key (first run: "create a team") */
-  'settings:generate-key': [[], Result<{ clusterKey: string }>];
+  /** generates a fresh random cluster key and its invite (first run: "create a team") */
+  'settings:generate-key': [[], Result<{ clusterKey: string; invite: string }>];
+  /** first run "join a team": an invite (or an old bare key) and the user's name; saves and restarts the node */
+  'settings:join-team': [[JoinTeamRequest], Result<DesktopSettings>];
+  /** how teammates join this node's team (the invite carries the key) */
+  'cluster:get-invite': [[], Result<InviteInfo>];
   'app:open-external': [[string], Result<null>];
 }
 export type InvokeChannel = keyof InvokeChannels;
@@ -80,6 +95,8 @@ export const INVOKE_CHANNELS = [
   'settings:get-settings',
   'settings:save-settings',
   'settings:generate-key',
+  'settings:join-team',
+  'cluster:get-invite',
   'app:open-external',
 ] as const satisfies readonly InvokeChannel[];
 
@@ -88,6 +105,7 @@ export interface DesktopApi extends PeerApi {
   readonly kind: 'desktop';
   getSettings(): Promise<Result<DesktopSettings>>;
   saveSettings(patch: Partial<DesktopSettings>): Promise<Result<DesktopSettings>>;
-  generateKey(): Promise<Result<{ clusterKey: string }>>;
+  generateKey(): Promise<Result<{ clusterKey: string; invite: string }>>;
+  joinTeam(req: JoinTeamRequest): Promise<Result<DesktopSettings>>;
   openExternal(url: string): Promise<Result<null>>;
 }

@@ -4,6 +4,8 @@ import type { IpcMain, IpcMainInvokeEvent, Shell, WebContents } from 'electron';
 import type { NodeHandle } from '../node-core/src/api/node-handle.js';
 import type { BoardCommand, Server } from '../node-core/src/board/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from '../node-core/src/errors.js';
+import { formatInvite, looksLikeInvite, parseInvite } from '../node-core/src/security/invite.js';
+import { nodeInviteInfo } from '../node-core/src/security/node-invite.js';
 import type { Logger } from '../node-core/src/log.js';
 import { argSchemas, describeIssue } from './ipc-arg-schemas.js';
 import { INVOKE_CHANNELS, type DesktopSettings, type InvokeChannel, type InvokeChannels } from './ipc-contract.js';
@@ -116,6 +118,18 @@ export class IpcMainManager {
     return row;
   }
 
+  /** Saves a settings patch, then restarts the node with it; a node that cannot start says so. */
+  async #saveAndApply(patch: Partial<DesktopSettings>): Promise<DesktopSettings> {
+    const saved = this.#deps.settings.save(patch);
+    try {
+      await this.#deps.onSettingsSaved(saved);
+    } catch (err) {
+      const e = toPeerboardError(err);
+      throw new PeerboardError(e.code, `settings saved, but the node could not start with them: ${e.message}`, e.details, { cause: err });
+    }
+    return saved;
+  }
+
   #admin(): string {
     return this.#deps.settings.get().user;
   }
@@ -156,17 +170,13 @@ export class IpcMainManager {
       'history:list-requests': ([filter]) => d.node().history(filter),
       'cluster:promote-node': ([nodeId]) => d.node().promote({ nodeId }),
       'settings:get-settings': () => d.settings.get(),
-      'settings:save-settings': async ([patch]) => {
-        const saved = d.settings.save(patch);
-        try {
-          await d.onSettingsSaved(saved);
-        } catch (err) {
-          const e = toPeerboardError(err);
-          throw new PeerboardError(e.code, `settings saved, but the node could not start with them: ${e.message}`, e.details, { cause: err });
-        }
-        return saved;
+      'settings:save-settings': ([patch]) => this.#saveAndApply(patch),
+      'settings:generate-key': () => {
+        const clusterKey = d.generateKey();
+        return { clusterKey, invite: formatInvite({ clusterId: d.settings.get().clusterId, key: clusterKey }) };
       },
-      'settings:generate-key': () => ({ clusterKey: d.generateKey() }),
+      'settings:join-team': ([req]) => this.#saveAndApply({ ...teamOf(req.invite), user: req.user, openCluster: false, onboarded: true }),
+      'cluster:get-invite': () => nodeInviteInfo(d.node()),
       'app:open-external': async ([url]) => {
         if (!isExternalUrlAllowed(url)) throw new PeerboardError(ErrorCode.BadRequest, 'url: only http: and https: links can be opened', { field: 'url' });
         await d.shell.openExternal(url);
@@ -174,6 +184,23 @@ export class IpcMainManager {
       },
     };
   }
+}
+
+/** The settings a pasted invite (or an older team's bare key) stands for. Throws BAD_REQUEST saying what is wrong. */
+function teamOf(text: string): Pick<DesktopSettings, 'clusterKey'> & Partial<Pick<DesktopSettings, 'clusterId' | 'staticPeers'>> {
+  const t = text.trim();
+  if (looksLikeInvite(t)) {
+    try {
+      const inv = parseInvite(t);
+      return { clusterId: inv.clusterId, clusterKey: inv.key, staticPeers: inv.peers ?? [] };
+    } catch (err) {
+      throw new PeerboardError(ErrorCode.BadRequest, (err as Error).message, { field: 'invite' });
+    }
+  }
+  if (/^\S{16,256}$/.test(t)) return { clusterKey: t };
+  throw new PeerboardError(ErrorCode.BadRequest, 'invite: paste the whole invite you were sent (pb1:<team>:<key>), or an older team key (16 to 256 characters without spaces)', {
+    field: 'invite',
+  });
 }
 
 function isServer(v: unknown): v is Server {

@@ -38,6 +38,8 @@ export function buildNodeConfig(settings: DesktopSettings, userDataDir: string):
     user: settings.user,
     clusterId: settings.clusterId,
     ...(settings.clusterKey !== '' ? { clusterKey: settings.clusterKey } : {}),
+    ...(settings.openCluster ? { openCluster: true } : {}),
+    ...(settings.staticPeers.length > 0 ? { staticPeers: settings.staticPeers } : {}),
     apiPort: settings.apiPort,
     uiPort: settings.uiPort,
     discoveryPort: settings.discoveryPort,

@@ -35,6 +35,8 @@ const api = {
   getSettings: () => invoke('settings:get-settings'),
   saveSettings: (patch) => invoke('settings:save-settings', patch),
   generateKey: () => invoke('settings:generate-key'),
+  joinTeam: (req) => invoke('settings:join-team', req),
+  invite: () => invoke('cluster:get-invite'),
   openExternal: (url) => invoke('app:open-external', url),
   subscribe(listener: (event: PeerEvent) => void): () => void {
     const onEvent = (_event: IpcRendererEvent, payload: PeerEvent): void => listener(payload);

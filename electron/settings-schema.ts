@@ -6,6 +6,9 @@ import { z } from 'zod';
 import type { DesktopSettings } from './ipc-contract.js';
 
 export const CLUSTER_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** "ip:port", as configSchema.staticPeers */
+export const STATIC_PEER = /^[^:\s]+:\d{1,5}$/;
+export const MAX_STATIC_PEERS = 16;
 
 function osUser(): string {
   try {
@@ -21,6 +24,8 @@ export function defaultSettings(): DesktopSettings {
     user: osUser().slice(0, 128),
     clusterId: 'peerboard',
     clusterKey: '',
+    openCluster: false,
+    staticPeers: [],
     apiPort: 8777,
     uiPort: 8778,
     discoveryPort: 8779,
@@ -37,6 +42,8 @@ export const settingsJsonSchema: Schema<DesktopSettings> = {
   user: { type: 'string', minLength: 1, maxLength: 128 },
   clusterId: { type: 'string', pattern: CLUSTER_ID.source },
   clusterKey: { type: 'string', anyOf: [{ maxLength: 0 }, { minLength: 16, maxLength: 256 }] },
+  openCluster: { type: 'boolean' },
+  staticPeers: { type: 'array', maxItems: MAX_STATIC_PEERS, items: { type: 'string', pattern: STATIC_PEER.source } },
   apiPort: { type: 'integer', minimum: 0, maximum: 65535 },
   uiPort: { type: 'integer', minimum: -1, maximum: 65535 },
   discoveryPort: { type: 'integer', minimum: 1, maximum: 65535 },
@@ -54,7 +61,9 @@ export const settingsPatchSchema = z
   .strictObject({
     user: z.string().trim().min(1).max(128),
     clusterId: z.string().regex(CLUSTER_ID, 'letters, digits, dot, dash, underscore; 1 to 64 characters'),
-    clusterKey: z.string().max(256).refine((k) => k.length === 0 || k.length >= 16, 'empty (open cluster) or at least 16 characters'),
+    clusterKey: z.string().max(256).refine((k) => k.length === 0 || /^\S{16,}$/.test(k), 'empty or at least 16 characters without spaces'),
+    openCluster: z.boolean(),
+    staticPeers: z.array(z.string().regex(STATIC_PEER, 'ip:port')).max(MAX_STATIC_PEERS),
     apiPort: port,
     uiPort: z.number().int().min(-1).max(65535),
     discoveryPort: port.min(1),

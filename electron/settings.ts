@@ -1,10 +1,10 @@
 // The desktop settings (DesktopSettings), kept by electron-store with a JSON schema and defaults;
 // a bad settings file is moved aside, never silently lost. Also: login item and cluster keys.
-import { randomBytes } from 'node:crypto';
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import Store from 'electron-store';
 import { BadRequestError } from '../node-core/src/errors.js';
+import { generateClusterKey } from '../node-core/src/security/cluster-key.js';
 import type { DesktopSettings } from './ipc-contract.js';
 import { defaultSettings, settingsJsonSchema, settingsPatchSchema } from './settings-schema.js';
 
@@ -17,9 +17,9 @@ export interface LoginItemApp {
   setLoginItemSettings(settings: { openAtLogin: boolean; openAsHidden?: boolean }): void;
 }
 
-/** A fresh random cluster key ("create a team"): 24 random bytes, base64url (32 characters). */
+/** A fresh random cluster key ("create a team"): node-core's, 32 random bytes in base64url. */
 export function generateKey(): string {
-  return randomBytes(24).toString('base64url');
+  return generateClusterKey();
 }
 
 /** Tells the OS whether to start Peerboard at login. */
@@ -76,6 +76,9 @@ export function createSettingsStore(opts: SettingsOptions): SettingsStore {
         throw new BadRequestError(`settings: ${field}: ${issue?.message ?? 'invalid'}`, { field });
       }
       const next: DesktopSettings = { ...defaultSettings(), ...store.store, ...r.data };
+      if (next.openCluster && next.clusterKey !== '') {
+        throw new BadRequestError('settings: openCluster: an open team has no key; clear clusterKey or turn openCluster off', { field: 'openCluster' });
+      }
       store.set(next);
       return next;
     },

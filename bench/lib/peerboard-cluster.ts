@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, sleep, track, waitFor } from './report.js';
 import { getJson } from './http-client.js';
+import { TEST_CLUSTER_KEY } from '../../test/test-key.js';
 
 export interface Health {
   nodeId: string;
@@ -102,7 +103,7 @@ export class PbCluster {
       ...(this.opts.extraArgs ?? []),
     ];
     const out = createWriteStream(join(this.dir, `${n.id}.log`), { flags: 'a' });
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(this.opts.env ?? {}) } });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEERBOARD_CLUSTER_KEY: TEST_CLUSTER_KEY, ...(this.opts.env ?? {}) } });
     track(child);
     child.stdout!.pipe(out, { end: false });
     child.stderr!.pipe(out, { end: false });

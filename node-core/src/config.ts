@@ -4,6 +4,10 @@ import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { MAX_INVITE_CHARS, parseInvite } from './security/invite.js';
+
+/** Most old keys still accepted during a key rotation. */
+export const MAX_PREVIOUS_CLUSTER_KEYS = 2;
 
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().min(1).max(3_600_000);
@@ -13,6 +17,34 @@ export const configSchema = z.strictObject({
   clusterId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; 1 to 64 characters').default('peerboard'),
   /** Shared secret. When set, every UDP and TCP message is authenticated with HMAC-SHA256 and others are dropped. */
   clusterKey: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /**
+   * Run with no key on purpose (default false). Anyone on the network can then change the board,
+   * elect a master or join as a voter; the node says so in its logs and UI. Not with clusterKey or invite.
+   */
+  openCluster: z.boolean().default(false),
+  /**
+   * A team invite (pb1:<clusterId>:<key>[@ip:port,...]) as printed by the first node or `peerboard invite`.
+   * Sets clusterId and clusterKey and adds its addresses to staticPeers; a different explicit clusterId or clusterKey is an error.
+   */
+  invite: z
+    .string()
+    .max(MAX_INVITE_CHARS)
+    .superRefine((text, ctx) => {
+      try {
+        parseInvite(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      }
+    })
+    .optional(),
+  /**
+   * Old keys still ACCEPTED on receive during a key rotation (at most 2); messages are sent with clusterKey.
+   * Rotate: new key in clusterKey and the old one here on every node, restart them one at a time, then drop the old key.
+   */
+  previousClusterKeys: z
+    .array(z.string().min(16, 'at least 16 characters').max(256))
+    .max(MAX_PREVIOUS_CLUSTER_KEYS, `at most ${MAX_PREVIOUS_CLUSTER_KEYS} old keys`)
+    .default([]),
   /** Stable id of this node. Generated on first start and kept in the data directory when not given. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
   /** The person using this node (desktop) or the host's operator (headless). */
@@ -96,5 +128,36 @@ export function parseConfig(input: unknown): NodeConfig {
     });
     throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { issues });
   }
-  return r.data;
+  return applyInvite(r.data, (input ?? {}) as Record<string, unknown>);
+}
+
+/**
+ * Checks the security settings together and moves an invite into clusterId, clusterKey and
+ * staticPeers. Idempotent (a parsed config parses to itself), so it may run twice.
+ */
+function applyInvite(config: NodeConfig, input: Record<string, unknown>): NodeConfig {
+  if (config.openCluster && (config.clusterKey !== undefined || config.invite !== undefined)) {
+    const other = config.invite !== undefined ? 'invite' : 'clusterKey';
+    throw new ConfigError(`invalid configuration: openCluster and ${other} exclude each other: an open cluster runs without a key; drop one of them`, {
+      key: 'openCluster',
+      other,
+    });
+  }
+  if (config.invite === undefined) return config;
+  const inv = parseInvite(config.invite);
+  if (input.clusterId !== undefined && config.clusterId !== inv.clusterId) {
+    throw new ConfigError(`invalid configuration: clusterId "${config.clusterId}" conflicts with invite (team "${inv.clusterId}"); drop one of them`, {
+      key: 'clusterId',
+      other: 'invite',
+    });
+  }
+  if (config.clusterKey !== undefined && config.clusterKey !== inv.key) {
+    throw new ConfigError('invalid configuration: clusterKey conflicts with invite (they hold different keys); drop one of them', {
+      key: 'clusterKey',
+      other: 'invite',
+    });
+  }
+  const staticPeers = [...config.staticPeers];
+  for (const p of inv.peers ?? []) if (!staticPeers.includes(p)) staticPeers.push(p);
+  return { ...config, clusterId: inv.clusterId, clusterKey: inv.key, staticPeers };
 }

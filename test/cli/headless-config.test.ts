@@ -192,3 +192,52 @@ describe('the real command (child process)', () => {
     for (const k of KEYS) expect(help.stdout).toContain(`key ${k} `);
   });
 });
+
+describe('security settings: --open-cluster, --invite, --previous-cluster-keys', () => {
+  const key = 'Zm9vYmFyYmF6cXV4cXV1eF9rZXktMDEyMzQ1Njc4OQ';
+  const invite = `pb1:team-z:${key}@10.0.0.9:8779`;
+
+  it('an invite from a flag, the environment or the settings file sets clusterId, clusterKey and staticPeers', () => {
+    for (const r of [resolveWith(['--invite', invite]), resolveWith([], { PEERBOARD_INVITE: invite }), resolveWith([], {}, { invite })]) {
+      expect(r.config).toMatchObject({ clusterId: 'team-z', clusterKey: key, staticPeers: ['10.0.0.9:8779'], invite });
+    }
+  });
+
+  it('--open-cluster alone is a boolean flag; with a key or an invite it is refused naming both', () => {
+    expect(resolveWith(['--open-cluster']).config.openCluster).toBe(true);
+    expect(resolveWith([], { PEERBOARD_OPEN_CLUSTER: 'true' }).config.openCluster).toBe(true);
+    expect(() => resolveWith(['--open-cluster', '--cluster-key', key])).toThrow(/openCluster and clusterKey exclude each other/);
+    expect(() => resolveWith(['--open-cluster'], { PEERBOARD_INVITE: invite })).toThrow(/openCluster and invite exclude each other/);
+  });
+
+  it('a different explicit clusterId or key than the invite is refused naming both', () => {
+    expect(() => resolveWith(['--invite', invite, '--cluster-id', 'other'])).toThrow(/clusterId "other" conflicts with invite/);
+    expect(() => resolveWith(['--invite', invite], { PEERBOARD_CLUSTER_KEY: 'k'.repeat(20) })).toThrow(/clusterKey conflicts with invite/);
+  });
+
+  it('a bad invite names the setting and the layer', () => {
+    expect(() => resolveWith(['--invite', 'pb1:team:short'])).toThrow(/invite: invalid invite: the key must be .*\(from --invite\)/);
+  });
+
+  it('--previous-cluster-keys takes a comma-separated list of at most 2', () => {
+    expect(resolveWith(['--previous-cluster-keys', `${'a'.repeat(16)},${'b'.repeat(16)}`]).config.previousClusterKeys).toEqual(['a'.repeat(16), 'b'.repeat(16)]);
+    expect(() => resolveWith(['--previous-cluster-keys', `${'a'.repeat(16)},${'b'.repeat(16)},${'c'.repeat(16)}`])).toThrow(/previousClusterKeys: at most 2/);
+  });
+
+  it('--help lists them; the invite and old keys are secrets (never printed back)', () => {
+    const help = renderHeadlessHelp();
+    for (const flag of ['--open-cluster <boolean>', '--invite <string>', '--previous-cluster-keys <list>']) expect(help).toContain(flag);
+    expect(help).not.toContain(key);
+  });
+});
+
+describe('--print-config hides the security secrets', () => {
+  it('the invite, the key it sets and old keys show as (hidden); an empty list stays a list', async () => {
+    const { printableConfig } = await import('../../node-core/src/headless/run.js');
+    const key = 'Zm9vYmFyYmF6cXV4cXV1eF9rZXktMDEyMzQ1Njc4OQ';
+    const withKeys = printableConfig(resolveWith(['--invite', `pb1:t:${key}`, '--previous-cluster-keys', 'o'.repeat(16)]));
+    expect(withKeys.config).toMatchObject({ invite: '(hidden)', clusterKey: '(hidden)', previousClusterKeys: '(hidden)', clusterId: 't' });
+    expect(JSON.stringify(withKeys)).not.toContain(key);
+    expect(printableConfig(resolveWith([])).config).toMatchObject({ previousClusterKeys: [], openCluster: false });
+  });
+});

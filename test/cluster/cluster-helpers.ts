@@ -9,6 +9,7 @@ import type { NodeConfigInput } from '../../node-core/src/config.js';
 import { startHttp, type HttpHandle } from '../../node-core/src/http/index.js';
 import { silentLogger } from '../../node-core/src/log.js';
 import { createNode, type PeerNode } from '../../node-core/src/node.js';
+import { withTestKey } from '../test-key.js';
 
 export interface TestNode {
   node: PeerNode;
@@ -67,8 +68,9 @@ export class TestCluster {
   async add(name: string, extra: Partial<NodeConfigInput> = {}, dataDir?: string): Promise<TestNode> {
     const dir = dataDir ?? mkdtempSync(join(tmpdir(), `pb-${name}-`));
     if (!dataDir) this.dirs.push(dir);
+    // every node shares TEST_CLUSTER_KEY unless the test chose a key, an invite or openCluster
     const node = await createNode(
-      {
+      withTestKey({
         clusterId: 'test',
         nodeId: name,
         user: name,
@@ -86,7 +88,7 @@ export class TestCluster {
         ...FAST,
         ...this.base,
         ...extra,
-      },
+      }),
       { logger: silentLogger() },
     );
     const http = await startHttp(node, { logger: silentLogger() });

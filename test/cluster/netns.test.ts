@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, waitFor } from './cluster-helpers.js';
+import { TEST_CLUSTER_KEY } from '../test-key.js';
 
 const N = 3;
 const BR = 'pbt-br';
@@ -68,7 +69,7 @@ describe.skipIf(skip !== null)(`three namespaces, default ports${skip ? ` (skipp
       const p = spawn(
         'ip',
         ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', 'node-core/src/cli/main.ts', '--headless', '--data-dir', dir, '--broadcast-address', '10.232.0.255', '--http-bind-address', '0.0.0.0', '--ui-port', '-1', '--frontend-url', '', '--log-level', 'warn', '--discovery-window-ms', '1500'],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PEERBOARD_SETTINGS_DIR: dir } },
+        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PEERBOARD_CLUSTER_KEY: TEST_CLUSTER_KEY, PEERBOARD_SETTINGS_DIR: dir } },
       );
       procs.push(p);
     }

@@ -6,6 +6,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, waitFor } from './cluster-helpers.js';
+import { TEST_CLUSTER_KEY } from '../test-key.js';
 
 export interface HeadlessProc {
   name: string;
@@ -29,6 +30,8 @@ export interface HeadlessOptions {
   cwd?: string;
   /** keep the process's stdout (its JSON log) for HeadlessProc.log() */
   captureLog?: boolean;
+  /** the shared key (default TEST_CLUSTER_KEY, passed as PEERBOARD_CLUSTER_KEY, not on the command line); null: --open-cluster */
+  clusterKey?: string | null;
 }
 
 export async function freeTcpPort(): Promise<number> {
@@ -47,7 +50,9 @@ export function spawnHeadless(o: HeadlessOptions, p: Omit<HeadlessProc, 'child' 
   args.push('--api-port', String(p.apiPort), '--ui-port', String(p.uiPort), '--frontend-url', '', '--log-level', o.captureLog ? 'info' : 'warn');
   if (o.uiDir) args.push('--ui-dir', o.uiDir);
   args.push('--heartbeat-interval-ms', '200', '--election-timeout-ms', '400', '--fetch-max-wait-ms', '100', '--discovery-window-ms', '800');
-  const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', o.captureLog ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, PEERBOARD_SETTINGS_DIR: p.dir } });
+  if (o.clusterKey === null) args.push('--open-cluster');
+  const keyEnv = o.clusterKey === null ? {} : { PEERBOARD_CLUSTER_KEY: o.clusterKey ?? TEST_CLUSTER_KEY };
+  const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', o.captureLog ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, ...keyEnv, PEERBOARD_SETTINGS_DIR: p.dir } });
   let out = '';
   child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   const log = () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string });

@@ -2,7 +2,7 @@
 // for the desktop shell's tests; the real node is tested in test/node-core and test/cluster.
 import { EventEmitter } from 'node:events';
 import type { NodeHandle, SubmitOptions } from '../../node-core/src/api/node-handle.js';
-import type { BoardView, NodeStatus, PeerEvent } from '../../node-core/src/api/peer-api.js';
+import type { BoardView, InviteInfo, NodeStatus, PeerEvent } from '../../node-core/src/api/peer-api.js';
 import type { BoardCommand, Server } from '../../node-core/src/board/types.js';
 import { PeerboardError } from '../../node-core/src/errors.js';
 
@@ -85,6 +85,11 @@ export class FakeNode {
   }
   history(filter: { limit?: number; offset?: number }) {
     return { items: [], total: 0, limit: filter.limit ?? 50, offset: filter.offset ?? 0 };
+  }
+  /** what invite() answers (a test may change it) */
+  inviteInfo: InviteInfo = { clusterId: 'peerboard', open: false, invite: `pb1:peerboard:${'k'.repeat(43)}@127.0.0.1:8779`, peers: ['127.0.0.1:8779'] };
+  invite(): InviteInfo {
+    return this.inviteInfo;
   }
   async promote(target: { nodeId?: string; ip?: string }) {
     this.promotes.push(target);

@@ -70,6 +70,8 @@ const GOOD: Record<Channel, unknown[]> = {
   'settings:get-settings': [],
   'settings:save-settings': [{ clusterId: 'team-a' }],
   'settings:generate-key': [],
+  'settings:join-team': [{ invite: `pb1:team-j:${'j'.repeat(43)}@10.0.0.5:8779`, user: 'erin' }],
+  'cluster:get-invite': [],
   'app:open-external': ['https://example.com/docs'],
 };
 
@@ -91,6 +93,8 @@ const BAD: Record<Channel, [unknown[], string]> = {
   'settings:get-settings': [[{}], 'arguments'],
   'settings:save-settings': [[{ apiPort: 70000 }], 'apiPort'],
   'settings:generate-key': [[1, 2], 'arguments'],
+  'settings:join-team': [[{ invite: 'pb1:t:short', user: 'erin' }], 'invalid invite'],
+  'cluster:get-invite': [['extra'], 'arguments'],
   'app:open-external': [[{ url: 'https://x' }], 'url'],
 };
 
@@ -237,10 +241,58 @@ describe('IpcMainManager', () => {
   });
 
   it('generates a key and never throws on absurd input', async () => {
-    expect((await t.call('settings:generate-key')).value).toEqual({ clusterKey: 'k'.repeat(32) });
+    expect((await t.call('settings:generate-key')).value).toEqual({ clusterKey: 'k'.repeat(32), invite: `pb1:peerboard:${'k'.repeat(32)}` });
     const huge = { host: 'x'.repeat(100_000), user: 'a', durationSec: 1 };
     expect((await t.call('board:reserve-server', huge)).error.code).toBe('BAD_REQUEST');
     expect((await t.call('inventory:import-servers', { serversList: Array.from({ length: 10_001 }, (_, i) => ({ host: `h${i}` })) })).error.code).toBe('BAD_REQUEST');
     expect((await t.call('board:release-server', null)).error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('IpcMainManager: teams and invites', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(() => {
+    t = setup();
+  });
+
+  it('join-team with an invite saves its team, key and peers, marks onboarded, not open, and restarts the node', async () => {
+    await t.call('settings:save-settings', { openCluster: true });
+    const key = 'j'.repeat(43);
+    const r = await t.call('settings:join-team', { invite: `  pb1:team-j:${key}@10.0.0.5:8779\n`, user: ' erin ' });
+    expect(r.ok).toBe(true);
+    expect(r.value).toMatchObject({ clusterId: 'team-j', clusterKey: key, staticPeers: ['10.0.0.5:8779'], openCluster: false, onboarded: true, user: 'erin' });
+    expect(t.saved).toEqual([expect.objectContaining({ openCluster: true }), r.value]);
+  });
+
+  it('join-team accepts an older bare key, keeping the team name', async () => {
+    const r = await t.call('settings:join-team', { invite: 'an-old-team-key-1234', user: 'erin' });
+    expect(r.value).toMatchObject({ clusterId: 'peerboard', clusterKey: 'an-old-team-key-1234', onboarded: true });
+  });
+
+  it.each([
+    ['a cut-off invite', 'pb1:team:short', /invalid invite: the key must be 16 to 256/],
+    ['an unknown version', `pb9:team:${'k'.repeat(43)}`, /version "pb9" is not known/],
+    ['a short key', 'short', /paste the whole invite/],
+    ['a key with spaces', 'not a key but words', /paste the whole invite/],
+  ])('join-team refuses %s with BAD_REQUEST and saves nothing', async (_what, invite, message) => {
+    const r = await t.call('settings:join-team', { invite, user: 'erin' });
+    expect(r.ok).toBe(false);
+    expect(r.error.code).toBe('BAD_REQUEST');
+    expect(r.error.message).toMatch(message);
+    expect(t.saved).toEqual([]);
+    expect((await t.call('settings:get-settings')).value.onboarded).toBe(false);
+  });
+
+  it('an open team with a key is refused (openCluster and clusterKey exclude each other)', async () => {
+    const r = await t.call('settings:save-settings', { openCluster: true, clusterKey: 'k'.repeat(20) });
+    expect(r.error).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(r.error.message).toMatch(/openCluster: an open team has no key/);
+    expect((await t.call('settings:save-settings', { openCluster: true, clusterKey: '' })).value).toMatchObject({ openCluster: true, clusterKey: '' });
+  });
+
+  it('get-invite answers the node invite; without a node it says SERVICE_UNAVAILABLE', async () => {
+    expect((await t.call('cluster:get-invite')).value).toEqual(t.node.inviteInfo);
+    t.stopNode();
+    expect((await t.call('cluster:get-invite')).error.code).toBe('SERVICE_UNAVAILABLE');
   });
 });

@@ -65,6 +65,16 @@ describe('buildNodeConfig', () => {
     expect(input).toMatchObject({ clusterKey: 'k'.repeat(32), dataDir: '/data/pb', apiPort: 9001, uiPort: -1, discoveryPort: 9003, peerPort: 9004, frontendUrl: '' });
     expect(parseConfig(input).clusterKey).toBe('k'.repeat(32));
   });
+
+  it('passes an open team as openCluster (no key) and an invite\'s peers as staticPeers', () => {
+    const open = buildNodeConfig({ ...defaultSettings(), openCluster: true }, USER_DATA);
+    expect(open).toMatchObject({ openCluster: true });
+    expect(open).not.toHaveProperty('clusterKey');
+    expect(parseConfig(open).openCluster).toBe(true);
+    const joined = buildNodeConfig({ ...defaultSettings(), clusterKey: 'k'.repeat(43), staticPeers: ['10.0.0.5:8779'] }, USER_DATA);
+    expect(parseConfig(joined)).toMatchObject({ clusterKey: 'k'.repeat(43), staticPeers: ['10.0.0.5:8779'], openCluster: false });
+    expect(buildNodeConfig(defaultSettings(), USER_DATA)).not.toHaveProperty('openCluster');
+  });
 });
 
 describe('NodeHost', () => {

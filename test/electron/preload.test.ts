@@ -27,6 +27,8 @@ const CALLS: Array<[string, unknown[], string]> = [
   ['getSettings', [], 'settings:get-settings'],
   ['saveSettings', [{ user: 'x' }], 'settings:save-settings'],
   ['generateKey', [], 'settings:generate-key'],
+  ['joinTeam', [{ invite: 'pb1:t:kkkkkkkkkkkkkkkk', user: 'u' }], 'settings:join-team'],
+  ['invite', [], 'cluster:get-invite'],
   ['openExternal', ['https://x.example'], 'app:open-external'],
 ];
 

@@ -20,6 +20,8 @@ describe('settings', () => {
       user: userInfo().username,
       clusterId: 'peerboard',
       clusterKey: '',
+      openCluster: false,
+      staticPeers: [],
       apiPort: 8777,
       uiPort: 8778,
       discoveryPort: 8779,
@@ -88,10 +90,10 @@ describe('settings', () => {
     expect(existsSync(join(cwd, 'settings.json'))).toBe(true);
   });
 
-  it('generates distinct 32-character base64url keys that the settings accept', () => {
+  it('generates distinct 43-character base64url keys (32 random bytes) that the settings accept', () => {
     const keys = new Set(Array.from({ length: 50 }, () => generateKey()));
     expect(keys.size).toBe(50);
-    for (const k of keys) expect(k).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    for (const k of keys) expect(k).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(createSettingsStore({ cwd: tempDir() }).save({ clusterKey: [...keys][0] }).clusterKey).toBe([...keys][0]);
   });
 

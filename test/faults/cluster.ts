@@ -5,6 +5,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteSt
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BROADCAST, nodeIp, nodeNs } from './lab.js';
+import { TEST_CLUSTER_KEY } from '../test-key.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const PRELOAD = fileURLToPath(new URL('./clock-skew-preload.mjs', import.meta.url));
@@ -94,7 +95,7 @@ export class Cluster {
       this.logs.set(n.id, log);
     }
     log.write(`--- start gen ${n.gen + 1} at ${new Date().toISOString()}\n`);
-    const child = spawn('ip', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PBF_CLOCK_FILE: n.clockFile } });
+    const child = spawn('ip', args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PEERBOARD_CLUSTER_KEY: TEST_CLUSTER_KEY, PBF_CLOCK_FILE: n.clockFile } });
     child.stdout!.pipe(log, { end: false });
     child.stderr!.pipe(log, { end: false });
     n.child = child;

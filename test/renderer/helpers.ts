@@ -15,6 +15,8 @@ export const SETTINGS: DesktopSettings = {
   user: '',
   clusterId: 'team',
   clusterKey: '',
+  openCluster: false,
+  staticPeers: [],
   apiPort: 8777,
   uiPort: 8778,
   discoveryPort: 8776,

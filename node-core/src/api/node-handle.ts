@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from '../board/types.js';
 import type { NodeConfig } from '../config.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
-import type { BoardView, LeaderInfo, NodeStatus, PeerEvent } from './peer-api.js';
+import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from './peer-api.js';
 
 export interface HealthReport {
   status: 'ok';
@@ -87,6 +87,13 @@ export interface NodeHandle {
   removeVoter(nodeId: string, by: string): Promise<void>;
   /** admin, explicit and audited: make the voter set exactly these reachable nodes (etcd's force-new-cluster) */
   forceShrink(voterIds: string[], by: string): Promise<void>;
+
+  /**
+   * How teammates join: the team's invite (carries the key), whether the cluster is open.
+   * TODO(issue 9 merge): required once PeerNode implements it (`invite(): InviteInfo { return inviteInfoOf(this, <its key>); }`);
+   * until then callers go through nodeInviteInfo() in security/node-invite.ts, which falls back.
+   */
+  invite?(): InviteInfo;
 
   /** tells the node the HTTP ports actually bound (port 0 picks one), so it advertises them */
   setHttpPorts?(apiPort: number, uiPort: number | null): void;

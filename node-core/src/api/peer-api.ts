@@ -84,6 +84,17 @@ export interface QueueRequest {
   idempotencyKey?: string;
 }
 
+/** How to join this node's team (NodeHandle.invite(), GET /api/cluster/invite; admin only: it carries the key). */
+export interface InviteInfo {
+  clusterId: string;
+  /** true in an explicitly open cluster (openCluster: no key, anyone on the network can change the board) */
+  open: boolean;
+  /** pb1:<clusterId>:<key>[@ip:port,...]; null without a key (open, or not founded yet) or with a key an invite cannot carry */
+  invite: string | null;
+  /** the discovery addresses "ip:port" the invite carries */
+  peers: string[];
+}
+
 /** Pushed from the node: over IPC in the desktop app, as server-sent events on GET /api/events. */
 export type PeerEvent =
   /** the board changed: one applied operation (refetch or patch the view) */
@@ -91,7 +102,9 @@ export type PeerEvent =
   /** this node's role changed (also what 8778 /updateRole carries) */
   | { type: 'role'; role: Role; ip: string; nodeId: string; term: number }
   /** membership, leader, quorum or staleness changed */
-  | { type: 'cluster'; clusterView: ClusterViewEntry[]; leader: LeaderInfo | null; quorum: boolean; stale: boolean };
+  | { type: 'cluster'; clusterView: ClusterViewEntry[]; leader: LeaderInfo | null; quorum: boolean; stale: boolean }
+  /** this node founded a team and generated its key: the invite to share (carries the key: never sent to web clients) */
+  | { type: 'invite'; invite: string };
 
 export interface PeerApi {
   getState(): Promise<Result<BoardView>>;
@@ -108,6 +121,8 @@ export interface PeerApi {
   history(filter: HistoryFilter): Promise<Result<HistoryPage>>;
   /** leadership transfer to the given node (admin) */
   promote(nodeId: string): Promise<Result<{ leaderId: string }>>;
+  /** how teammates join (admin: the invite carries the team key) */
+  invite(): Promise<Result<InviteInfo>>;
   /** starts receiving pushed events; returns the function that stops it */
   subscribe(listener: (event: PeerEvent) => void): () => void;
 }

@@ -32,7 +32,7 @@ export function renderHeadlessHelp(): string {
   ];
   for (const m of SETTINGS) {
     const kind = m.kind === 'choice' ? m.choices.join('|') : m.kind;
-    const def = SECRET_SETTINGS.has(m.key) ? '(unset)' : show(defaults[m.key]);
+    const def = SECRET_SETTINGS.has(m.key) && !Array.isArray(defaults[m.key]) ? '(unset)' : show(defaults[m.key]);
     lines.push(`  --${m.flag} <${kind}>   ${m.env}   key ${m.key}   default: ${def}`);
     lines.push(`      ${SETTINGS_HELP[m.key]}`);
   }

@@ -2,6 +2,7 @@
 // listen, and leave the cluster gracefully on SIGINT/SIGTERM (a second signal, a second or more
 // after the first, forces exit 1).
 import type { NodeHandle } from '../api/node-handle.js';
+import type { PeerEvent } from '../api/peer-api.js';
 import type { NodeConfig, NodeConfigInput } from '../config.js';
 import { PeerboardError, ErrorCode } from '../errors.js';
 import { createLogger, type Logger } from '../log.js';
@@ -9,6 +10,7 @@ import { renderHeadlessHelp } from './help.js';
 import { parseHeadlessArgs, resolveConfig, type ResolvedConfig } from './resolve-config.js';
 import { SECRET_SETTINGS } from './settings-help.js';
 import { defaultUiDir } from './ui-dir.js';
+import { nodeInviteInfo } from '../security/node-invite.js';
 import type { SettingsStore } from './settings-store.js';
 
 /** How long a graceful stop may take before the process gives up and exits 1. */
@@ -70,8 +72,46 @@ function processSignals(handler: (signal: string) => void): () => void {
 /** The resolved settings for --print-config, secrets hidden. */
 export function printableConfig(r: ResolvedConfig): Record<string, unknown> {
   const config: Record<string, unknown> = { ...r.config };
-  for (const k of SECRET_SETTINGS) if (config[k] !== undefined) config[k] = '(hidden)';
+  for (const k of SECRET_SETTINGS) {
+    const v = config[k];
+    if (v !== undefined && !(Array.isArray(v) && v.length === 0)) config[k] = '(hidden)';
+  }
   return { config, sources: r.sources, settingsPath: r.settingsPath, configFile: r.configFile ?? null };
+}
+
+/** The line headless mode prints (stdout, not the JSON log) so the operator can share the team's invite. */
+export function inviteLine(invite: string): string {
+  return `Peerboard team invite (share it only with your team): peerboard join ${invite}\n`;
+}
+export const OPEN_CLUSTER_WARNING = 'WARNING: open cluster: anyone on this network can change the board (--open-cluster)';
+
+/**
+ * Tells the operator how teammates join: the invite line when the node has a key, the open-cluster
+ * warning (stdout and a pino warn) when it runs keyless on purpose. Later invites (a node that founds
+ * a team generates its key and emits an 'invite' event) are printed too, each once.
+ */
+function announceInvite(node: NodeHandle, io: Io, log: Logger): () => void {
+  let printed: string | null = null;
+  const print = (invite: string): void => {
+    if (invite === printed) return;
+    printed = invite;
+    io.out(inviteLine(invite));
+  };
+  try {
+    const info = nodeInviteInfo(node);
+    if (info.invite) print(info.invite);
+    else if (info.open) {
+      io.out(OPEN_CLUSTER_WARNING + '\n');
+      log.warn({ openCluster: true }, 'open cluster: anyone on this network can change the board; set a cluster key (peerboard join <invite>) to close it');
+    }
+  } catch (err) {
+    log.warn({ err }, 'could not tell the team invite');
+  }
+  const onEvent = (e: PeerEvent): void => {
+    if (e.type === 'invite') print(e.invite);
+  };
+  node.events.on('event', onEvent);
+  return () => node.events.off('event', onEvent);
 }
 
 /** One line saying why the node could not start. */
@@ -132,6 +172,7 @@ export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): 
     'peerboard node started',
   );
 
+  const stopAnnouncing = announceInvite(node, deps.io, log);
   const running = node;
   const server = http;
   const code = await new Promise<number>((resolveExit) => {
@@ -179,6 +220,7 @@ export async function runHeadless(argv: readonly string[], deps: HeadlessDeps): 
       })();
     });
   });
+  stopAnnouncing();
   await flush(logger);
   return code;
 }

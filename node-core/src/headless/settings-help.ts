@@ -4,7 +4,10 @@ import type { NodeConfig } from '../config.js';
 
 export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   clusterId: 'Name of the cluster. Nodes with another clusterId on the same LAN ignore each other.',
-  clusterKey: 'Shared secret (16+ chars). When set, every UDP and TCP message is authenticated with HMAC-SHA256.',
+  clusterKey: 'Shared secret (16+ chars): every UDP and TCP message is authenticated with HMAC-SHA256. Unset: the invite\'s, else cluster.key in the data directory (made by the founding node).',
+  openCluster: 'Run with no key on purpose: anyone on the network can then change the board. Not with clusterKey or invite.',
+  invite: 'Team invite pb1:<clusterId>:<key>[@ip:port,...] (from the first node or peerboard invite): sets clusterId and clusterKey, adds its peers to staticPeers.',
+  previousClusterKeys: 'Old keys (at most 2, comma-separated) still accepted on receive during a key rotation.',
   nodeId: 'Stable id of this node. Generated on first start and kept in the data directory when not given.',
   user: "The person using this node (desktop) or the host's operator (headless).",
   headless: 'true for server hosts without UI; headless nodes are preferred as voters.',
@@ -38,4 +41,4 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
 };
 
 /** Settings whose values are secrets: never printed back. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['clusterKey', 'adminToken', 'userToken']);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['clusterKey', 'invite', 'previousClusterKeys', 'adminToken', 'userToken']);

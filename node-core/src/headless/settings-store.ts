@@ -16,7 +16,8 @@ export class SettingsStore {
   constructor(opts: SettingsStoreOptions = {}) {
     const dir = opts.dir ?? (opts.env ?? process.env).PEERBOARD_SETTINGS_DIR;
     try {
-      this.conf = new Conf<Record<string, unknown>>({ projectName: 'peerboard', ...(dir ? { cwd: dir } : {}) });
+      // 0600: the file may hold the cluster key and tokens
+      this.conf = new Conf<Record<string, unknown>>({ projectName: 'peerboard', configFileMode: 0o600, ...(dir ? { cwd: dir } : {}) });
     } catch (err) {
       const what = err instanceof Error ? err.message.split('\n')[0] : String(err);
       throw new ConfigError(`cannot read the settings file${dir ? ` in ${dir}` : ''}: ${what}`, { dir: dir ?? null });
@@ -48,6 +49,14 @@ export class SettingsStore {
     const value = validateSetting(meta.key, coerceSetting(meta, raw));
     this.conf.set(key, value);
     return value;
+  }
+
+  /** stores several already-validated values at once (peerboard join) */
+  setMany(values: Record<string, unknown>): void {
+    for (const [key, value] of Object.entries(values)) {
+      const meta = checkKey(key);
+      this.conf.set(key, validateSetting(meta.key, value));
+    }
   }
 
   unset(key: string): boolean {

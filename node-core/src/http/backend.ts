@@ -6,6 +6,7 @@ import { Access, requireAccess } from './auth.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
 import { registerClusterRoutes } from './routes-cluster.js';
+import { registerInviteRoutes } from './routes-invite.js';
 import { registerRegistryRoutes } from './routes-registry.js';
 
 /** Builds the backend without listening (tests use inject or listen on port 0). */
@@ -21,5 +22,6 @@ export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstan
   registerAdminRoutes(app, ctx);
   registerRegistryRoutes(app, ctx);
   registerClusterRoutes(app, ctx);
+  registerInviteRoutes(app, ctx);
   return app;
 }

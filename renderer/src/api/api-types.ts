@@ -1,7 +1,7 @@
 // The renderer's view of the node API: PeerApi (type-only, from node-core) plus what a client
 // knows about its own link to the node (connection state, the fresh view a stream opens with).
 import type { BoardView, ErrorValue, PeerApi, Result } from '../../../node-core/src/api/peer-api.js';
-import type { DesktopSettings } from '../../../electron/ipc-contract.js';
+import type { DesktopSettings, JoinTeamRequest } from '../../../electron/ipc-contract.js';
 
 export type {
   BoardView,
@@ -10,6 +10,7 @@ export type {
   ExtendRequest,
   HistoryFilter,
   HistoryPage,
+  InviteInfo,
   LeaderInfo,
   PeerApi,
   PeerEvent,
@@ -25,7 +26,7 @@ export type {
   UserRequest,
 } from '../../../node-core/src/api/peer-api.js';
 export type { QueueEntry } from '../../../node-core/src/board/types.js';
-export type { DesktopApi, DesktopSettings } from '../../../electron/ipc-contract.js';
+export type { DesktopApi, DesktopSettings, JoinTeamRequest } from '../../../electron/ipc-contract.js';
 
 /** Error codes the renderer reacts to (mirrors node-core's ErrorCode values; strings only). */
 export const Code = {
@@ -55,7 +56,10 @@ export type ApiKind = (typeof ApiKind)[keyof typeof ApiKind];
 export interface DesktopExtras {
   getSettings(): Promise<Result<DesktopSettings>>;
   saveSettings(patch: Partial<DesktopSettings>): Promise<Result<DesktopSettings>>;
-  generateKey(): Promise<Result<{ clusterKey: string }>>;
+  /** a new team key and the invite that carries it */
+  generateKey(): Promise<Result<{ clusterKey: string; invite: string }>>;
+  /** joins the team of a pasted invite (or an older bare key): saves the settings and restarts the node */
+  joinTeam(req: JoinTeamRequest): Promise<Result<DesktopSettings>>;
 }
 
 export interface RendererApi extends PeerApi {

@@ -20,6 +20,7 @@ export function createDesktopApi(bridge: DesktopApi): RendererApi {
       getSettings: () => guard(() => bridge.getSettings()),
       saveSettings: (patch) => guard(() => bridge.saveSettings(patch)),
       generateKey: () => guard(() => bridge.generateKey()),
+      joinTeam: (req) => guard(() => bridge.joinTeam(req)),
     },
     getState: () => guard(() => bridge.getState()),
     reserve: (req) => guard(() => bridge.reserve(req)),
@@ -34,6 +35,7 @@ export function createDesktopApi(bridge: DesktopApi): RendererApi {
     setMaintenance: (host, on) => guard(() => bridge.setMaintenance(host, on)),
     history: (f) => guard(() => bridge.history(f)),
     promote: (nodeId) => guard(() => bridge.promote(nodeId)),
+    invite: () => guard(() => bridge.invite()),
     subscribe: (listener: (e: PeerEvent) => void) => bridge.subscribe(listener),
     onLink(listener: LinkListener) {
       queueMicrotask(() => listener(LinkState.open));

@@ -12,6 +12,7 @@ import {
   type DesktopSettings,
   type ErrorValue,
   type HistoryPage,
+  type InviteInfo,
   type LinkListener,
   type PeerEvent,
   type RendererApi,
@@ -39,6 +40,8 @@ export class FakeApi implements RendererApi {
   readonly calls: Array<{ method: string; args: unknown[] }> = [];
   readonly board: FakeBoard;
   settings: DesktopSettings | null;
+  /** what invite() answers (tests set an open team or none) */
+  inviteInfo: InviteInfo = { clusterId: 'team', open: false, invite: `pb1:team:${'Zk'.repeat(21)}Q@192.168.1.10:8779`, peers: ['192.168.1.10:8779'] };
   private readonly now: () => number;
   private readonly listeners = new Set<(e: PeerEvent) => void>();
   private readonly linkListeners = new Set<LinkListener>();
@@ -56,7 +59,7 @@ export class FakeApi implements RendererApi {
   // ---- test hooks ----------------------------------------------------------------------------
 
   /** The next call of `method` fails with `error`. */
-  failNext(method: Method | 'getSettings' | 'saveSettings' | 'generateKey', error: ErrorValue): void {
+  failNext(method: Method | 'getSettings' | 'saveSettings' | 'generateKey' | 'joinTeam', error: ErrorValue): void {
     this.failures.set(method, error);
   }
   emit(event: PeerEvent): void {
@@ -328,6 +331,10 @@ export class FakeApi implements RendererApi {
     });
   }
 
+  invite(): Promise<Result<InviteInfo>> {
+    return this.answer('invite', [], () => ({ ok: true, value: this.inviteInfo }));
+  }
+
   subscribe(listener: (event: PeerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -347,7 +354,23 @@ export class FakeApi implements RendererApi {
           this.settings = { ...(this.settings as DesktopSettings), ...patch };
           return { ok: true, value: this.settings };
         }),
-      generateKey: () => this.answer('generateKey', [], () => ({ ok: true, value: { clusterKey: randomKey() } })),
+      generateKey: () =>
+        this.answer('generateKey', [], () => {
+          const clusterKey = randomKey();
+          return { ok: true, value: { clusterKey, invite: `pb1:${this.settings?.clusterId ?? 'peerboard'}:${clusterKey}` } };
+        }),
+      // the desktop main process parses the invite (node-core); the fake knows its shape only
+      joinTeam: (req) =>
+        this.answer('joinTeam', [req], () => {
+          const text = req.invite.trim();
+          const m = /^pb1:([A-Za-z0-9._-]{1,64}):([A-Za-z0-9_-]{16,256})(?:@(.+))?$/.exec(text);
+          let team: Partial<DesktopSettings>;
+          if (m) team = { clusterId: m[1]!, clusterKey: m[2]!, staticPeers: m[3] ? m[3].split(',') : [] };
+          else if (!text.startsWith('pb') && /^\S{16,256}$/.test(text)) team = { clusterKey: text };
+          else return errorResult(Code.BadRequest, 'invalid invite: expected pb1:<team>:<key>, optionally followed by @ip:port,...');
+          this.settings = { ...(this.settings as DesktopSettings), ...team, user: req.user.trim(), openCluster: false, onboarded: true };
+          return { ok: true, value: this.settings };
+        }),
     };
   }
 }
@@ -371,10 +394,11 @@ function newServer(input: ServerInput, nowSec: number): Server {
   };
 }
 
+/** 32 random bytes in base64url, like node-core's generateClusterKey */
 function randomKey(): string {
-  const bytes = new Uint8Array(24);
+  const bytes = new Uint8Array(32);
   crypto.getRandomValues(bytes);
-  return 'pb1-' + Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 /** The demo mode's API: a sample board answering with a little latency; `servers` resizes it. */

@@ -11,6 +11,7 @@ import {
   type ExtendRequest,
   type HistoryFilter,
   type HistoryPage,
+  type InviteInfo,
   type LinkListener,
   type PeerEvent,
   type QueueRequest,
@@ -200,6 +201,14 @@ export class HttpApi implements RendererApi {
   promote(nodeId: string): Promise<Result<{ leaderId: string }>> {
     return this.call('POST', '/promote', { role: 'master', nodeId }, (b) =>
       typeof b.leaderId === 'string' ? { leaderId: b.leaderId } : undefined,
+    );
+  }
+
+  invite(): Promise<Result<InviteInfo>> {
+    return this.call('GET', '/api/cluster/invite', undefined, (b) =>
+      typeof b.clusterId === 'string' && typeof b.open === 'boolean' && (b.invite === null || typeof b.invite === 'string') && Array.isArray(b.peers)
+        ? { clusterId: b.clusterId, open: b.open, invite: b.invite as string | null, peers: (b.peers as unknown[]).filter((p): p is string => typeof p === 'string') }
+        : undefined,
     );
   }
 

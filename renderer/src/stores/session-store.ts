@@ -77,7 +77,7 @@ export const useSessionStore = defineStore('session', () => {
     if (!api.desktop) return errorResult('BAD_REQUEST', 'The first-run setup exists only in the desktop app.');
     const problem = userNameProblem(patch.user);
     if (problem) return errorResult('BAD_REQUEST', problem);
-    const r = await api.desktop.saveSettings({ user: patch.user.trim(), clusterKey: patch.clusterKey, onboarded: true });
+    const r = await api.desktop.saveSettings({ user: patch.user.trim(), clusterKey: patch.clusterKey, openCluster: false, onboarded: true });
     if (r.ok) {
       settings.value = r.value;
       user.value = r.value.user;
@@ -85,5 +85,31 @@ export const useSessionStore = defineStore('session', () => {
     return r;
   }
 
-  return { isDesktop, user, token, settings, loaded, error, needsOnboarding, needsName, load, setUser, setToken, completeOnboarding };
+  /** First run, "join a team": the pasted invite (or an older bare key) and the name; the main process checks the invite. */
+  async function joinTeam(patch: { user: string; invite: string }): Promise<Result<DesktopSettings>> {
+    if (!api.desktop) return errorResult('BAD_REQUEST', 'The first-run setup exists only in the desktop app.');
+    const problem = userNameProblem(patch.user);
+    if (problem) return errorResult('BAD_REQUEST', problem);
+    const r = await api.desktop.joinTeam({ invite: patch.invite.trim(), user: patch.user.trim() });
+    if (r.ok) {
+      settings.value = r.value;
+      user.value = r.value.user;
+    }
+    return r;
+  }
+
+  /** First run, "open team": no key on purpose (anyone on the network can change the board). */
+  async function openTeam(patch: { user: string }): Promise<Result<DesktopSettings>> {
+    if (!api.desktop) return errorResult('BAD_REQUEST', 'The first-run setup exists only in the desktop app.');
+    const problem = userNameProblem(patch.user);
+    if (problem) return errorResult('BAD_REQUEST', problem);
+    const r = await api.desktop.saveSettings({ user: patch.user.trim(), clusterKey: '', openCluster: true, onboarded: true });
+    if (r.ok) {
+      settings.value = r.value;
+      user.value = r.value.user;
+    }
+    return r;
+  }
+
+  return { isDesktop, user, token, settings, loaded, error, needsOnboarding, needsName, load, setUser, setToken, completeOnboarding, joinTeam, openTeam };
 });

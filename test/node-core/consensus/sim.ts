@@ -4,6 +4,7 @@
 import type { NodeConfigInput } from '../../../node-core/src/config.js';
 import { createLogger, silentLogger } from '../../../node-core/src/log.js';
 import { createNode, type PeerNode } from '../../../node-core/src/node.js';
+import { withTestKey } from '../../test-key.js';
 import { MemStore } from '../../../node-core/src/storage/mem-store.js';
 import { MemNetwork } from '../../../node-core/src/transport/mem-transport.js';
 import { seededRandom } from '../../../node-core/src/util/clock.js';
@@ -53,7 +54,7 @@ export class Sim {
 
   private async boot(m: SimNode, extra: Partial<NodeConfigInput> = {}): Promise<void> {
     m.node = await createNode(
-      { clusterId: 'sim', nodeId: m.name, user: m.name, dataDir: '/nonexistent', advertiseIP: m.ip, discoveryPort: 7000, peerPort: 7001, apiPort: 8777, uiPort: -1, frontendUrl: '', selfRegister: false, logLevel: 'silent', ...SIM_TIMING, ...this.extra, ...extra },
+      withTestKey({ clusterId: 'sim', nodeId: m.name, user: m.name, dataDir: '/nonexistent', advertiseIP: m.ip, discoveryPort: 7000, peerPort: 7001, apiPort: 8777, uiPort: -1, frontendUrl: '', selfRegister: false, logLevel: 'silent', ...SIM_TIMING, ...this.extra, ...extra }),
       { clock: this.clock, random: seededRandom(this.seed * 1000 + this.seq++), store: m.store, transport: this.net.transport(m.ip, { packetPort: 7000, streamPort: 7001 }), logger: process.env.SIM_LOG ? createLogger({ level: process.env.SIM_LOG, base: { t: () => this.clock.now() } }) : silentLogger() },
     );
     const node = m.node;

@@ -2,7 +2,8 @@
 // EventEmitter for PeerEvents, and records of what the HTTP layer asked of it.
 import { EventEmitter } from 'node:events';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from '../../../node-core/src/api/node-handle.js';
-import type { BoardView, NodeStatus } from '../../../node-core/src/api/peer-api.js';
+import type { BoardView, InviteInfo, NodeStatus } from '../../../node-core/src/api/peer-api.js';
+import { inviteInfoOf } from '../../../node-core/src/security/invite.js';
 import type {
   BoardCommand,
   ClusterNodeRecord,
@@ -225,6 +226,11 @@ export class FakeNode implements NodeHandle {
     }
   }
 
+  /** the key invite() reports (a test sets it; default: the configured one) */
+  inviteKey: string | null | undefined = undefined;
+  invite(): InviteInfo {
+    return inviteInfoOf({ config: this.config, ip: '127.0.0.1', peerPort: 8780 }, this.inviteKey === undefined ? (this.config.clusterKey ?? null) : this.inviteKey);
+  }
   async promote(target: { nodeId?: string; ip?: string }): Promise<{ leaderId: string }> {
     this.promotes.push(target);
     this.takeFailure();

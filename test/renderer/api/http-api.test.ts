@@ -130,6 +130,18 @@ describe('HttpApi requests', () => {
     expect(results[7]).toEqual({ ok: true, value: { count: 2 } });
   });
 
+  it('reads the team invite from GET /api/cluster/invite with the token; a refusal or an odd answer is an error value', async () => {
+    const info = { clusterId: 'team', open: false, invite: `pb1:team:${'k'.repeat(43)}`, peers: ['10.0.0.1:8779'] };
+    handler = (_req, res) => json(res, 200, info);
+    const api = new HttpApi({ baseUrl: base, getToken: () => 'admin-t' });
+    expect(await api.invite()).toEqual({ ok: true, value: info });
+    expect(seen[0]).toMatchObject({ method: 'GET', url: '/api/cluster/invite', auth: 'Bearer admin-t' });
+    handler = (_req, res) => json(res, 403, { success: false, error: 'Forbidden', message: 'this operation needs admin rights; use the admin token', code: 'FORBIDDEN', details: {} });
+    expect(await api.invite()).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    handler = (_req, res) => json(res, 200, { clusterId: 'team', open: 'yes' });
+    expect(await api.invite()).toMatchObject({ ok: false, error: { code: 'INTERNAL_ERROR' } });
+  });
+
   it("returns the node's error (seed 002 shape) as a value", async () => {
     handler = (_req, res) =>
       json(res, 409, { success: false, error: 'Conflict', message: 'web-01 is reserved by alice until 14:00', code: 'CONFLICT', details: { holder: 'alice' } });

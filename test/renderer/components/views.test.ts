@@ -168,37 +168,73 @@ describe('admin view', () => {
 });
 
 describe('first run (desktop)', () => {
-  it('create a team: shows the generated key to share, then saves it with the name', async () => {
+  it('create a team: shows the INVITE to share (not the bare key), then saves the key with the name', async () => {
     const { w, api } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS } });
     await until(() => expect(w.find('.first-run').exists()).toBe(true));
     expect(w.find('[role="dialog"]').exists()).toBe(false); // no name prompt over the first run
-    await w.findAll('.choice').find((b) => b.text().includes('Create a team'))!.trigger('click');
-    await until(() => expect(w.find('[data-test="team-key"]').exists()).toBe(true));
-    const key = (w.get('[data-test="team-key"]').element as HTMLInputElement).value;
-    expect(key).toMatch(/^pb1-[0-9a-f]{48}$/);
+    await w.get('[data-test="choose-create"]').trigger('click');
+    await until(() => expect(w.find('[data-test="team-invite"]').exists()).toBe(true));
+    const invite = (w.get('[data-test="team-invite"]').element as HTMLInputElement).value;
+    const m = /^pb1:team:([A-Za-z0-9_-]{43})$/.exec(invite);
+    expect(m).not.toBeNull();
+    expect(w.find('[data-test="team-key"]').exists()).toBe(false);
+    const writes: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: async (t: string) => void writes.push(t) }, configurable: true });
+    await w.get('[data-test="copy-invite"]').trigger('click');
+    await until(() => expect(writes).toEqual([invite]));
     await w.get('.first-run input[autocomplete="name"]').setValue('dana');
     await w.get('.first-run form').trigger('submit');
     await until(() => expect(w.find('.first-run').exists()).toBe(false));
-    expect(api.settings).toMatchObject({ user: 'dana', clusterKey: key, onboarded: true });
+    expect(api.settings).toMatchObject({ user: 'dana', clusterKey: m![1], openCluster: false, onboarded: true });
     await until(() => expect(w.findAll('tr.row').length).toBeGreaterThan(0));
   });
 
-  it('join a team: refuses a malformed key and a missing name, accepts a pasted key', async () => {
+  it('join a team: refuses a malformed paste and a missing name, then joins with the pasted invite', async () => {
     const { w, api } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS } });
     await until(() => expect(w.find('.first-run').exists()).toBe(true));
-    await w.findAll('.choice').find((b) => b.text().includes('Join a team'))!.trigger('click');
+    await w.get('[data-test="choose-join"]').trigger('click');
     const form = w.get('.first-run form');
     await form.get('textarea').setValue('short key');
     await form.trigger('submit');
-    expect(w.get('[data-test="first-run-error"]').text()).toMatch(/whole team key/);
-    await form.get('textarea').setValue('  pb1-0123456789abcdef0123  ');
+    expect(w.get('[data-test="first-run-error"]').text()).toMatch(/whole invite/);
+    const key = 'Zm9vYmFyYmF6cXV4cXV1eF9rZXktMDEyMzQ1Njc4OQ';
+    await form.get('textarea').setValue(`  pb1:lab-team:${key}@10.0.0.5:8779\n`);
     await form.trigger('submit');
     await until(() => expect(w.get('[data-test="first-run-error"]').text()).toMatch(/Enter a name/));
-    expect(api.calls.some((c) => c.method === 'saveSettings')).toBe(false);
+    expect(api.calls.some((c) => c.method === 'joinTeam' || c.method === 'saveSettings')).toBe(false);
     await form.get('input[autocomplete="name"]').setValue('erin');
     await form.trigger('submit');
     await until(() => expect(api.settings?.onboarded).toBe(true));
-    expect(api.settings).toMatchObject({ clusterKey: 'pb1-0123456789abcdef0123', user: 'erin' });
+    expect(api.calls.find((c) => c.method === 'joinTeam')?.args).toEqual([{ invite: `pb1:lab-team:${key}@10.0.0.5:8779`, user: 'erin' }]);
+    expect(api.settings).toMatchObject({ clusterId: 'lab-team', clusterKey: key, staticPeers: ['10.0.0.5:8779'], openCluster: false, user: 'erin' });
+  });
+
+  it('join a team: an older bare key is still accepted; the app refusing an invite shows its message', async () => {
+    const { w, api } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS, user: 'erin' } });
+    await until(() => expect(w.find('.first-run').exists()).toBe(true));
+    await w.get('[data-test="choose-join"]').trigger('click');
+    const form = w.get('.first-run form');
+    api.failNext('joinTeam', { code: 'BAD_REQUEST', message: 'invalid invite: the key must be 16 to 256 base64url characters (got 5 characters); was the invite cut off?' });
+    await form.get('textarea').setValue('pb1:team:short');
+    await form.trigger('submit');
+    await until(() => expect(w.get('[data-test="first-run-error"]').text()).toMatch(/was the invite cut off/));
+    expect(api.settings?.onboarded).toBe(false);
+    await form.get('textarea').setValue('an-old-team-key-0123456789');
+    await form.trigger('submit');
+    await until(() => expect(api.settings?.onboarded).toBe(true));
+    expect(api.settings).toMatchObject({ clusterKey: 'an-old-team-key-0123456789', clusterId: 'team' });
+  });
+
+  it('an open team is an explicit choice with a red warning, saved as openCluster with no key', async () => {
+    const { w, api } = await open('board', { board: demoBoard(NOW), settings: { ...SETTINGS, clusterKey: '' } });
+    await until(() => expect(w.find('.first-run').exists()).toBe(true));
+    expect(w.get('[data-test="choose-open"]').text()).toMatch(/Open team \(no key\)[\s\S]*Anyone on the network can change the board/);
+    await w.get('[data-test="choose-open"]').trigger('click');
+    expect(w.get('[data-test="open-warning"]').text()).toMatch(/Open team: anyone on this network can change the board/);
+    await w.get('.first-run input[autocomplete="name"]').setValue('fay');
+    await w.get('.first-run form').trigger('submit');
+    await until(() => expect(api.settings?.onboarded).toBe(true));
+    expect(api.settings).toMatchObject({ user: 'fay', clusterKey: '', openCluster: true });
   });
 
   it('is not shown once onboarded', async () => {
@@ -206,6 +242,42 @@ describe('first run (desktop)', () => {
     await until(() => expect(w.findAll('tr.row').length).toBeGreaterThan(0));
     expect(w.find('.first-run').exists()).toBe(false);
     expect(w.get('header').text()).toContain('dana');
+  });
+});
+
+describe('cluster view: the team invite', () => {
+  it('shows the invite to copy', async () => {
+    const { w, api } = await open('cluster');
+    await until(() => expect(w.find('[data-test="cluster-invite"]').exists()).toBe(true));
+    expect((w.get('[data-test="cluster-invite-text"]').element as HTMLInputElement).value).toBe(api.inviteInfo.invite);
+    expect(w.find('[data-test="open-banner"]').exists()).toBe(false);
+    const writes: string[] = [];
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: async (t: string) => void writes.push(t) }, configurable: true });
+    await w.get('[data-test="cluster-invite-copy"]').trigger('click');
+    await until(() => expect(writes).toEqual([api.inviteInfo.invite]));
+  });
+
+  it('in an open team: a red banner, no invite', async () => {
+    history.replaceState(null, '', '#cluster');
+    const r = rig({ board: smallBoard(demoBoard(NOW)) });
+    r.api.inviteInfo = { clusterId: 'team', open: true, invite: null, peers: [] };
+    wrapper = mountIn(r, App);
+    const w = wrapper;
+    await until(() => expect(w.find('[data-test="open-banner"]').exists()).toBe(true));
+    expect(w.get('[data-test="open-banner"]').text()).toMatch(/^Open team: anyone on this network can change the board/);
+    expect(w.get('[data-test="open-banner"]').attributes('role')).toBe('alert');
+    expect(w.find('[data-test="cluster-invite"]').exists()).toBe(false);
+  });
+
+  it('a user without admin rights sees a note instead; an invite event (a node that founded its team) loads it', async () => {
+    history.replaceState(null, '', '#cluster');
+    const r = rig({ board: smallBoard(demoBoard(NOW)) });
+    r.api.failNext('invite', { code: 'FORBIDDEN', message: 'this operation needs admin rights; use the admin token' });
+    wrapper = mountIn(r, App);
+    const w = wrapper;
+    await until(() => expect(w.find('[data-test="cluster-invite-note"]').text()).toMatch(/Only an admin can see the team invite/));
+    r.api.emit({ type: 'invite', invite: r.api.inviteInfo.invite! });
+    await until(() => expect(w.find('[data-test="cluster-invite"]').exists()).toBe(true));
   });
 });
 
