@@ -5,7 +5,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, networkInterfaces } from 'node:os';
-import type { BoardView, LeaderInfo, NodeStatus, PeerEvent } from './api/peer-api.js';
+import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from './api/peer-api.js';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
 import { Board } from './board/state-machine.js';
 import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
@@ -23,6 +23,8 @@ import { Codec, type Decoded } from './protocol/codec.js';
 import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
+import { resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
+import { inviteInfoOf } from './security/invite.js';
 import { NetTransport } from './transport/net-transport.js';
 import { Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
 import { realClock, type Clock, type Random, type TimerHandle } from './util/clock.js';
@@ -107,7 +109,7 @@ export class PeerNode implements NodeHandle {
     this.ip = config.advertiseIP ?? '127.0.0.1';
     this.clusterKey = config.clusterKey;
     this.keyMode = deps.keyMode ?? (config.clusterKey ? 'keyed' : 'open');
-    this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey, previousKeys: (config as { previousClusterKeys?: string[] }).previousClusterKeys });
+    this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey, previousKeys: config.previousClusterKeys });
     this.sm = new BoardMachine({ historyLimit: config.historyLimit });
     this.metrics_ = new NodeMetrics({
       role: () => this.raft.role,
@@ -380,7 +382,13 @@ export class PeerNode implements NodeHandle {
 
   /** tells hosts (headless output, the app) the invite of a team this node just founded */
   private emitInvite(): void {
-    this.log.info({ clusterId: this.config.clusterId }, 'team key created');
+    const info = this.invite();
+    if (info.invite) this.emit({ type: 'invite', invite: info.invite });
+  }
+
+  /** how teammates join: the invite carries the key this node runs with (null when open or not founded yet) */
+  invite(): InviteInfo {
+    return inviteInfoOf({ config: this.config, ip: this.ip, peerPort: this.peerPort }, this.clusterKey ?? null);
   }
 
   private onRole(role: Role, term: number): void {
@@ -561,6 +569,9 @@ export class PeerNode implements NodeHandle {
       incarnation: this.raft.config?.incarnation ?? null,
       foreignIncarnations: this.discovery.foreignIncarnations(),
       uptimeSec: Math.round((this.clock.monotonic() - this.startedAt) / 1000),
+      security: this.keyMode,
+      waitingForInvite: this.discovery.waitingForInvite(),
+      storageFailed: this.raft.storageFailed ? { what: this.raft.storageFailed.what, message: this.raft.storageFailed.message, sinceMs: Math.round(this.clock.monotonic() - this.raft.storageFailed.since) } : null,
     };
   }
 
@@ -602,12 +613,22 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
         logger: logger.child({ subsystem: 'transport' }),
         onDrop: (reason) => node.metrics_.drop(reason),
       });
-    const node: PeerNode = new PeerNode({ ...config, advertiseIP: advertise }, identity.nodeId, {
+    // secure by default: the configured key or invite, else the key this node keeps in its data
+    // directory; without one (and not explicitly open) the node creates a key when it founds a team
+    const resolved = resolveClusterKey(config, config.dataDir);
+    const keyMode: KeyMode = deps.keyMode ?? (resolved.open ? 'open' : resolved.key ? 'keyed' : 'pending');
+    if (keyMode === 'open') logger.warn({ clusterId: config.clusterId }, 'open cluster (openCluster): no key, anyone on this network can change the board');
+    const keyed = resolved.key ? { clusterKey: resolved.key } : {};
+    const node: PeerNode = new PeerNode({ ...config, ...keyed, advertiseIP: advertise }, identity.nodeId, {
       logger,
       clock: deps.clock ?? realClock,
       random: deps.random ?? Math.random,
       store,
       transport,
+      keyMode,
+      // a key created at founding is kept beside the database that createNode opened (tests that
+      // inject a store keep it in memory)
+      ...(deps.store ? {} : { saveKey: (key: string) => saveClusterKey(config.dataDir, key) }),
     });
     await node.start();
     return node;

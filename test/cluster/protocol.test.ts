@@ -11,10 +11,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startHttp } from '../../node-core/src/http/index.js';
 import { silentLogger } from '../../node-core/src/log.js';
 import { createNode } from '../../node-core/src/node.js';
+import { TEST_CLUSTER_KEY } from '../test-key.js';
 import { FAST, TestCluster, api, freeUdpPort, waitFor } from './cluster-helpers.js';
 
-/** the suite-wide key (test helpers share it once the secure-by-default work lands) */
-const TEST_CLUSTER_KEY = 'peerboard test cluster key 0123456789';
 
 async function threeNodes(base = {}): Promise<TestCluster> {
   const c = await TestCluster.create(base);

@@ -27,6 +27,15 @@ export interface HealthReport {
   /** other incarnations of this clusterId seen on the network (a split bootstrap; see README) */
   foreignIncarnations: string[];
   uptimeSec: number;
+  /**
+   * how messages are authenticated: 'keyed' (the team key), 'open' (explicitly no key), or
+   * 'pending' (no key yet: one is created if this node founds a team)
+   */
+  security?: 'keyed' | 'open' | 'pending';
+  /** a node without a key heard a team with one: it waits for an invite (`peerboard join`) */
+  waitingForInvite?: boolean;
+  /** set while the disk refuses writes: what failed and since when (ms ago) */
+  storageFailed?: { what: string; message: string; sinceMs: number } | null;
 }
 
 export interface SubmitOptions {
@@ -90,10 +99,8 @@ export interface NodeHandle {
 
   /**
    * How teammates join: the team's invite (carries the key), whether the cluster is open.
-   * TODO(issue 9 merge): required once PeerNode implements it (`invite(): InviteInfo { return inviteInfoOf(this, <its key>); }`);
-   * until then callers go through nodeInviteInfo() in security/node-invite.ts, which falls back.
    */
-  invite?(): InviteInfo;
+  invite(): InviteInfo;
 
   /** tells the node the HTTP ports actually bound (port 0 picks one), so it advertises them */
   setHttpPorts?(apiPort: number, uiPort: number | null): void;

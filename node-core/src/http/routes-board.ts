@@ -68,6 +68,8 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
     });
     stream.send('hello', node.view());
     listener = (e: PeerEvent) => {
+      // the invite carries the team key: only the node's own host (headless output, the app) gets it
+      if (e.type === 'invite') return;
       stream.send(e.type, e);
     };
     if (!stream.closed) node.events.on('event', listener);
