@@ -70,8 +70,8 @@ describe('hostile peers on loopback (issue 9)', () => {
     await Promise.all(clusters.splice(0).map((c) => c.close()));
   });
 
-  it('a stranger\'s Heartbeat with term 2^53-1, or a huge but valid term, moves no node\'s term; the cluster still commits', async () => {
-    const c = await threeNodes();
+  it('a stranger\'s Heartbeat with term 2^53-1, or a huge but valid term, moves no node\'s term; the cluster still commits (open cluster: no MAC to stop it)', async () => {
+    const c = await threeNodes({ openCluster: true });
     clusters.push(c);
     const m = c.master()!;
     const terms = c.nodes.map((n) => n.node.raft.term);
@@ -88,7 +88,7 @@ describe('hostile peers on loopback (issue 9)', () => {
   });
 
   it('a JoinRequest claiming the master\'s id from another address cannot redirect followers to a doctored snapshot (open cluster)', async () => {
-    const c = await threeNodes();
+    const c = await threeNodes({ openCluster: true });
     clusters.push(c);
     const m = c.master()!;
     expect((await api(m.api, 'POST', '/api/servers', { host: 'web-1' })).status).toBe(201);
@@ -180,7 +180,7 @@ describe('hostile peers on loopback (issue 9)', () => {
   });
 
   it('fake FetchState streams from an address that serves no node never become voters', async () => {
-    const c = await TestCluster.create({ maxVoters: 5 });
+    const c = await TestCluster.create({ maxVoters: 5, openCluster: true });
     clusters.push(c);
     await Promise.all(['v1', 'v2', 'v3'].map((n) => c.add(n)));
     const m = await c.settled();
@@ -205,8 +205,8 @@ describe('hostile peers on loopback (issue 9)', () => {
     expect(m.node.health().dropped.voter_probe_failed ?? 0).toBeGreaterThan(0);
   });
 
-  it('a JoinRequest flood with random ids keeps the address book bounded and the answers rate-limited', async () => {
-    const c = await threeNodes();
+  it('a JoinRequest flood with random ids keeps the address book bounded and the answers rate-limited (open cluster)', async () => {
+    const c = await threeNodes({ openCluster: true });
     clusters.push(c);
     const m = c.master()!;
     const s = await stranger('127.0.0.1');
