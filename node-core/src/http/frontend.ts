@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeHandle } from '../api/node-handle.js';
 import { ErrorCode, PeerboardError } from '../errors.js';
 import { type HttpOptions, createApp } from './app.js';
-import { Access, check, isLoopbackAddress, requireAccess } from './auth.js';
+import { Access, requireAccess } from './auth.js';
 import { sendError } from './http-errors.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
@@ -65,10 +65,11 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     }
   });
 
-  // Seed 000: the backend posts role changes here. Callers on this machine (the node's own
-  // notifier) need no token; others need the user or admin token when tokens are configured.
-  app.post('/updateRole', async (request) => {
-    if (!isLoopbackAddress(request.socket.remoteAddress)) check(node.config, request, Access.user);
+  // Seed 000: the backend posts role changes here. With tokens configured every caller needs one,
+  // loopback included (any local process could otherwise push a fake role to the UI). Either token
+  // will do: the body only changes what the UI shows (the board and the cluster are untouched), and
+  // the node's own notifier holds whichever token it was configured with.
+  app.post('/updateRole', { onRequest: requireAccess(node.config, Access.user) }, async (request) => {
     const body: UpdateRoleBody = parseInput(updateRoleBody, request.body, 'request body');
     try {
       opts.onUpdateRole?.(body);
