@@ -11,7 +11,7 @@ import { ensureSelfRecord, nodeUrl } from '../self-register.js';
 import { Access, requireAccess } from './auth.js';
 import { type RouteContext, actorOf } from './context.js';
 import { healthRows, probeTargets } from './cluster-health.js';
-import { nodeIdSchema, parseInput } from './schemas.js';
+import { boundedJson, nodeIdSchema, parseInput } from './schemas.js';
 
 const httpUrl = z
   .string()
@@ -30,9 +30,9 @@ export const registerNodeBody = z.strictObject({
   url: httpUrl,
   clusterId: label,
   role: oneOf(['coordinator', 'worker']),
-  capabilities: z.record(z.string(), z.unknown()).optional(),
+  capabilities: boundedJson().optional(),
   tags: z.array(z.string().max(64)).max(64).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: boundedJson().optional(),
 });
 export const nodeHeartbeatBody = z.strictObject({
   status: oneOf(['active', 'inactive', 'maintenance']),
