@@ -11,6 +11,7 @@ import { buildBackend, buildFrontend } from '../../../node-core/src/http/index.j
 import { silentLogger } from '../../../node-core/src/log.js';
 import { presenceFor } from '../../../node-core/src/presence.js';
 import { FakeNode } from './fake-node.js';
+import { SAMPLE_BODIES } from './fuzz-http.js';
 import { call, expectError } from './helpers.js';
 
 const ADMIN = 'admin-token-123456';
@@ -20,26 +21,6 @@ const USER = 'user-token-abcdef';
 function concrete(url: string): string {
   return url.replace(':host', 'server-01').replace(':user', 'ann').replace(':nodeId', 'node-b').replace('*', 'index.html');
 }
-
-/** A body each route would accept, so that a missing check would show as a change (default {}). */
-const VALID: Record<string, unknown> = {
-  'POST /updateRole': { role: 'master', ip: '127.0.0.1' },
-  'POST /promote': { role: 'master', ip: '127.0.0.1' },
-  'POST /register': { username: 'mallory', addr: '10.0.0.9:9000' },
-  'POST /heartbeat': { username: 'mallory', addr: '10.0.0.9:9000' },
-  'POST /api/servers': { host: 'evil-01' },
-  'POST /api/servers/import': { serversList: [], replace: true },
-  'PATCH /api/servers/:host': { comment: 'owned' },
-  'POST /api/servers/:host/maintenance': { on: true },
-  'POST /api/servers/:host/reserve': { user: 'mallory', durationSec: 60 },
-  'POST /api/servers/:host/release': { user: 'mallory', force: true },
-  'POST /api/servers/:host/extend': { user: 'mallory', durationSec: 60 },
-  'POST /api/servers/:host/queue': { user: 'mallory', durationSec: 60 },
-  'POST /api/cluster/voters': { nodeId: 'node-b' },
-  'POST /api/cluster/force-shrink': { voters: ['node-a'], confirm: true },
-  'POST /api/cluster/register': { id: 'evil', url: 'http://127.0.0.1:1', clusterId: 'x', role: 'worker' },
-  'POST /api/cluster/heartbeat/:nodeId': { status: 'active' },
-};
 
 /** Everything the routes could change on the fake node, as one comparable value. */
 function stateOf(node: FakeNode, roles: unknown[]): string {
@@ -106,7 +87,7 @@ describe('access on every route, enumerated from the apps', () => {
         ];
         if (r.access === 'admin') cases.push([USER, 403, 'FORBIDDEN']);
         for (const [token, status, code] of cases) {
-          const res = await call(url, { method: r.method, json: VALID[`${r.method} ${r.url}`] ?? {}, ...(token ? { token } : {}) });
+          const res = await call(url, { method: r.method, json: SAMPLE_BODIES[`${r.method} ${r.url}`] ?? {}, ...(token ? { token } : {}) });
           expectError(res, status, code);
           expect(stateOf(node, roles), `${what} with ${token ?? 'no token'} changed something`).toBe(before);
         }
