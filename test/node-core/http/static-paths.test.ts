@@ -37,6 +37,9 @@ const HOSTILE = [
   '/assets/%c0%ae%c0%ae/etc/passwd',
   '/assets/%ff.js',
   '/./../etc/passwd',
+  `/${'a'.repeat(5000)}.js`,
+  `/assets/${'b'.repeat(300)}.js`,
+  '/index.html/x.js',
 ];
 
 describe('hostile static paths on the UI port', () => {
