@@ -96,6 +96,9 @@ function checkHeader(file: string): void {
   if (buf.toString('latin1', 0, 16) !== SQLITE_HEADER) throw damaged(file, 'it does not start with the SQLite header');
 }
 
+/** The operations that write: one of them succeeding ends a failing condition. */
+const WRITES = new Set(['setIdentity', 'setHardState', 'append', 'truncateFrom', 'saveSnapshot']);
+
 export class SqliteStore implements Store {
   readonly file: string;
   readonly #db: Database.Database;
@@ -103,6 +106,8 @@ export class SqliteStore implements Store {
   /** the stored snapshot's index and term, mirrored in memory (read by every termAt/lastIndex) */
   #snapMeta: { index: number; term: number } | null;
   readonly #s: ReturnType<typeof prepare>;
+  /** why the last operation failed, until a write succeeds again (to log each condition once) */
+  #failing: StorageFailure | null = null;
 
   /** Opens (creating when absent) `<dataDir>/peerboard.db`. Throws StorageError on anything unexpected. */
   static open(dataDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -146,7 +151,12 @@ export class SqliteStore implements Store {
   #run<T>(op: string, fn: () => T): T {
     const t0 = performance.now();
     try {
-      return fn();
+      const out = fn();
+      if (this.#failing && WRITES.has(op)) {
+        this.#log?.info({ op, file: this.file, after: this.#failing }, 'storage writes work again');
+        this.#failing = null;
+      }
+      return out;
     } catch (err) {
       // our own refusals (bad arguments: StorageError; a value JSON refuses: NotSerialisableError) pass as they are
       if (err instanceof PeerboardError) throw err;
@@ -154,7 +164,10 @@ export class SqliteStore implements Store {
       const reason = this.#db.open ? failureOf(code) : StorageFailure.Closed;
       const message = reason === StorageFailure.Closed ? 'the store is closed' : (err as Error).message;
       const hint = reason === StorageFailure.DiskFull ? ' (the disk is full or failing: nothing was written; free space and the write can be retried)' : '';
-      this.#log?.error({ err, op, file: this.file, reason }, 'storage operation failed');
+      // logged once per condition (a full disk refuses every write until space returns), then at debug
+      if (this.#failing === reason) this.#log?.debug({ op, file: this.file, reason, sqlite: code }, 'storage operation failed again');
+      else this.#log?.error({ err, op, file: this.file, reason }, 'storage operation failed');
+      this.#failing = reason;
       throw new StorageOperationError(op, this.file, reason, code, `storage ${op} failed on ${this.file}: ${message}${hint}`, err);
     } finally {
       // every call is synchronous and holds the event loop: a slow disk shows here first

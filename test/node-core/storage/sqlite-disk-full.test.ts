@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogEntry, Snapshot } from '../../../node-core/src/consensus/types.js';
 import { ErrorCode, PeerboardError, StorageError } from '../../../node-core/src/errors.js';
@@ -86,7 +87,9 @@ describe('a full disk', () => {
     mounts.push(mnt);
     const filler = join(mnt, 'filler');
     writeFileSync(filler, Buffer.alloc(256 * 1024));
-    const s = SqliteStore.open(join(mnt, 'data'));
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'debug' }, { write: (l: string) => void lines.push(JSON.parse(l)) });
+    const s = SqliteStore.open(join(mnt, 'data'), { logger });
     try {
       s.setIdentity({ nodeId: 'n1', clusterId: 'alpha' });
       s.setHardState({ term: 1, votedFor: null });
@@ -95,8 +98,12 @@ describe('a full disk', () => {
       expectDiskFull(fill(s, 1), 'append');
       const last = s.lastIndex();
       expect(last).toBeGreaterThan(5);
+      const errorsBefore = lines.filter((l) => l.level >= 50).length;
       expectDiskFull(caught(() => s.append([big(last + 1, 64)])), 'append');
       expectDiskFull(caught(() => s.saveSnapshot(bigSnap(last, 64))), 'saveSnapshot');
+      // the condition goes on: logged once when it began, the repeats at debug only
+      expect(lines.filter((l) => l.level >= 50).length).toBe(errorsBefore);
+      expect(lines.slice(-2).map((l) => l.msg)).toEqual(['storage operation failed again', 'storage operation failed again']);
       // the small writes: each either still fits or is the same typed refusal, never anything else
       const small: Array<[string, () => void]> = [
         ['setHardState', () => s.setHardState({ term: 1, votedFor: null })],
@@ -118,6 +125,10 @@ describe('a full disk', () => {
       s.truncateFrom(last + 1);
       expect(s.lastIndex()).toBe(last);
       expect(s.hardState()).toEqual({ term: 2, votedFor: 'n1', commitIndex: last });
+      // and the end of a condition is logged once, at the first write that works again
+      expect(lines.filter((l) => l.level >= 50).every((l) => l.msg === 'storage operation failed')).toBe(true);
+      expect(lines.filter((l) => l.msg === 'storage writes work again').length).toBeGreaterThanOrEqual(1);
+      expect(lines.at(-1)?.msg).not.toMatch(/failed/);
     } finally {
       s.close();
     }
