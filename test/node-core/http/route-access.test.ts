@@ -38,15 +38,13 @@ function stateOf(node: FakeNode, roles: unknown[]): string {
 }
 
 describe('access on every route, enumerated from the apps', () => {
-  const node = new FakeNode({ adminToken: ADMIN, userToken: USER, httpBindAddress: '127.0.0.1', uiDir: '' });
+  const dir = mkdtempSync(join(tmpdir(), 'peerboard-ui-auth-'));
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Peerboard</title>');
+  const node = new FakeNode({ adminToken: ADMIN, userToken: USER, httpBindAddress: '127.0.0.1', uiDir: dir });
   const roles: unknown[] = [];
-  let dir: string;
   const apps: Array<{ name: string; app: FastifyInstance; base: string }> = [];
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'peerboard-ui-auth-'));
-    writeFileSync(join(dir, 'index.html'), '<!doctype html><title>Peerboard</title>');
-    (node.config as { uiDir?: string }).uiDir = dir;
     const opts = { logger: silentLogger(), onUpdateRole: (b: unknown) => void roles.push(b) };
     for (const [name, app] of [
       ['api', buildBackend(node, opts)],
