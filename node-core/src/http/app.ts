@@ -4,7 +4,7 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { NodeHandle } from '../api/node-handle.js';
 import { ErrorCode, PeerboardError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { hostAllowed } from './auth.js';
+import { type Access, accessOf, hostAllowed } from './auth.js';
 import type { RouteContext } from './context.js';
 import { BODY_LIMIT_BYTES, type NotFoundHandler, frameworkErrors, installErrorHandling } from './http-errors.js';
 import { DEFAULT_SSE, SseHub, type SseOptions } from './sse.js';
@@ -19,6 +19,23 @@ export interface HttpOptions {
   nowSec?: () => number;
   /** on close, connections still open after this long are destroyed (default 1000 ms) */
   closeGraceMs?: number;
+}
+
+/** One route of an instance: what it answers and the access its onRequest hook enforces (null: none). */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: Access | null;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, RouteInfo[]>();
+
+/**
+ * Every route registered on an instance built by createApp (HEAD twins of GET routes left out):
+ * the access audit and the HTTP fuzz tests enumerate routes from here, so a new route is covered.
+ */
+export function routesOf(app: FastifyInstance): RouteInfo[] {
+  return [...(ROUTES.get(app) ?? [])];
 }
 
 export interface BuiltApp {
@@ -55,6 +72,14 @@ export function createApp(node: NodeHandle, opts: HttpOptions, port: 'api' | 'ui
   // JSON is the only body type: a plain-text body (which a web page may send cross-origin without
   // a CORS preflight) is refused with 415 instead of being parsed.
   app.removeContentTypeParser('text/plain');
+  const routes: RouteInfo[] = [];
+  ROUTES.set(app, routes);
+  app.addHook('onRoute', (route) => {
+    const access = accessOf(route.onRequest);
+    for (const method of Array.isArray(route.method) ? route.method : [route.method]) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access });
+    }
+  });
   installErrorHandling(app, logger, notFound);
 
   app.addHook('onRequest', async (request) => {

@@ -79,14 +79,28 @@ declare module 'fastify' {
  * the body is read, so an unauthenticated client cannot make the node parse a body.
  */
 export function requireAccess(cfg: NodeConfig, need: Access): onRequestHookHandler {
-  return function accessCheck(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
+  function accessCheck(request: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void): void {
     try {
       request.caller = check(cfg, request, need);
       done();
     } catch (err) {
       done(err as Error);
     }
-  };
+  }
+  // tagged so that routesOf() (app.ts) can list what each route needs
+  return Object.assign(accessCheck, { [ACCESS_TAG]: need });
+}
+
+/** The property requireAccess() tags its hook with. */
+export const ACCESS_TAG = Symbol('peerboard.access');
+
+/** The access an onRequest hook (or list of hooks) enforces, or null when none of them is requireAccess(). */
+export function accessOf(hooks: unknown): Access | null {
+  for (const h of Array.isArray(hooks) ? hooks : [hooks]) {
+    const tag = typeof h === 'function' ? (h as { [ACCESS_TAG]?: Access })[ACCESS_TAG] : undefined;
+    if (tag) return tag;
+  }
+  return null;
 }
 
 /** httpBindAddress if set; else 127.0.0.1 without tokens, 0.0.0.0 with a token. */

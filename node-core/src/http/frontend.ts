@@ -7,7 +7,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeHandle } from '../api/node-handle.js';
 import { ErrorCode, PeerboardError } from '../errors.js';
 import { type HttpOptions, createApp } from './app.js';
-import { Access, check, isLoopbackAddress, requireAccess } from './auth.js';
+import { Access, requireAccess } from './auth.js';
 import { sendError } from './http-errors.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
@@ -25,11 +25,31 @@ export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'Referrer-Policy': 'no-referrer',
 };
 
+/**
+ * False for a static path that could only be an attack or a mistake: bad percent-encoding, a NUL
+ * byte, a backslash, a "." or ".." segment, or a "%" left after decoding (double encoding). Such
+ * paths get a quiet 404 before the static file handler (which answered some of them with a 500).
+ */
+export function isSafeStaticPath(path: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    return false;
+  }
+  if (/[\0\\%]/.test(decoded) || /[\0\\]/.test(path)) return false;
+  return !decoded.split('/').some((seg) => seg === '..' || seg === '.');
+}
+
 /** A path the SPA fallback answers with index.html: not an API path, no file extension. */
 export function isSpaPath(path: string): boolean {
-  if (path === '/api' || path.startsWith('/api/') || path === '/updateRole') return false;
+  if (isApiPath(path)) return false;
   const last = path.split('/').pop() ?? '';
   return !last.includes('.');
+}
+
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/') || path === '/updateRole';
 }
 
 export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInstance {
@@ -37,14 +57,19 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
   const { app, ctx } = createApp(node, opts, 'ui', root ? spaFallback(root) : undefined);
   const roleStreams = new Set<SseStream>();
 
-  app.addHook('onRequest', async (_request, reply) => {
+  app.addHook('onRequest', async (request, reply) => {
     reply.headers(UI_SECURITY_HEADERS);
+    const path = request.url.split('?')[0] ?? '/';
+    if (root && !isApiPath(path) && !isSafeStaticPath(path)) {
+      throw new PeerboardError(ErrorCode.NotFound, 'no such file');
+    }
   });
 
-  // Seed 000: the backend posts role changes here. Callers on this machine (the node's own
-  // notifier) need no token; others need the user or admin token when tokens are configured.
-  app.post('/updateRole', async (request) => {
-    if (!isLoopbackAddress(request.socket.remoteAddress)) check(node.config, request, Access.user);
+  // Seed 000: the backend posts role changes here. With tokens configured every caller needs one,
+  // loopback included (any local process could otherwise push a fake role to the UI). Either token
+  // will do: the body only changes what the UI shows (the board and the cluster are untouched), and
+  // the node's own notifier holds whichever token it was configured with.
+  app.post('/updateRole', { onRequest: requireAccess(node.config, Access.user) }, async (request) => {
     const body: UpdateRoleBody = parseInput(updateRoleBody, request.body, 'request body');
     try {
       opts.onUpdateRole?.(body);

@@ -1,6 +1,6 @@
-// Seed 002's cluster management API under /api/cluster: register, heartbeat, nodes, status, health,
-// enable/disable-serving (maintenance through the log) and service-status. Peerboard's own nodes are
-// listed from discovery (coordinator = master, worker = slave) next to externally registered ones.
+// Seed 002's cluster management API under /api/cluster: register, heartbeat, nodes, status, health
+// (cluster-health.ts), enable/disable-serving (maintenance through the log) and service-status.
+// Peerboard's own nodes come from discovery (coordinator = master, worker = slave), then registered ones.
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
@@ -10,7 +10,8 @@ import { osStats, presenceFor } from '../presence.js';
 import { ensureSelfRecord, nodeUrl } from '../self-register.js';
 import { Access, requireAccess } from './auth.js';
 import { type RouteContext, actorOf } from './context.js';
-import { nodeIdSchema, parseInput } from './schemas.js';
+import { healthRows, probeTargets } from './cluster-health.js';
+import { boundedJson, nodeIdSchema, parseInput } from './schemas.js';
 
 const httpUrl = z
   .string()
@@ -29,9 +30,9 @@ export const registerNodeBody = z.strictObject({
   url: httpUrl,
   clusterId: label,
   role: oneOf(['coordinator', 'worker']),
-  capabilities: z.record(z.string(), z.unknown()).optional(),
+  capabilities: boundedJson().optional(),
   tags: z.array(z.string().max(64)).max(64).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
+  metadata: boundedJson().optional(),
 });
 export const nodeHeartbeatBody = z.strictObject({
   status: oneOf(['active', 'inactive', 'maintenance']),
@@ -66,18 +67,19 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
   const startTime = iso(Date.now() - node.health().uptimeSec * 1000);
 
   /** Peerboard nodes from discovery (live role, liveness from consensus), then registered ones. */
-  function listNodes(): ListedNode[] {
+  function listNodes(view = node.clusterView()): ListedNode[] {
     const now = Date.now();
     const records = new Map(node.clusterNodes().map((r) => [r.id, r]));
     const aliveMs = node.config.electionTimeoutMs * 3;
     const out: ListedNode[] = [];
-    for (const e of node.clusterView()) {
+    for (const e of view) {
       const rec = records.get(e.nodeId);
       records.delete(e.nodeId);
       const self = e.nodeId === node.nodeId;
       const seen = presence.nodeSeen(e.nodeId);
       const beat = self ? now : e.lastHeartbeat;
-      const alive = self || (beat > 0 && now - beat < aliveMs);
+      // the view's own verdict when it has one (heard within the election timeout), else heartbeat freshness
+      const alive = self || (e.reachable ?? (beat > 0 && now - beat < aliveMs));
       const stats = self ? osStats() : { ...(e.cpuLoad !== undefined ? { load: e.cpuLoad } : {}), ...statsOf(seen) };
       const serving = rec?.serving ?? true;
       out.push({
@@ -179,14 +181,10 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
   });
 
   app.get('/api/cluster/health', read, async () => {
-    const nodes = listNodes();
-    const times = await Promise.all(nodes.map((n, i) => (i < MAX_PROBES && n.status !== 'inactive' ? probe(n.url, presence.opts.probeTimeoutMs) : null)));
-    const rows = nodes.map((n, i) => ({
-      id: n.id,
-      status: times[i] === null && n.status !== 'inactive' && i < MAX_PROBES ? ('inactive' as const) : n.status,
-      role: n.role,
-      responseTime: times[i] ?? null,
-    }));
+    const view = node.clusterView();
+    const nodes = listNodes(view);
+    const targets = probeTargets(view, node.nodeId, node.config, node.status().self.apiPort);
+    const rows = await healthRows(nodes, targets, presence.opts.probeTimeoutMs);
     const active = rows.filter((r) => r.status !== 'inactive').length;
     const coordinator = rows.find((r) => r.role === 'coordinator' && nodes.find((n) => n.id === r.id)?.peerboard);
     return {
@@ -238,25 +236,10 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
   });
 }
 
-/** nodes probed by one /api/cluster/health request */
-const MAX_PROBES = 64;
-
 function statsOf(seen: { load?: number; memory?: number; connections?: number } | null): Record<string, number> {
   const out: Record<string, number> = {};
   if (seen?.load !== undefined) out.load = seen.load;
   if (seen?.memory !== undefined) out.memory = seen.memory;
   if (seen?.connections !== undefined) out.connections = seen.connections;
   return out;
-}
-
-/** ms (one decimal) until GET url/api/health answers with any HTTP status; null on no answer in time. */
-async function probe(url: string, timeoutMs: number): Promise<number | null> {
-  const t0 = performance.now();
-  try {
-    const res = await fetch(`${url.replace(/\/+$/, '')}/api/health`, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    await res.body?.cancel();
-    return Math.round((performance.now() - t0) * 10) / 10;
-  } catch {
-    return null;
-  }
 }

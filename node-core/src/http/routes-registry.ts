@@ -1,7 +1,7 @@
 // Seed 001's client registry on the backend port: GET / (health), POST /register, POST /heartbeat,
 // GET /users, GET /discover. Registrations go through the replicated log; heartbeats through presence.ts.
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { type FastifyInstance, errorCodes } from 'fastify';
 import { z } from 'zod';
 import type { NodeHandle } from '../api/node-handle.js';
 import type { LeaderInfo } from '../api/peer-api.js';
@@ -30,6 +30,32 @@ export function requireLeader(node: NodeHandle): void {
   throw new PeerboardError(ErrorCode.NotLeader, `This node is not the leader. Current leader: ${shown}`, {
     leader,
     leaderId: v.leader?.nodeId ?? null,
+  });
+}
+
+/** Content-Types a browser may send cross-origin without a preflight; accepted here only from non-browsers. */
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Lets a scope read a JSON body sent with the form Content-Type or with none (curl -d), still under
+ * the body limit. A browser sends such a request cross-origin without a CORS preflight, so one that
+ * carries Origin or Sec-Fetch-Site (browsers always do) is refused: only scripts and curl get this.
+ */
+export function acceptSeedCurlBodies(scope: FastifyInstance): void {
+  // fastify's own JSON parser: the same prototype-poisoning guards and errors as application/json
+  const json = scope.getDefaultJsonParser('error', 'error');
+  scope.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    const type = request.headers['content-type'];
+    const mediaType = type?.split(';')[0]?.trim().toLowerCase();
+    if (type !== undefined && mediaType !== FORM) {
+      done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(type)); // 415, as everywhere else
+      return;
+    }
+    if (request.headers.origin !== undefined || request.headers['sec-fetch-site'] !== undefined) {
+      done(new PeerboardError(ErrorCode.Forbidden, 'a browser must send this body as application/json', { contentType: type ?? null }));
+      return;
+    }
+    json(request, body as string, done);
   });
 }
 
@@ -63,41 +89,46 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
     };
   });
 
-  app.post('/register', userOp, async (request) => {
-    requireLeader(node);
-    const b = parseInput(registerBody, request.body, 'request body');
-    if (findUser(b.username)) {
-      throw new PeerboardError(ErrorCode.Conflict, `User '${b.username}' is already registered; pick another username`, { username: b.username });
-    }
-    const userId = await register(b.username, b.addr, requestKey(request, undefined), b.username);
-    return { success: true, message: `User '${b.username}' registered successfully at ${b.addr}`, user_id: userId };
-  });
+  // Seed 001's own examples post with `curl -d '{...}'` (form Content-Type) or none at all: these two
+  // routes read such a body as JSON too, in a plugin scope of their own (the rest of the API stays JSON-only).
+  void app.register(async (seed) => {
+    acceptSeedCurlBodies(seed);
+    seed.post('/register', userOp, async (request) => {
+      requireLeader(node);
+      const b = parseInput(registerBody, request.body, 'request body');
+      if (findUser(b.username)) {
+        throw new PeerboardError(ErrorCode.Conflict, `User '${b.username}' is already registered; pick another username`, { username: b.username });
+      }
+      const userId = await register(b.username, b.addr, requestKey(request, undefined), b.username);
+      return { success: true, message: `User '${b.username}' registered successfully at ${b.addr}`, user_id: userId };
+    });
 
-  // Unknown username: with addr it is registered first (through the log), without addr 404.
-  app.post('/heartbeat', userOp, async (request) => {
-    requireLeader(node);
-    const b = parseInput(heartbeatBody, request.body, 'request body');
-    let known = findUser(b.username);
-    let registered = false;
-    if (!known) {
-      if (!b.addr) {
-        throw new NotFoundError(`User '${b.username}' is not registered; POST /register first, or send "addr" with the heartbeat to register it`, {
-          username: b.username,
-        });
+    // Unknown username: with addr it is registered first (through the log), without addr 404.
+    seed.post('/heartbeat', userOp, async (request) => {
+      requireLeader(node);
+      const b = parseInput(heartbeatBody, request.body, 'request body');
+      let known = findUser(b.username);
+      let registered = false;
+      if (!known) {
+        if (!b.addr) {
+          throw new NotFoundError(`User '${b.username}' is not registered; POST /register first, or send "addr" with the heartbeat to register it`, {
+            username: b.username,
+          });
+        }
+        try {
+          await register(b.username, b.addr, undefined, b.username);
+          registered = true;
+        } catch (err) {
+          // registered meanwhile by a concurrent request: fine, it exists now
+          if (!(err instanceof PeerboardError && err.code === ErrorCode.Conflict)) throw err;
+        }
+        known = findUser(b.username);
+        if (!known) throw new PeerboardError(ErrorCode.Unavailable, `User '${b.username}' could not be registered yet; retry`);
       }
-      try {
-        await register(b.username, b.addr, undefined, b.username);
-        registered = true;
-      } catch (err) {
-        // registered meanwhile by a concurrent request: fine, it exists now
-        if (!(err instanceof PeerboardError && err.code === ErrorCode.Conflict)) throw err;
-      }
-      known = findUser(b.username);
-      if (!known) throw new PeerboardError(ErrorCode.Unavailable, `User '${b.username}' could not be registered yet; retry`);
-    }
-    const addr = b.addr ?? presence.userSeen(b.username)?.addr ?? known.addr;
-    presence.beatUser(b.username, addr);
-    return { success: true, message: `Heartbeat accepted for '${b.username}' at ${addr}`, ...(registered ? { registered: true } : {}) };
+      const addr = b.addr ?? presence.userSeen(b.username)?.addr ?? known.addr;
+      presence.beatUser(b.username, addr);
+      return { success: true, message: `Heartbeat accepted for '${b.username}' at ${addr}`, ...(registered ? { registered: true } : {}) };
+    });
   });
 
   app.get('/users', read, async () => {

@@ -13,7 +13,49 @@ export const Limits = {
   maxIdempotencyKey: 128,
   maxImport: 10_000,
   historyMaxLimit: 500,
+  /** nesting of a free-form JSON field (seed 002's metadata, capabilities): objects and arrays */
+  maxJsonDepth: 16,
+  /** serialised size of one free-form JSON field */
+  maxJsonFieldBytes: 16 * 1024,
 } as const;
+
+/**
+ * The deepest nesting of objects and arrays in a JSON value (a scalar is 0, {} is 1), computed
+ * without recursion so that a 100,000-level body cannot overflow the stack; counting stops once
+ * `stopAt` is passed (the answer is then stopAt + 1).
+ */
+export function jsonDepth(value: unknown, stopAt = Number.MAX_SAFE_INTEGER): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    const depth = d + 1;
+    if (depth > max) max = depth;
+    if (max > stopAt) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth]);
+    }
+  }
+  return max;
+}
+
+/**
+ * A free-form JSON object field: at most `maxDepth` levels (the object itself is level 1) and
+ * `maxBytes` of JSON. Issue 9: metadata nested 3,000 levels deep was committed and then broke
+ * every replica's snapshot; such a body is now a 400 naming the field.
+ */
+export function boundedJson(maxDepth: number = Limits.maxJsonDepth, maxBytes: number = Limits.maxJsonFieldBytes) {
+  return z.record(z.string(), z.unknown()).superRefine((v, ctx) => {
+    const depth = jsonDepth(v, maxDepth);
+    if (depth > maxDepth) {
+      ctx.addIssue({ code: 'custom', message: `nested deeper than ${maxDepth} levels; flatten it` });
+      return;
+    }
+    const bytes = Buffer.byteLength(JSON.stringify(v));
+    if (bytes > maxBytes) ctx.addIssue({ code: 'custom', message: `${bytes} bytes of JSON, more than ${maxBytes}` });
+  });
+}
 
 const user = z.string().trim().min(1).max(Limits.maxUser);
 const comment = z.string().max(Limits.maxComment);

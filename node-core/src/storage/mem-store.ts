@@ -1,7 +1,9 @@
 // In-memory Store for consensus unit tests, plus the log rules (argument checks, append continuity,
 // snapshot install/compaction) that it and SqliteStore both enforce, so the two behave identically.
 import type { HardState, LogEntry, Snapshot } from '../consensus/types.js';
+import { MAX_TERM } from '../consensus/limits.js';
 import { StorageError } from '../errors.js';
+import { NotSerialisableError } from './storage-errors.js';
 import type { NodeIdentity, Store } from './store.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -34,14 +36,15 @@ export interface EncodedEntry {
   bytes: number;
 }
 
+/** JSON of a value to store; a value JSON refuses is NotSerialisableError (BAD_REQUEST), never a disk failure. */
 function encodeJson(what: string, v: unknown): string {
   let json: string | undefined;
   try {
     json = JSON.stringify(v);
   } catch (err) {
-    throw new StorageError(`${what} is not serialisable as JSON: ${(err as Error).message}`, {}, { cause: err });
+    throw new NotSerialisableError(what, err);
   }
-  if (json === undefined) throw new StorageError(`${what} is not serialisable as JSON`);
+  if (json === undefined) throw new NotSerialisableError(what);
   return json;
 }
 
@@ -82,6 +85,7 @@ export function encodeSnapshot(snap: Snapshot): string {
 export function encodeHardState(s: HardState): string {
   if (s === null || typeof s !== 'object') throw new StorageError(`hard state must be an object, got ${describe(s)}`);
   checkIndex('term', s.term);
+  if (s.term > MAX_TERM) throw new StorageError(`term must be at most ${MAX_TERM}, got ${s.term}`, { term: s.term, max: MAX_TERM });
   if (s.votedFor !== null && (typeof s.votedFor !== 'string' || s.votedFor === '')) {
     throw new StorageError(`votedFor must be a node id or null, got ${describe(s.votedFor)}`);
   }

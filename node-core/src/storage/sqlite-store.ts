@@ -14,7 +14,7 @@ import { closeSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { HardState, LogEntry, Snapshot } from '../consensus/types.js';
-import { StorageError } from '../errors.js';
+import { PeerboardError, StorageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import {
   DEFAULT_HARD_STATE,
@@ -26,6 +26,8 @@ import {
   encodeIdentity,
   encodeSnapshot,
 } from './mem-store.js';
+import { checkStoredHardState, checkStoredIdentity, checkStoredSnapshotMeta } from './open-checks.js';
+import { StorageFailure, StorageOperationError, failureOf } from './storage-errors.js';
 import type { NodeIdentity, Store } from './store.js';
 
 export const DB_FILE = 'peerboard.db';
@@ -51,6 +53,8 @@ const SQLITE_HEADER = 'SQLite format 3\0';
 
 export interface SqliteStoreOptions {
   logger?: Logger;
+  /** caps the database at this many pages (PRAGMA max_page_count): a size quota; writes past it fail as disk full */
+  maxPageCount?: number;
 }
 
 function damaged(file: string, reason: string, cause?: unknown): StorageError {
@@ -92,6 +96,9 @@ function checkHeader(file: string): void {
   if (buf.toString('latin1', 0, 16) !== SQLITE_HEADER) throw damaged(file, 'it does not start with the SQLite header');
 }
 
+/** The operations that write: one of them succeeding ends a failing condition. */
+const WRITES = new Set(['setIdentity', 'setHardState', 'append', 'truncateFrom', 'saveSnapshot']);
+
 export class SqliteStore implements Store {
   readonly file: string;
   readonly #db: Database.Database;
@@ -99,6 +106,8 @@ export class SqliteStore implements Store {
   /** the stored snapshot's index and term, mirrored in memory (read by every termAt/lastIndex) */
   #snapMeta: { index: number; term: number } | null;
   readonly #s: ReturnType<typeof prepare>;
+  /** why the last operation failed, until a write succeeds again (to log each condition once) */
+  #failing: StorageFailure | null = null;
 
   /** Opens (creating when absent) `<dataDir>/peerboard.db`. Throws StorageError on anything unexpected. */
   static open(dataDir: string, opts: SqliteStoreOptions = {}): SqliteStore {
@@ -117,6 +126,7 @@ export class SqliteStore implements Store {
     }
     try {
       initialise(db, file, opts.logger);
+      if (opts.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxPageCount))}`);
       return new SqliteStore(db, file, opts.logger);
     } catch (err) {
       db.close();
@@ -130,6 +140,10 @@ export class SqliteStore implements Store {
     this.#log = logger;
     this.#s = prepare(db);
     const row = this.#s.snapMeta.get() as { idx: number; term: number } | undefined;
+    // refuse bad stored values now, with a message naming them, rather than crash on them later
+    checkStoredSnapshotMeta(file, row ?? null);
+    checkStoredHardState(file, this.#s.getMeta.get('hardState') as string | undefined);
+    checkStoredIdentity(file, this.#s.getMeta.get('identity') as string | undefined);
     this.#snapMeta = row ? { index: row.idx, term: row.term } : null;
   }
 
@@ -137,12 +151,24 @@ export class SqliteStore implements Store {
   #run<T>(op: string, fn: () => T): T {
     const t0 = performance.now();
     try {
-      return fn();
+      const out = fn();
+      if (this.#failing && WRITES.has(op)) {
+        this.#log?.info({ op, file: this.file, after: this.#failing }, 'storage writes work again');
+        this.#failing = null;
+      }
+      return out;
     } catch (err) {
-      if (err instanceof StorageError) throw err;
-      const message = this.#db.open ? (err as Error).message : 'the store is closed';
-      this.#log?.error({ err, op, file: this.file }, 'storage operation failed');
-      throw new StorageError(`storage ${op} failed on ${this.file}: ${message}`, { op, file: this.file, sqlite: sqliteCode(err) }, { cause: err });
+      // our own refusals (bad arguments: StorageError; a value JSON refuses: NotSerialisableError) pass as they are
+      if (err instanceof PeerboardError) throw err;
+      const code = sqliteCode(err);
+      const reason = this.#db.open ? failureOf(code) : StorageFailure.Closed;
+      const message = reason === StorageFailure.Closed ? 'the store is closed' : (err as Error).message;
+      const hint = reason === StorageFailure.DiskFull ? ' (the disk is full or failing: nothing was written; free space and the write can be retried)' : '';
+      // logged once per condition (a full disk refuses every write until space returns), then at debug
+      if (this.#failing === reason) this.#log?.debug({ op, file: this.file, reason, sqlite: code }, 'storage operation failed again');
+      else this.#log?.error({ err, op, file: this.file, reason }, 'storage operation failed');
+      this.#failing = reason;
+      throw new StorageOperationError(op, this.file, reason, code, `storage ${op} failed on ${this.file}: ${message}${hint}`, err);
     } finally {
       // every call is synchronous and holds the event loop: a slow disk shows here first
       const ms = performance.now() - t0;

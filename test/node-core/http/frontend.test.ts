@@ -172,8 +172,11 @@ describe('web mode (uiDir)', () => {
     await waitFor(() => h.node.events.listenerCount('event') === 0, 'listener removed');
   });
 
-  it('a caller on loopback may post /updateRole without a token (the node notifier)', async () => {
-    expect((await call(`${h.ui}/updateRole`, { json: { role: 'master', ip: '127.0.0.1' } })).status).toBe(200);
+  it('with tokens set, /updateRole needs one even from loopback (issue 9); either token will do', async () => {
+    expectError(await call(`${h.ui}/updateRole`, { json: { role: 'master', ip: '127.0.0.1' } }), 401, 'UNAUTHORIZED');
+    for (const token of [USER, ADMIN]) {
+      expect((await call(`${h.ui}/updateRole`, { json: { role: 'master', ip: '127.0.0.1' }, token })).status).toBe(200);
+    }
   });
 });
 
