@@ -44,7 +44,7 @@ describe('a deeply nested registration on a keyed, token-protected cluster', () 
       const r = await post(at.api, json);
       expect(r.status, JSON.stringify(r.body).slice(0, 300)).toBe(400);
       expect(r.body).toMatchObject({ success: false, code: 'BAD_REQUEST' });
-      expect(r.body.message).toMatch(/field "metadata": nested deeper than 16 levels/);
+      expect(r.body.message).toMatch(/field "metadata": nested deeper than 8 levels/);
     }
     // a shallow one still registers, so the log is moving and the deep ones would have shown by now
     const ok = await post(leader.api, body('shallow', '{"a":{"b":[1,{"c":2}]}}'));
@@ -60,10 +60,10 @@ describe('a deeply nested registration on a keyed, token-protected cluster', () 
     }
   });
 
-  it('takes 16 levels and refuses 17, and bounds the size of metadata and capabilities', async () => {
-    expect((await post(leader.api, body('edge-16', nested(16)))).status).toBe(200);
-    const r17 = await post(leader.api, body('edge-17', nested(17)));
-    expect(r17.status).toBe(400);
+  it('takes 8 levels (the board\'s limit, the same at every edge) and refuses 9, and bounds the size of metadata and capabilities', async () => {
+    expect((await post(leader.api, body('edge-8', nested(8)))).status).toBe(200);
+    const r9 = await post(leader.api, body('edge-9', nested(9)));
+    expect(r9.status).toBe(400);
     const wide = JSON.stringify({ blob: 'x'.repeat(20_000) });
     const big = await post(leader.api, body('wide', wide));
     expect(big.status).toBe(400);

@@ -1,6 +1,7 @@
 // Strict runtime schemas for every HTTP request body, path parameter and query string, and the
 // parse helper that turns a zod failure into a 400 naming the unknown, missing or wrong field.
 import { z } from 'zod';
+import { BoardLimits, jsonDepth } from '../board/commands.js';
 import { BadRequestError } from '../errors.js';
 
 /** Named limits. */
@@ -13,32 +14,14 @@ export const Limits = {
   maxIdempotencyKey: 128,
   maxImport: 10_000,
   historyMaxLimit: 500,
-  /** nesting of a free-form JSON field (seed 002's metadata, capabilities): objects and arrays */
-  maxJsonDepth: 16,
-  /** serialised size of one free-form JSON field */
-  maxJsonFieldBytes: 16 * 1024,
+  /** nesting of a free-form JSON field (seed 002's metadata, capabilities): the board's limit */
+  maxJsonDepth: BoardLimits.jsonFieldDepth,
+  /** serialised size of one free-form JSON field: the board's limit */
+  maxJsonFieldBytes: BoardLimits.jsonFieldBytes,
 } as const;
 
-/**
- * The deepest nesting of objects and arrays in a JSON value (a scalar is 0, {} is 1), computed
- * without recursion so that a 100,000-level body cannot overflow the stack; counting stops once
- * `stopAt` is passed (the answer is then stopAt + 1).
- */
-export function jsonDepth(value: unknown, stopAt = Number.MAX_SAFE_INTEGER): number {
-  let max = 0;
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    const depth = d + 1;
-    if (depth > max) max = depth;
-    if (max > stopAt) return max;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth]);
-    }
-  }
-  return max;
-}
+/** the board's own depth count (one rule, one place): see board/commands.ts */
+export { jsonDepth };
 
 /**
  * A free-form JSON object field: at most `maxDepth` levels (the object itself is level 1) and
