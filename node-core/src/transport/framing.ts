@@ -1,5 +1,6 @@
 // TCP framing for peer requests: [u32 BE length of what follows][u32 BE request id][u8 kind][payload].
-// The decoder is a small state machine fed any chunking of the stream (down to one byte at a time).
+// The decoder is a small state machine fed any chunking of the stream (down to one byte at a time);
+// it holds only the bytes it was given, never what a header merely announces.
 
 /** Frame kinds; the numeric values are part of the protocol. */
 export const FrameKind = { Request: 0, Response: 1 } as const;
@@ -38,11 +39,15 @@ export function encodeFrame(id: number, kind: FrameKind, payload: Buffer): Buffe
 /**
  * Turns a byte stream into frames. Checks the kind before the length (so text such as an HTTP
  * request reads as a bad frame, not as a huge one) and refuses a payload over `maxPayloadBytes`
- * from its header alone, before buffering it. After an error it ignores all further input.
+ * from its header alone. Never allocates a body from its header: it holds only the bytes received
+ * (growing its buffer geometrically, so at most about twice them), so a header announcing 1 MiB
+ * followed by a few bytes costs a few bytes. After an error it ignores all further input.
  */
 export class FrameDecoder {
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
+  /** payload length of the frame being read, -1 while reading a header */
+  private bodyLength = -1;
   private body: Buffer | null = null;
   private bodyFill = 0;
   private id = 0;
@@ -60,22 +65,29 @@ export class FrameDecoder {
     return this.failed;
   }
 
+  /** bytes of an unfinished frame held now (0 between frames and after an error) */
+  get buffered(): number {
+    if (this.failed) return 0;
+    return this.bodyLength < 0 ? this.headerFill : FRAME_HEADER_BYTES + this.bodyFill;
+  }
+
   push(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length && !this.failed) {
-      if (this.body === null) {
+      if (this.bodyLength < 0) {
         const n = Math.min(FRAME_HEADER_BYTES - this.headerFill, chunk.length - off);
         chunk.copy(this.header, this.headerFill, off, off + n);
         this.headerFill += n;
         off += n;
         if (this.headerFill === FRAME_HEADER_BYTES) this.startBody();
       } else {
-        const n = Math.min(this.body.length - this.bodyFill, chunk.length - off);
-        chunk.copy(this.body, this.bodyFill, off, off + n);
+        const n = Math.min(this.bodyLength - this.bodyFill, chunk.length - off);
+        this.reserve(this.bodyFill + n);
+        chunk.copy(this.body!, this.bodyFill, off, off + n);
         this.bodyFill += n;
         off += n;
       }
-      if (this.body !== null && this.bodyFill === this.body.length) this.finishFrame();
+      if (this.bodyLength >= 0 && this.bodyFill === this.bodyLength) this.finishFrame();
     }
   }
 
@@ -92,13 +104,27 @@ export class FrameDecoder {
       return this.fail(FrameErrorReason.TooLarge, `frame of ${payloadBytes} bytes > limit ${this.maxPayloadBytes}`, this.id);
     }
     this.kind = kind;
-    this.body = Buffer.allocUnsafe(payloadBytes);
+    this.bodyLength = payloadBytes;
+    this.body = null;
     this.bodyFill = 0;
   }
 
+  /** Makes room for `need` body bytes: exact when the rest arrived at once, else doubling. */
+  private reserve(need: number): void {
+    const have = this.body?.length ?? 0;
+    if (need <= have) return;
+    const size = this.bodyFill === 0 ? need : Math.min(this.bodyLength, Math.max(need, have * 2));
+    const grown = Buffer.allocUnsafe(size);
+    if (this.body) this.body.copy(grown, 0, 0, this.bodyFill);
+    this.body = grown;
+  }
+
   private finishFrame(): void {
-    const frame: Frame = { id: this.id, kind: this.kind, payload: this.body! };
+    const body = this.body ?? Buffer.alloc(0);
+    const frame: Frame = { id: this.id, kind: this.kind, payload: body.length === this.bodyLength ? body : body.subarray(0, this.bodyLength) };
     this.body = null;
+    this.bodyLength = -1;
+    this.bodyFill = 0;
     this.headerFill = 0;
     this.sink.frame(frame);
   }
