@@ -37,7 +37,7 @@ export interface NetTransportOptions {
   logger: Logger;
   /**
    * called for every datagram or connection refused at the edge: 'too_large', 'bad_frame',
-   * 'too_many_connections', 'frame_timeout'
+   * 'too_many_connections', 'frame_timeout', 'partial_budget'
    */
   onDrop?: (reason: string, from: string) => void;
   /** size, count and time limits; default Limits (tests shrink them) */
@@ -53,6 +53,8 @@ export class NetTransport implements Transport {
   private readonly serverConns = new Set<ServerConn>();
   /** open inbound connections per remote ip */
   private readonly perAddress = new Map<string, number>();
+  /** bytes of unfinished frames held over all inbound connections (see Limits.maxPartialFrameBytes) */
+  private partialTotal = 0;
   /** drops logged per reason in the current second, so a flood does not flood the log */
   private readonly dropLog = new Map<string, { second: number; count: number }>();
   private readonly pool = new Map<string, ClientConn>();
@@ -206,6 +208,7 @@ export class NetTransport implements Transport {
       onRequest,
       log: this.log,
       drop: (reason, extra) => this.drop(reason, peer, extra),
+      account: (delta) => (this.partialTotal += delta) <= this.limits.maxPartialFrameBytes,
       onClose: (c) => {
         if (!this.serverConns.delete(c)) return;
         const left = (this.perAddress.get(from.ip) ?? 1) - 1;

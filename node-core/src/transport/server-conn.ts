@@ -16,8 +16,10 @@ export interface ServerConnOptions {
   limits: TransportLimits;
   onRequest: RequestHandler;
   log: Logger;
-  /** counts one refusal of this peer's input ('bad_frame', 'too_large', 'frame_timeout') */
+  /** counts one refusal of this peer's input ('bad_frame', 'too_large', 'frame_timeout', 'partial_budget') */
   drop: (reason: string, extra?: Record<string, unknown>) => void;
+  /** adds `delta` bytes of unfinished frames to the transport's total; false when it is over budget */
+  account: (delta: number) => boolean;
   /** called once when the socket has closed */
   onClose: (conn: ServerConn) => void;
 }
@@ -40,6 +42,8 @@ export class ServerConn {
   private frameTimerSeq = -1;
   private completed = 0;
   private lingerTimer: NodeJS.Timeout | null = null;
+  /** unfinished-frame bytes counted in the transport's total */
+  private accounted = 0;
 
   constructor(
     readonly socket: net.Socket,
@@ -72,6 +76,7 @@ export class ServerConn {
     socket.on('close', () => {
       this.closing = true;
       this.clearTimers();
+      this.release();
       this.backlog = [];
       this.head = 0;
       this.opts.onClose(this);
@@ -101,12 +106,26 @@ export class ServerConn {
   destroy(): void {
     this.closing = true;
     this.clearTimers();
+    this.release();
     this.socket.destroy();
+  }
+
+  /** gives this connection's unfinished-frame bytes back to the transport's total */
+  private release(): void {
+    if (this.accounted !== 0) this.opts.account(-this.accounted);
+    this.accounted = 0;
   }
 
   private onData(chunk: Buffer): void {
     if (this.closing) return;
     this.decoder.push(chunk);
+    const held = this.decoder.buffered;
+    const delta = held - this.accounted;
+    this.accounted = held;
+    if (!this.opts.account(delta) && held > 0 && delta > 0) {
+      this.destroy();
+      return this.opts.drop('partial_budget', { detail: `unfinished frames would hold more than ${this.opts.limits.maxPartialFrameBytes} bytes in all` });
+    }
     this.pump();
   }
 

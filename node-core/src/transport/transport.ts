@@ -99,9 +99,10 @@ export interface Transport {
 
 /**
  * Size, count and time limits at the edge (named so tests and docs can refer to them; tests shrink
- * them through the transports' `limits` option). Together they bound what one peer can make a node
+ * them through the transports' `limits` option). Together they bound what peers can make a node
  * hold: at most maxInFlightPerConnection answers per connection, maxConnectionsPerAddress
- * connections per address, and an unfinished frame for at most frameTimeoutMs.
+ * connections per address, maxPartialFrameBytes of unfinished frames in all, each for at most
+ * frameTimeoutMs.
  */
 const DEFAULT_LIMITS = {
   /** largest UDP datagram we send or accept */
@@ -135,6 +136,12 @@ const DEFAULT_LIMITS = {
    * backpressure does not count. 1 MiB (maxRequestBytes) in 10 s is 100 KB/s.
    */
   frameTimeoutMs: 10_000,
+  /**
+   * Bytes of unfinished frames held over all inbound connections. A connection whose data would take
+   * the sum beyond it is closed ('partial_budget'): without it, maxInboundConnections peers each
+   * sending maxRequestBytes minus one could hold 512 MiB for frameTimeoutMs.
+   */
+  maxPartialFrameBytes: 32 * 1024 * 1024,
   /** after closing a connection on CloseConnection, how long its last answer may take to flush */
   closeLingerMs: 2_000,
   /** requests waiting for their answer on one outbound connection; more are refused with BUSY */

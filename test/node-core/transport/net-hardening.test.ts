@@ -169,6 +169,35 @@ describe('NetTransport under hostile peers', () => {
     expect(await waitReal(() => statsOf(b.transport).inbound === 0 && statsOf(b.transport).partialBytes === 0, 2000)).toBe(true);
   });
 
+  it('unfinished frames hold at most maxPartialFrameBytes in all: the connection that would go beyond is closed', async () => {
+    const budget = 64 * 1024;
+    env = netEnv({ limits: { maxPartialFrameBytes: budget, maxConnectionsPerAddress: 256 } });
+    const a = await env.start('a');
+    const b = await env.start('b');
+    const header = Buffer.alloc(FRAME_HEADER_BYTES);
+    header.writeUInt32BE(MiB + 5, 0);
+    const partial = Buffer.concat([header, Buffer.alloc(10 * 1024, 0x7b)]); // 10 KiB of a 1 MiB frame
+    const socks = await Promise.all(Array.from({ length: 10 }, () => rawConnect(b.streamAddr.port)));
+    let peak = 0;
+    for (const s of socks) {
+      const before = statsOf(b.transport).partialBytes;
+      s.write(partial);
+      await waitReal(() => s.closedAt !== undefined || statsOf(b.transport).partialBytes === before + partial.length, 2000);
+      peak = Math.max(peak, statsOf(b.transport).partialBytes);
+    }
+    const fits = Math.floor(budget / partial.length); // 6
+    expect(await waitReal(() => socks.filter((s) => s.closedAt !== undefined).length === socks.length - fits, 2000)).toBe(true);
+    expect(peak).toBeLessThanOrEqual(budget);
+    expect(statsOf(b.transport).partialBytes).toBe(fits * partial.length);
+    expect(b.drops.map((d) => d.reason)).toEqual(Array(socks.length - fits).fill('partial_budget'));
+    // closing them gives the budget back; a whole request is served meanwhile
+    const ok = watch(a.transport.request(b.streamAddr, Buffer.from('hi'), 2000));
+    expect(await waitReal(() => ok.settled, 2000)).toBe(true);
+    expect(ok.value?.toString()).toBe('echo:hi');
+    for (const s of socks) s.destroy();
+    expect(await waitReal(() => statsOf(b.transport).partialBytes === 0 && statsOf(b.transport).inbound === 1, 2000)).toBe(true);
+  });
+
   it('progress does not extend the frame timeout, while a steady stream of split frames is never cut', async () => {
     const frameTimeoutMs = 300;
     env = netEnv({ limits: { frameTimeoutMs } });
