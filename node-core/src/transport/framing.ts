@@ -10,6 +10,10 @@ export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 export const FRAME_HEADER_BYTES = 9;
 /** The length field counts id + kind + payload. */
 const LENGTH_OVERHEAD = 5;
+/** body pieces shorter than this are copied together instead of kept one by one */
+const SMALL_PIECE_BYTES = 1024;
+/** size of the buffer small pieces are copied into */
+const TAIL_BYTES = 4096;
 
 export interface Frame {
   id: number;
@@ -39,16 +43,21 @@ export function encodeFrame(id: number, kind: FrameKind, payload: Buffer): Buffe
 /**
  * Turns a byte stream into frames. Checks the kind before the length (so text such as an HTTP
  * request reads as a bad frame, not as a huge one) and refuses a payload over `maxPayloadBytes`
- * from its header alone. Never allocates a body from its header: it holds only the bytes received
- * (growing its buffer geometrically, so at most about twice them), so a header announcing 1 MiB
- * followed by a few bytes costs a few bytes. After an error it ignores all further input.
+ * from its header alone. Never allocates a body from its header: it holds only the pieces received
+ * (big ones as views of their chunk when that costs at most twice their size, small ones copied
+ * together), so a header announcing 1 MiB followed by a few bytes costs a few bytes, and `buffered`
+ * is what it really holds. After an error it ignores all further input.
  */
 export class FrameDecoder {
   private readonly header = Buffer.alloc(FRAME_HEADER_BYTES);
   private headerFill = 0;
   /** payload length of the frame being read, -1 while reading a header */
   private bodyLength = -1;
-  private body: Buffer | null = null;
+  /** pieces of the body received so far, in order */
+  private parts: Buffer[] = [];
+  /** small pieces are copied together here (at most TAIL_BYTES) rather than kept one by one */
+  private tail: Buffer | null = null;
+  private tailFill = 0;
   private bodyFill = 0;
   private id = 0;
   private kind: FrameKind = FrameKind.Request;
@@ -71,6 +80,7 @@ export class FrameDecoder {
     return this.bodyLength < 0 ? this.headerFill : FRAME_HEADER_BYTES + this.bodyFill;
   }
 
+  /** Feeds the next bytes of the stream. The decoder may keep views of `chunk`: do not change it afterwards. */
   push(chunk: Buffer): void {
     let off = 0;
     while (off < chunk.length && !this.failed) {
@@ -82,9 +92,7 @@ export class FrameDecoder {
         if (this.headerFill === FRAME_HEADER_BYTES) this.startBody();
       } else {
         const n = Math.min(this.bodyLength - this.bodyFill, chunk.length - off);
-        this.reserve(this.bodyFill + n);
-        chunk.copy(this.body!, this.bodyFill, off, off + n);
-        this.bodyFill += n;
+        this.append(chunk, off, n);
         off += n;
       }
       if (this.bodyLength >= 0 && this.bodyFill === this.bodyLength) this.finishFrame();
@@ -105,33 +113,57 @@ export class FrameDecoder {
     }
     this.kind = kind;
     this.bodyLength = payloadBytes;
-    this.body = null;
     this.bodyFill = 0;
   }
 
-  /** Makes room for `need` body bytes: exact when the rest arrived at once, else doubling. */
-  private reserve(need: number): void {
-    const have = this.body?.length ?? 0;
-    if (need <= have) return;
-    const size = this.bodyFill === 0 ? need : Math.min(this.bodyLength, Math.max(need, have * 2));
-    const grown = Buffer.allocUnsafe(size);
-    if (this.body) this.body.copy(grown, 0, 0, this.bodyFill);
-    this.body = grown;
+  /** Keeps chunk[off, off+n) of the body: small pieces copied into the tail, big ones as views or copies. */
+  private append(chunk: Buffer, off: number, n: number): void {
+    if (n < SMALL_PIECE_BYTES) {
+      let at = off;
+      const end = off + n;
+      while (at < end) {
+        if (!this.tail || this.tailFill === this.tail.length) {
+          this.flushTail();
+          this.tail = Buffer.allocUnsafe(Math.min(TAIL_BYTES, this.bodyLength - this.bodyFill));
+          this.tailFill = 0;
+        }
+        const k = Math.min(end - at, this.tail.length - this.tailFill);
+        chunk.copy(this.tail, this.tailFill, at, at + k);
+        this.tailFill += k;
+        this.bodyFill += k;
+        at += k;
+      }
+      return;
+    }
+    this.flushTail();
+    const piece = chunk.subarray(off, off + n);
+    // a view keeps its whole chunk alive: worth it only when the piece is most of it
+    this.parts.push(piece.length * 2 >= chunk.buffer.byteLength ? piece : Buffer.from(piece));
+    this.bodyFill += n;
+  }
+
+  private flushTail(): void {
+    if (!this.tail) return;
+    const used = this.tail.subarray(0, this.tailFill);
+    if (this.tailFill > 0) this.parts.push(this.tailFill * 2 >= this.tail.length ? used : Buffer.from(used));
+    this.tail = null;
+    this.tailFill = 0;
   }
 
   private finishFrame(): void {
-    const body = this.body ?? Buffer.alloc(0);
-    const frame: Frame = { id: this.id, kind: this.kind, payload: body.length === this.bodyLength ? body : body.subarray(0, this.bodyLength) };
-    this.body = null;
+    this.flushTail();
+    const payload = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.bodyLength);
+    this.parts = [];
     this.bodyLength = -1;
     this.bodyFill = 0;
     this.headerFill = 0;
-    this.sink.frame(frame);
+    this.sink.frame({ id: this.id, kind: this.kind, payload });
   }
 
   private fail(reason: FrameErrorReason, detail: string, id?: number): void {
     this.failed = true;
-    this.body = null;
+    this.parts = [];
+    this.tail = null;
     this.sink.error(reason, detail, id);
   }
 }

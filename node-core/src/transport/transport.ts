@@ -141,7 +141,7 @@ const DEFAULT_LIMITS = {
    * the sum beyond it is closed ('partial_budget'): without it, maxInboundConnections peers each
    * sending maxRequestBytes minus one could hold 512 MiB for frameTimeoutMs.
    */
-  maxPartialFrameBytes: 32 * 1024 * 1024,
+  maxPartialFrameBytes: 16 * 1024 * 1024,
   /** after closing a connection on CloseConnection, how long its last answer may take to flush */
   closeLingerMs: 2_000,
   /** requests waiting for their answer on one outbound connection; more are refused with BUSY */
