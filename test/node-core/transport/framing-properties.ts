@@ -54,7 +54,12 @@ export function splitAt(bytes: Buffer, cuts: number[]): Buffer[] {
 const frameArb = fc.record({
   id: fc.integer({ min: 0, max: 0xffffffff }),
   kind: fc.constantFrom<FrameKind>(FrameKind.Request, FrameKind.Response),
-  payload: fc.uint8Array({ maxLength: 96 }),
+  // mostly small bodies (copied together by the decoder), some over its 1 KiB small-piece size
+  // (a big one repeats a short pattern: as good for the decoder, and it shrinks fast)
+  payload: fc.oneof(
+    { weight: 4, arbitrary: fc.uint8Array({ maxLength: 96 }) },
+    { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 900, max: 6000 }), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([n, pat]) => new Uint8Array(n).map((_, i) => pat[i % pat.length]!)) },
+  ),
 });
 
 /** valid frames, frames with a flipped byte, and plain junk, in any mix */
