@@ -9,17 +9,22 @@
 //   once (unless partitioned away, then TIMEOUT); the dead transport's own ones with CLOSED
 //   (kill) or SHUTDOWN (close).
 // - a request to an address nobody listens on rejects with CONNECT.
+// - a handler rejecting with CloseConnection: its answer (if any) arrives, then the connection is
+//   gone: the other requests waiting on it reject with CLOSED and the next one opens a new one.
+// - at most maxPendingPerConnection requests wait per target; more reject with BUSY.
 // - to revive a killed node, make a new transport at its ip (its old ports are free again).
 import { silentLogger, type Logger } from '../log.js';
 import type { Clock, Random, TimerHandle } from '../util/clock.js';
 import {
   Limits,
   TransportError,
+  isCloseConnection,
   type PacketAddress,
   type PacketHandler,
   type RequestHandler,
   type StreamAddress,
   type Transport,
+  type TransportLimits,
 } from './transport.js';
 
 export type MemEventKind = 'packet' | 'request' | 'response';
@@ -43,7 +48,7 @@ export interface MemTransportOptions {
   streamPort: number;
   staticPeers?: PacketAddress[];
   onDrop?: (reason: string, from: string) => void;
-  limits?: Partial<typeof Limits>;
+  limits?: Partial<TransportLimits>;
 }
 
 export class MemNetwork {
@@ -161,6 +166,8 @@ export class MemNetwork {
 interface Pending {
   target: MemTransport | null;
   key: string;
+  /** source port of the "connection" it was sent on */
+  port: number;
   resolve: (b: Buffer) => void;
   reject: (e: TransportError) => void;
   timer: TimerHandle;
@@ -176,7 +183,7 @@ export class MemTransport implements Transport {
   /** "connections": one ephemeral source port per target, kept until the target ends */
   private readonly conns = new Map<string, number>();
   private nextId = 1;
-  private readonly limits: typeof Limits;
+  private readonly limits: TransportLimits;
   private readonly log: Logger;
 
   constructor(
@@ -219,15 +226,20 @@ export class MemTransport implements Transport {
     if (data.length > this.limits.maxRequestBytes) {
       return Promise.reject(new TransportError(`request of ${data.length} bytes > limit ${this.limits.maxRequestBytes}`, 'TOO_LARGE'));
     }
-    const id = this.nextId++;
     const key = `${to.ip}:${to.port}`;
+    let waiting = 0;
+    for (const p of this.pending.values()) if (p.key === key) waiting++;
+    if (waiting >= this.limits.maxPendingPerConnection) {
+      return Promise.reject(new TransportError(`${waiting} requests already wait for an answer on this connection (limit ${this.limits.maxPendingPerConnection})`, 'BUSY'));
+    }
+    const id = this.nextId++;
     let port = this.conns.get(key);
     if (port === undefined) this.conns.set(key, (port = this.net.ephemeralPort()));
     const from: StreamAddress = { ip: this.ip, port };
     const copy = Buffer.from(data);
     return new Promise<Buffer>((resolve, reject) => {
       const timer = this.net.clock.setTimeout(() => this.settle(id, new TransportError(`no answer within ${timeoutMs} ms`, 'TIMEOUT')), timeoutMs);
-      this.pending.set(id, { target: null, key, resolve, reject, timer });
+      this.pending.set(id, { target: null, key, port, resolve, reject, timer });
       this.net.send({ from: this.ip, to: to.ip, kind: 'request' }, () => {
         const p = this.pending.get(id);
         if (!p || this.state !== 'running') return;
@@ -237,7 +249,7 @@ export class MemTransport implements Transport {
           return this.settle(id, new TransportError(`cannot connect to ${key}: nobody listens`, 'CONNECT'));
         }
         p.target = target;
-        target.serve(copy, from, (answer) => this.answered(id, answer));
+        target.serve(copy, from, (answer, close) => (close ? this.closedBy(id, key, port, answer) : this.answered(id, answer)));
       });
     });
   }
@@ -268,23 +280,40 @@ export class MemTransport implements Transport {
     }
   }
 
-  serve(data: Buffer, from: StreamAddress, reply: (answer: Buffer) => void): void {
+  /** Runs the handler; `reply` gets the answer (null: none) and whether the connection closes after it. */
+  serve(data: Buffer, from: StreamAddress, reply: (answer: Buffer | null, close: boolean) => void): void {
     if (this.state !== 'running') return;
     if (data.length > this.limits.maxRequestBytes) return this.dropInput('too_large', `${from.ip}:${from.port}`);
+    const send = (answer: Buffer | null, close: boolean) => {
+      if (this.state !== 'running') return;
+      const copy = answer && Buffer.from(answer);
+      this.net.send({ from: this.ip, to: from.ip, kind: 'response' }, () => reply(copy, close));
+    };
     Promise.resolve()
       .then(() => this.onRequest(data, from))
       .then((answer) => {
         if (!Buffer.isBuffer(answer)) throw new Error('request handler answered with a non-buffer');
-        if (this.state !== 'running') return;
-        const copy = Buffer.from(answer);
-        this.net.send({ from: this.ip, to: from.ip, kind: 'response' }, () => reply(copy));
+        send(answer, false);
       })
-      .catch((err: unknown) => this.log.warn({ from, err: err instanceof Error ? err.message : String(err) }, 'request handler failed; no answer sent'));
+      .catch((err: unknown) => {
+        if (isCloseConnection(err)) return send(Buffer.isBuffer(err.answer) ? err.answer : null, true);
+        this.log.warn({ from, err: err instanceof Error ? err.message : String(err) }, 'request handler failed; no answer sent');
+      });
   }
 
-  private answered(id: number, answer: Buffer): void {
+  /** The peer closed the connection `port` to `key` after answering request `id` (or not). */
+  private closedBy(id: number, key: string, port: number, answer: Buffer | null): void {
+    if (this.state !== 'running') return;
+    if (answer) this.answered(id, answer); // the answer first, as on a socket
+    if (this.conns.get(key) === port) this.conns.delete(key);
+    for (const [other, q] of [...this.pending]) {
+      if (q.key === key && q.port === port) this.settle(other, new TransportError(`connection to ${key} closed by the peer`, 'CLOSED'));
+    }
+  }
+
+  private answered(id: number, answer: Buffer | null): void {
     const p = this.pending.get(id);
-    if (!p || this.state !== 'running') return;
+    if (!p || this.state !== 'running' || !answer) return;
     if (answer.length > this.limits.maxFrameBytes) {
       // like the real client: the connection is closed, so everything else on it fails too
       this.settle(id, new TransportError(`response of ${answer.length} bytes > limit ${this.limits.maxFrameBytes}`, 'TOO_LARGE'));

@@ -1,5 +1,7 @@
 // The real transport: UDP datagrams for discovery (broadcast + static peers) and framed, pooled,
-// multiplexed TCP connections for requests. Nothing a peer sends can throw out of a receive loop.
+// multiplexed TCP connections for requests. Nothing a peer sends can throw out of a receive loop,
+// and nothing it sends or fails to read can make us hold more than Limits allow: inbound connections
+// are capped per address and in all (server-conn.ts does the per-connection flow control).
 //
 // Several nodes on one host share the discovery port (SO_REUSEADDR). Linux hands a broadcast only
 // to sockets bound to the wildcard or to the broadcast address itself, so a node bound to a
@@ -7,7 +9,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../log.js';
-import { FrameDecoder, FrameKind, encodeFrame, type Frame } from './framing.js';
+import { ClientConn } from './client-conn.js';
+import { ServerConn } from './server-conn.js';
 import {
   Limits,
   TransportError,
@@ -16,6 +19,8 @@ import {
   type RequestHandler,
   type StreamAddress,
   type Transport,
+  type TransportLimits,
+  type TransportStats,
 } from './transport.js';
 
 export interface NetTransportOptions {
@@ -30,106 +35,28 @@ export interface NetTransportOptions {
   /** extra discovery targets for networks without broadcast */
   staticPeers?: PacketAddress[];
   logger: Logger;
-  /** called for every datagram or connection refused at the edge ('too_large', 'bad_frame') */
+  /**
+   * called for every datagram or connection refused at the edge: 'too_large', 'bad_frame',
+   * 'too_many_connections', 'frame_timeout', 'partial_budget'
+   */
   onDrop?: (reason: string, from: string) => void;
-  /** size limits; default Limits (tests shrink them) */
-  limits?: Partial<typeof Limits>;
-}
-
-type Pending = { resolve: (b: Buffer) => void; reject: (e: TransportError) => void; timer: NodeJS.Timeout };
-
-/** One persistent client connection to ip:port carrying many requests, told apart by id. */
-class ClientConn {
-  readonly pending = new Map<number, Pending>();
-  private nextId = 1;
-  private connected = false;
-  private ended = false;
-
-  constructor(
-    readonly socket: net.Socket,
-    maxResponseBytes: number,
-    private readonly onEnd: (conn: ClientConn) => void,
-    private readonly log: Logger,
-  ) {
-    socket.setNoDelay(true);
-    const decoder = new FrameDecoder(
-      maxResponseBytes,
-      {
-        frame: (f) => this.answer(f),
-        error: (reason, detail, id) => {
-          this.log.warn({ reason, detail }, 'bad response frame; closing the connection');
-          const tooLarge = reason === 'too_large' && id !== undefined ? this.take(id) : undefined;
-          tooLarge?.reject(new TransportError(`response too large: ${detail}`, 'TOO_LARGE'));
-          this.fail('CLOSED', `connection closed after a bad frame (${reason})`);
-        },
-      },
-      new Set([FrameKind.Response]),
-    );
-    socket.on('connect', () => (this.connected = true));
-    socket.on('data', (chunk) => decoder.push(chunk));
-    socket.on('error', (err) => {
-      this.log.debug({ err: err.message }, 'peer connection error');
-      const code = this.connected ? 'CLOSED' : 'CONNECT';
-      this.fail(code, this.connected ? `connection broke: ${err.message}` : `cannot connect: ${err.message}`, err);
-    });
-    socket.on('close', () => this.fail(this.connected ? 'CLOSED' : 'CONNECT', 'connection closed by the peer'));
-  }
-
-  send(data: Buffer, timeoutMs: number): Promise<Buffer> {
-    if (this.ended) return Promise.reject(new TransportError('connection closed', 'CLOSED'));
-    let id = this.nextId;
-    for (let i = 0; this.pending.has(id) || id === 0; i++) {
-      if (i > 1000) return Promise.reject(new TransportError('too many requests in flight', 'CLOSED'));
-      id = (id + 1) >>> 0;
-    }
-    this.nextId = (id + 1) >>> 0;
-    return new Promise<Buffer>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TransportError(`no answer within ${timeoutMs} ms`, 'TIMEOUT'));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
-      this.socket.write(encodeFrame(id, FrameKind.Request, data));
-    });
-  }
-
-  /** Ends the connection and rejects everything pending at once. */
-  fail(code: TransportError['code'], message: string, cause?: unknown): void {
-    if (this.ended) return;
-    this.ended = true;
-    this.socket.destroy();
-    this.onEnd(this);
-    const all = [...this.pending.values()];
-    this.pending.clear();
-    for (const p of all) {
-      clearTimeout(p.timer);
-      p.reject(new TransportError(message, code, { cause }));
-    }
-  }
-
-  private take(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    if (p) {
-      this.pending.delete(id);
-      clearTimeout(p.timer);
-    }
-    return p;
-  }
-
-  private answer(f: Frame): void {
-    const p = this.take(f.id);
-    if (p) p.resolve(f.payload);
-    else this.log.debug({ id: f.id }, 'late or unknown response dropped');
-  }
+  /** size, count and time limits; default Limits (tests shrink them) */
+  limits?: Partial<TransportLimits>;
 }
 
 export class NetTransport implements Transport {
   private readonly log: Logger;
-  private readonly limits: typeof Limits;
+  private readonly limits: TransportLimits;
   private udp: dgram.Socket | null = null;
   private udpBroadcast: dgram.Socket | null = null;
   private server: net.Server | null = null;
-  private readonly serverSockets = new Set<net.Socket>();
+  private readonly serverConns = new Set<ServerConn>();
+  /** open inbound connections per remote ip */
+  private readonly perAddress = new Map<string, number>();
+  /** bytes of unfinished frames held over all inbound connections (see Limits.maxPartialFrameBytes) */
+  private partialTotal = 0;
+  /** drops logged per reason in the current second, so a flood does not flood the log */
+  private readonly dropLog = new Map<string, { second: number; count: number }>();
   private readonly pool = new Map<string, ClientConn>();
   private boundPacketPort = 0;
   private closing: Promise<void> | null = null;
@@ -152,7 +79,9 @@ export class NetTransport implements Transport {
           this.log.warn({ err: (err as Error).message, broadcastAddress }, 'cannot listen on the broadcast address: only unicast discovery will reach this node');
         }
       }
-      const server = net.createServer((socket) => this.serve(socket, onRequest));
+      // answers cross the write limit only by a write that returns false, so 'drain' always follows
+      const highWaterMark = Math.min(16 * 1024, this.limits.maxWriteBufferBytes);
+      const server = net.createServer({ highWaterMark }, (socket) => this.serve(socket, onRequest));
       this.server = server;
       server.on('error', (err) => this.log.error({ err: err.message }, 'peer server error'));
       await new Promise<void>((resolve, reject) => {
@@ -197,7 +126,7 @@ export class NetTransport implements Transport {
     if (!conn) {
       const local = isWildcard(this.opts.bindAddress) ? {} : { localAddress: this.opts.bindAddress };
       const socket = net.connect({ host: to.ip, port: to.port, ...local });
-      conn = new ClientConn(socket, this.limits.maxFrameBytes, (c) => this.pool.get(key) === c && this.pool.delete(key), this.log.child({ peer: key }));
+      conn = new ClientConn(socket, this.limits, (c) => this.pool.get(key) === c && this.pool.delete(key), this.log.child({ peer: key }));
       this.pool.set(key, conn);
     }
     return conn.send(data, timeoutMs);
@@ -208,11 +137,29 @@ export class NetTransport implements Transport {
     return this.closing;
   }
 
+  stats(): TransportStats {
+    const st: TransportStats = { inbound: 0, paused: 0, bufferedBytes: 0, partialBytes: 0, inFlight: 0, outbound: 0, pending: 0, outboundBufferedBytes: 0 };
+    for (const c of this.serverConns) {
+      st.inbound++;
+      if (c.paused) st.paused++;
+      st.bufferedBytes += c.bufferedBytes;
+      st.partialBytes += c.partialBytes;
+      st.inFlight += c.inFlight;
+    }
+    for (const c of this.pool.values()) {
+      st.outbound++;
+      st.pending += c.waiting;
+      st.outboundBufferedBytes += c.bufferedBytes;
+    }
+    return st;
+  }
+
   private async shutdown(): Promise<void> {
     for (const conn of [...this.pool.values()]) conn.fail('SHUTDOWN', 'transport is shut down');
     this.pool.clear();
-    for (const s of this.serverSockets) s.destroy();
-    this.serverSockets.clear();
+    for (const c of this.serverConns) c.destroy();
+    this.serverConns.clear();
+    this.perAddress.clear();
     const closeUdp = (s: dgram.Socket | null) => new Promise<void>((r) => (s ? s.close(() => r()) : r()));
     const server = this.server;
     await Promise.all([
@@ -244,39 +191,42 @@ export class NetTransport implements Transport {
     });
   }
 
-  /** One accepted connection: decode requests, answer each under its id, drop the socket on bad input. */
+  /** One accepted connection: refused at once beyond the connection caps, else served by a ServerConn. */
   private serve(socket: net.Socket, onRequest: RequestHandler): void {
     if (this.closing) return void socket.destroy();
     const from: StreamAddress = { ip: stripV4Mapped(socket.remoteAddress ?? '?'), port: socket.remotePort ?? 0 };
     const peer = `${from.ip}:${from.port}`;
-    this.serverSockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on('close', () => this.serverSockets.delete(socket));
-    socket.on('error', (err) => this.log.debug({ peer, err: err.message }, 'inbound connection error'));
-    const decoder = new FrameDecoder(
-      this.limits.maxRequestBytes,
-      {
-        frame: (f) => {
-          // a handler that throws (even synchronously) or answers with a non-buffer is logged, never fatal
-          Promise.resolve()
-            .then(() => onRequest(f.payload, from))
-            .then((answer) => {
-              if (!socket.destroyed) socket.write(encodeFrame(f.id, FrameKind.Response, answer));
-            })
-            .catch((err: unknown) => this.log.warn({ peer, err: err instanceof Error ? err.message : String(err) }, 'request handler failed; no answer sent'));
-        },
-        error: (reason, detail) => {
-          socket.destroy();
-          this.drop(reason, peer, { detail });
-        },
+    const fromIp = this.perAddress.get(from.ip) ?? 0;
+    if (fromIp >= this.limits.maxConnectionsPerAddress || this.serverConns.size >= this.limits.maxInboundConnections) {
+      socket.on('error', () => {});
+      socket.destroy();
+      return this.drop('too_many_connections', peer, { fromAddress: fromIp, open: this.serverConns.size });
+    }
+    this.perAddress.set(from.ip, fromIp + 1);
+    const conn = new ServerConn(socket, from, {
+      limits: this.limits,
+      onRequest,
+      log: this.log,
+      drop: (reason, extra) => this.drop(reason, peer, extra),
+      account: (delta) => (this.partialTotal += delta) <= this.limits.maxPartialFrameBytes,
+      onClose: (c) => {
+        if (!this.serverConns.delete(c)) return;
+        const left = (this.perAddress.get(from.ip) ?? 1) - 1;
+        if (left > 0) this.perAddress.set(from.ip, left);
+        else this.perAddress.delete(from.ip);
       },
-      new Set([FrameKind.Request]),
-    );
-    socket.on('data', (chunk) => decoder.push(chunk));
+    });
+    this.serverConns.add(conn);
   }
 
   private drop(reason: string, from: string, extra: Record<string, unknown> = {}): void {
-    this.log.warn({ reason, from, ...extra }, 'dropped input from peer');
+    const second = Math.floor(Date.now() / 1000);
+    const seen = this.dropLog.get(reason);
+    if (!seen || seen.second !== second) this.dropLog.set(reason, { second, count: 1 });
+    else seen.count++;
+    const n = this.dropLog.get(reason)!.count;
+    if (n <= 10) this.log.warn({ reason, from, ...extra }, 'dropped input from peer');
+    else if (n === 11) this.log.warn({ reason }, 'dropping more input for this reason; not logging each one for the rest of this second');
     try {
       this.opts.onDrop?.(reason, from);
     } catch (err) {

@@ -18,11 +18,11 @@ function memEnv(): ContractEnv & { clock: FakeClock; network: MemNetwork; nodes:
     clock,
     network,
     nodes,
-    async start(host) {
+    async start(host, limits) {
       const ip = HOST_IP[host];
       let handler: RequestHandler = async (d) => Buffer.concat([Buffer.from('echo:'), d]);
       const node = { packets: [], drops: [], handle: (h: RequestHandler) => (handler = h) } as unknown as ContractNode;
-      const t = network.transport(ip, { packetPort: DISCOVERY, streamPort: 0, onDrop: (reason, from) => node.drops.push({ reason, from }) });
+      const t = network.transport(ip, { packetPort: DISCOVERY, streamPort: 0, onDrop: (reason, from) => node.drops.push({ reason, from }), ...(limits ? { limits } : {}) });
       const ports = await t.start(
         (data, from) => node.packets.push({ data: data.toString(), from }),
         (d, f) => handler(d, f),

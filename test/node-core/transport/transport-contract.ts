@@ -1,7 +1,15 @@
 // One contract for every Transport: the same suite runs against NetTransport (real loopback
 // sockets, real time) and MemTransport (in-process network, fake clock).
 import { afterEach, describe, expect, it } from 'vitest';
-import { TransportError, type PacketAddress, type RequestHandler, type StreamAddress, type Transport } from '../../../node-core/src/transport/transport.js';
+import {
+  CloseConnection,
+  TransportError,
+  type PacketAddress,
+  type RequestHandler,
+  type StreamAddress,
+  type Transport,
+  type TransportLimits,
+} from '../../../node-core/src/transport/transport.js';
 
 /** Three hosts; two nodes started on the same host share its ip and the discovery port. */
 export type Host = 'a' | 'b' | 'c';
@@ -17,7 +25,8 @@ export interface ContractNode {
 }
 
 export interface ContractEnv {
-  start(host: Host): Promise<ContractNode>;
+  /** starts a node on `host`; `limits` override the transport's defaults */
+  start(host: Host, limits?: Partial<TransportLimits>): Promise<ContractNode>;
   /** ends the node like a killed process (its sockets go away without a goodbye) */
   kill(node: ContractNode): Promise<void>;
   /** waits until cond() holds, moving the clock if it is fake; false after maxMs */
@@ -213,6 +222,72 @@ export function transportContract(name: string, makeEnv: () => Promise<ContractE
       const o = watch(a.transport.request(addr, Buffer.from('anyone?'), 5000));
       expect(await env.waitFor(() => o.settled, 5000)).toBe(true);
       expect(codeOf(o.error)).toBe('CONNECT');
+    });
+
+    it('CloseConnection: the caller gets the answer it carries, the rest of that connection CLOSED, and the next request a new connection', async () => {
+      await setup();
+      const a = await env.start('a');
+      const b = await env.start('b');
+      const froms: StreamAddress[] = [];
+      let held = 0;
+      b.handle((data, from) => {
+        froms.push(from);
+        const word = data.toString();
+        if (word === 'junk') return Promise.reject(new CloseConnection('garbage from a peer', Buffer.from('go away')));
+        if (word === 'hang') {
+          held++;
+          return new Promise<Buffer>(() => {});
+        }
+        return Promise.resolve(Buffer.from(`ok:${word}`));
+      });
+      const hang = watch(a.transport.request(b.streamAddr, Buffer.from('hang'), 10_000));
+      expect(await env.waitFor(() => held === 1, 2000)).toBe(true);
+      const t0 = env.now();
+      const junk = watch(a.transport.request(b.streamAddr, Buffer.from('junk'), 10_000));
+      expect(await env.waitFor(() => junk.settled && hang.settled, 2000)).toBe(true);
+      expect(junk.value?.toString()).toBe('go away');
+      expect(codeOf(hang.error)).toBe('CLOSED');
+      expect(env.now() - t0).toBeLessThan(1000);
+      const next = watch(a.transport.request(b.streamAddr, Buffer.from('again'), 5000));
+      expect(await env.waitFor(() => next.settled, 5000)).toBe(true);
+      expect(next.value?.toString()).toBe('ok:again');
+      expect(froms[2]!.ip).toBe(froms[0]!.ip);
+      expect(froms[2]!.port).not.toBe(froms[0]!.port);
+    });
+
+    it('CloseConnection without an answer fails that request with CLOSED at once, and the server keeps serving', async () => {
+      await setup();
+      const a = await env.start('a');
+      const b = await env.start('b');
+      b.handle((data) => (data.toString() === 'junk' ? Promise.reject(new CloseConnection('junk')) : Promise.resolve(Buffer.from('fine'))));
+      const t0 = env.now();
+      const junk = watch(a.transport.request(b.streamAddr, Buffer.from('junk'), 10_000));
+      expect(await env.waitFor(() => junk.settled, 2000)).toBe(true);
+      expect(codeOf(junk.error)).toBe('CLOSED');
+      expect(env.now() - t0).toBeLessThan(1000);
+      const next = watch(a.transport.request(b.streamAddr, Buffer.from('x'), 5000));
+      expect(await env.waitFor(() => next.settled, 5000)).toBe(true);
+      expect(next.value?.toString()).toBe('fine');
+    });
+
+    it('refuses a request beyond maxPendingPerConnection with BUSY; the others are answered', async () => {
+      await setup();
+      const a = await env.start('a', { maxPendingPerConnection: 4 });
+      const b = await env.start('b');
+      const release: Array<() => void> = [];
+      b.handle((data) => new Promise<Buffer>((resolve) => release.push(() => resolve(Buffer.from(`r:${data.toString()}`)))));
+      const calls = Array.from({ length: 4 }, (_, i) => watch(a.transport.request(b.streamAddr, Buffer.from(String(i)), 10_000)));
+      const extra = watch(a.transport.request(b.streamAddr, Buffer.from('five'), 10_000));
+      expect(await env.waitFor(() => extra.settled && release.length === 4, 2000)).toBe(true);
+      expect(codeOf(extra.error)).toBe('BUSY');
+      for (const go of release) go();
+      expect(await env.waitFor(() => calls.every((c) => c.settled), 5000)).toBe(true);
+      expect(calls.map((c) => c.value?.toString())).toEqual(['r:0', 'r:1', 'r:2', 'r:3']);
+      const after = watch(a.transport.request(b.streamAddr, Buffer.from('later'), 5000));
+      expect(await env.waitFor(() => release.length === 5, 5000)).toBe(true);
+      release[4]!();
+      expect(await env.waitFor(() => after.settled, 5000)).toBe(true);
+      expect(after.value?.toString()).toBe('r:later');
     });
 
     it('an oversized packet is refused on send without throwing', async () => {
