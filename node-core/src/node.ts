@@ -26,7 +26,7 @@ import type { Store } from './storage/store.js';
 import { resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
 import { inviteInfoOf } from './security/invite.js';
 import { NetTransport } from './transport/net-transport.js';
-import { Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
+import { CloseConnection, Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
 import { realClock, type Clock, type Random, type TimerHandle } from './util/clock.js';
 
 /** Injected parts; defaults are the real ones. Tests pass a MemStore, a MemTransport, a FakeClock. */
@@ -292,7 +292,9 @@ export class PeerNode implements NodeHandle {
 
   private async onRequest(data: Buffer, from: StreamAddress): Promise<Buffer> {
     const msg = this.decode(data, Limits.maxRequestBytes, `${from.ip}:${from.port}`);
-    if (!msg) return this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'message refused (see the node log for the reason)', leaderId: this.raft.leaderId });
+    // a peer that sends what the codec refuses (junk, a wrong or missing MAC) gets one answer and
+    // loses its connection, so it cannot keep a stream of refusals going on it
+    if (!msg) throw new CloseConnection('message refused', this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'message refused (see the node log for the reason)', leaderId: this.raft.leaderId }));
     if (msg.nodeId === this.nodeId) return this.encode({ type: 'ErrorResponse', code: 'SELF', message: 'message from myself' });
     const refusal = this.discovery.claimRefused(msg.nodeId, from.ip);
     if (refusal) {
@@ -397,9 +399,12 @@ export class PeerNode implements NodeHandle {
     this.emitCluster();
     const url = this.frontendTarget();
     if (url) {
+      // with tokens set, /updateRole needs one: sent only to a frontend on this machine, never to another host
+      const token = this.config.userToken ?? this.config.adminToken;
+      const local = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(url);
       fetch(`${url.replace(/\/$/, '')}/updateRole`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(token && local ? { authorization: `Bearer ${token}` } : {}) },
         body: JSON.stringify({ role, ip: this.ip }),
         signal: AbortSignal.timeout(1000),
       }).catch((err: unknown) => this.log.debug({ url, err: (err as Error).message }, 'frontend /updateRole not reachable'));

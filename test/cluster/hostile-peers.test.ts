@@ -232,3 +232,28 @@ describe('hostile peers on loopback (issue 9)', () => {
     expect((await api(m.api, 'POST', '/api/servers', { host: 'after-flood' })).status).toBe(201);
   });
 });
+
+describe('graceful leave (issue 9 small fixes)', () => {
+  it('a follower stopped gracefully sends a LeaveNotification that a listener on the LAN receives', async () => {
+    const c = await TestCluster.create();
+    try {
+      await Promise.all(['l1', 'l2', 'l3'].map((n) => c.add(n)));
+      const m = await c.settled();
+      const f = c.nodes.find((n) => n !== m)!;
+      const leaves: string[] = [];
+      const listener = createSocket({ type: 'udp4', reuseAddr: true });
+      await new Promise<void>((r) => listener.bind(c.discoveryPort, '127.255.255.255', () => r()));
+      listener.on('message', (d) => {
+        if (d.includes('"LeaveNotification"')) leaves.push(d.toString());
+      });
+      try {
+        await c.stop(f.name);
+        await waitFor('the LeaveNotification arrived', () => leaves.some((l) => l.includes(`"nodeId":"${f.name}"`)), 3000);
+      } finally {
+        listener.close();
+      }
+    } finally {
+      await c.close();
+    }
+  });
+});

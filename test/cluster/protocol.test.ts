@@ -224,11 +224,14 @@ describe('cluster protocol on loopback', () => {
     }
   });
 
-  it('with the default frontendUrl, a node posts its role changes to its own frontend port, wherever --ui-port put it (issue 10)', async () => {
+  it.each([
+    ['without tokens', {}],
+    ['with tokens (the post carries the user token; /updateRole needs one)', { adminToken: 'admin-token-1234', userToken: 'user-token-12345' }],
+  ])('with the default frontendUrl, a node posts its role changes to its own frontend port, wherever --ui-port put it (issue 10), %s', async (_what, tokens) => {
     const dir = mkdtempSync(join(tmpdir(), 'pb-uirole-'));
     const port = await freeUdpPort();
     const node = await createNode(
-      { clusterId: 'test', nodeId: 'ui-solo', dataDir: dir, broadcastAddress: '127.255.255.255', advertiseIP: '127.0.0.1', discoveryPort: port, peerPort: 0, apiPort: 0, uiPort: 0, selfRegister: false, logLevel: 'silent', clusterKey: TEST_CLUSTER_KEY, ...FAST, discoveryWindowMs: 1500 },
+      { clusterId: 'test', nodeId: 'ui-solo', dataDir: dir, broadcastAddress: '127.255.255.255', advertiseIP: '127.0.0.1', discoveryPort: port, peerPort: 0, apiPort: 0, uiPort: 0, selfRegister: false, logLevel: 'silent', clusterKey: TEST_CLUSTER_KEY, ...FAST, discoveryWindowMs: 1500, ...tokens },
       { logger: silentLogger() },
     );
     const got: Array<{ role: string; ip: string }> = [];

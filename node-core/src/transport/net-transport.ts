@@ -44,6 +44,9 @@ export interface NetTransportOptions {
   limits?: Partial<TransportLimits>;
 }
 
+/** longest wait on close for datagrams still being sent */
+const UDP_FLUSH_MS = 250;
+
 export class NetTransport implements Transport {
   private readonly log: Logger;
   private readonly limits: TransportLimits;
@@ -111,8 +114,25 @@ export class NetTransport implements Transport {
     if (data.length > this.limits.maxPacketBytes) {
       return void this.log.error({ to, bytes: data.length, limit: this.limits.maxPacketBytes }, 'packet too large; not sent');
     }
+    this.udpSending++;
     udp.send(data, to.port, to.ip, (err) => {
       if (err) this.log.warn({ to, err: err.message }, 'packet send failed');
+      if (--this.udpSending === 0) for (const w of this.udpSent.splice(0)) w();
+    });
+  }
+
+  /** datagrams handed to the socket and not yet sent: close() waits for them (a LeaveNotification) */
+  private udpSending = 0;
+  private readonly udpSent: Array<() => void> = [];
+
+  private flushUdp(maxMs: number): Promise<void> {
+    if (this.udpSending === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, maxMs);
+      this.udpSent.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
     });
   }
 
@@ -160,6 +180,8 @@ export class NetTransport implements Transport {
     for (const c of this.serverConns) c.destroy();
     this.serverConns.clear();
     this.perAddress.clear();
+    // a datagram sent just before close (the LeaveNotification) was dropped by closing at once
+    await this.flushUdp(UDP_FLUSH_MS);
     const closeUdp = (s: dgram.Socket | null) => new Promise<void>((r) => (s ? s.close(() => r()) : r()));
     const server = this.server;
     await Promise.all([
