@@ -43,7 +43,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
 
   app.post('/api/servers', admin, async (request, reply) => {
     const server = parseInput(serverInputBody, request.body, 'request body');
-    const res = await node.submit({ type: 'server-add', server }, { user: actorOf(ctx, request) });
+    const res = await node.submit({ type: 'server-add', server }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
     return reply.code(201).send({ success: true, server: serverAfter(ctx, res.value, server.host) });
   });
 
@@ -52,7 +52,7 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const servers = b.serversList.map(inventoryOf);
     const res = await node.submit(
       b.replace === undefined ? { type: 'servers-import', servers } : { type: 'servers-import', servers, replace: b.replace },
-      { user: actorOf(ctx, request) },
+      { user: actorOf(ctx, request), caller: request.caller ?? 'open' },
     );
     const v = res.value as { count?: unknown } | null | undefined;
     const count = v && typeof v === 'object' && typeof v.count === 'number' ? v.count : servers.length;
@@ -62,20 +62,20 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
   app.patch('/api/servers/:host', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
     const patch = parseInput(serverPatchBody, request.body, 'request body');
-    const res = await node.submit({ type: 'server-update', host, patch }, { user: actorOf(ctx, request) });
+    const res = await node.submit({ type: 'server-update', host, patch }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
     return { success: true, server: serverAfter(ctx, res.value, host) };
   });
 
   app.delete('/api/servers/:host', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
-    await node.submit({ type: 'server-remove', host }, { user: actorOf(ctx, request) });
+    await node.submit({ type: 'server-remove', host }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
     return { success: true, host };
   });
 
   app.post('/api/servers/:host/maintenance', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
     const { on } = parseInput(maintenanceBody, request.body, 'request body');
-    const res = await node.submit({ type: 'maintenance', host, on }, { user: actorOf(ctx, request) });
+    const res = await node.submit({ type: 'maintenance', host, on }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
     return { success: true, server: serverAfter(ctx, res.value, host) };
   });
 

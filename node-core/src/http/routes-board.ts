@@ -5,6 +5,7 @@ import type { PeerEvent } from '../api/peer-api.js';
 import type { BoardCommand } from '../board/types.js';
 import { BadRequestError, ErrorCode, PeerboardError } from '../errors.js';
 import { Access, requireAccess } from './auth.js';
+import type { Caller } from './auth.js';
 import { type RouteContext, requestKey, requireServer, serverAfter } from './context.js';
 import {
   Limits,
@@ -34,8 +35,8 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
   const userOp = { onRequest: requireAccess(node.config, Access.user) };
 
   /** Submits a command as `user` and answers with the server it touched. */
-  async function commit(cmd: BoardCommand, host: string, user: string, key: string | undefined) {
-    const res = await node.submit(cmd, key === undefined ? { user } : { user, reqId: key });
+  async function commit(cmd: BoardCommand, host: string, user: string, key: string | undefined, caller: Caller | undefined) {
+    const res = await node.submit(cmd, key === undefined ? { user, caller: caller ?? 'open' } : { user, reqId: key, caller: caller ?? 'open' });
     return { success: true as const, server: serverAfter(ctx, res.value, host) };
   }
 
@@ -81,7 +82,7 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const until = b.durationSec !== undefined ? ctx.nowSec() + b.durationSec : checkedUntil(ctx, b.until!);
     const cmd: BoardCommand = { type: 'reserve', host, user: b.user, until };
     if (b.comment !== undefined) cmd.comment = b.comment;
-    return commit(cmd, host, b.user, requestKey(request, b.idempotencyKey));
+    return commit(cmd, host, b.user, requestKey(request, b.idempotencyKey), request.caller);
   });
 
   app.post('/api/servers/:host/release', userOp, async (request) => {
@@ -92,7 +93,7 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
     }
     const cmd: BoardCommand = { type: 'release', host, user: b.user };
     if (b.force) cmd.force = true;
-    return commit(cmd, host, b.user, requestKey(request, b.idempotencyKey));
+    return commit(cmd, host, b.user, requestKey(request, b.idempotencyKey), request.caller);
   });
 
   app.post('/api/servers/:host/extend', userOp, async (request) => {
@@ -110,7 +111,7 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
     } else {
       until = checkedUntil(ctx, b.until!);
     }
-    return commit({ type: 'extend', host, user: b.user, until }, host, b.user, requestKey(request, b.idempotencyKey));
+    return commit({ type: 'extend', host, user: b.user, until }, host, b.user, requestKey(request, b.idempotencyKey), request.caller);
   });
 
   app.post('/api/servers/:host/queue', userOp, async (request) => {
@@ -118,11 +119,11 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
     const b = parseInput(queueBody, request.body, 'request body');
     const cmd: BoardCommand = { type: 'queue', host, user: b.user, durationSec: b.durationSec };
     if (b.comment !== undefined) cmd.comment = b.comment;
-    return commit(cmd, host, b.user, requestKey(request, b.idempotencyKey));
+    return commit(cmd, host, b.user, requestKey(request, b.idempotencyKey), request.caller);
   });
 
   app.delete('/api/servers/:host/queue/:user', userOp, async (request) => {
     const { host, user } = parseInput(queueParams, request.params, 'path');
-    return commit({ type: 'unqueue', host, user }, host, user, requestKey(request, undefined));
+    return commit({ type: 'unqueue', host, user }, host, user, requestKey(request, undefined), request.caller);
   });
 }

@@ -9,6 +9,7 @@ import { NotFoundError } from '../errors.js';
 import { osStats, presenceFor } from '../presence.js';
 import { ensureSelfRecord, nodeUrl } from '../self-register.js';
 import { Access, requireAccess } from './auth.js';
+import type { Caller } from './auth.js';
 import { type RouteContext, actorOf } from './context.js';
 import { healthRows, probeTargets } from './cluster-health.js';
 import { boundedJson, nodeIdSchema, parseInput } from './schemas.js';
@@ -137,7 +138,7 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
   app.post('/api/cluster/register', userOp, async (request) => {
     const b = parseInput(registerNodeBody, request.body, 'request body');
     const rec = { id: b.id, url: b.url, clusterId: b.clusterId, role: b.role, capabilities: b.capabilities ?? {}, tags: b.tags ?? [], metadata: b.metadata ?? {} };
-    const res = await node.submit({ type: 'cluster-register', node: rec }, { user: actorOf(ctx, request) });
+    const res = await node.submit({ type: 'cluster-register', node: rec }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
     presence.beatNode(b.id, 'active', {});
     const stored = (res.value as { node?: ClusterNodeRecord } | undefined)?.node ?? node.clusterNodes().find((n) => n.id === b.id);
     const createdAt = stored?.createdAt ?? iso(Date.now());
@@ -201,27 +202,27 @@ export function registerClusterRoutes(app: FastifyInstance, ctx: RouteContext): 
   });
 
   /** One switch for every layer: the replicated serving flag, plus maintenance on this node's board servers. */
-  async function setServing(enabled: boolean, by: string): Promise<{ changedAt: string; servers: string[] }> {
+  async function setServing(enabled: boolean, by: string, caller: Caller | undefined): Promise<{ changedAt: string; servers: string[] }> {
     await ensureSelfRecord(node, startTime, by);
-    const res = await node.submit({ type: 'serving', nodeId: node.nodeId, enabled }, { user: by });
+    const res = await node.submit({ type: 'serving', nodeId: node.nodeId, enabled }, { user: by, caller: caller ?? 'open' });
     const self = node.status().self;
     const mine = new Set([hostname(), node.nodeId]);
     const servers = node
       .view()
       .serversData.serversList.filter((s) => mine.has(s.host) || (s.ip !== '' && s.ip === self.nodeIP))
       .map((s) => s.host);
-    for (const host of servers) await node.submit({ type: 'maintenance', host, on: !enabled }, { user: by });
+    for (const host of servers) await node.submit({ type: 'maintenance', host, on: !enabled }, { user: by, caller: caller ?? 'open' });
     const rec = (res.value as { node?: ClusterNodeRecord } | undefined)?.node;
     return { changedAt: rec?.servingChangedAt ?? iso(Date.now()), servers };
   }
 
   app.post('/api/cluster/enable-serving', admin, async (request) => {
-    const r = await setServing(true, actorOf(ctx, request));
+    const r = await setServing(true, actorOf(ctx, request), request.caller);
     return { success: true, message: 'Cluster serving enabled', status: { mode: 'serving', enabled: true, changedAt: r.changedAt }, servers: r.servers };
   });
 
   app.post('/api/cluster/disable-serving', admin, async (request) => {
-    const r = await setServing(false, actorOf(ctx, request));
+    const r = await setServing(false, actorOf(ctx, request), request.caller);
     return {
       success: true,
       message: 'Cluster serving disabled (maintenance mode)',

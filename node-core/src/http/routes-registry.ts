@@ -10,6 +10,7 @@ import type { RegisteredUser } from '../board/types.js';
 import { ErrorCode, NotFoundError, PeerboardError } from '../errors.js';
 import { presenceFor } from '../presence.js';
 import { Access, requireAccess } from './auth.js';
+import type { Caller } from './auth.js';
 import { type RouteContext, requestKey } from './context.js';
 import { parseInput } from './schemas.js';
 
@@ -71,9 +72,9 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
   const findUser = (username: string): RegisteredUser | undefined => node.users().find((u) => u.username === username);
 
   /** Commits a registration; the board refuses a taken username with CONFLICT. */
-  async function register(username: string, addr: string, reqId: string | undefined, user: string): Promise<string> {
+  async function register(username: string, addr: string, reqId: string | undefined, user: string, caller: Caller | undefined): Promise<string> {
     const userId = randomUUID();
-    const res = await node.submit({ type: 'user-register', username, addr, userId }, { user, ...(reqId ? { reqId } : {}) });
+    const res = await node.submit({ type: 'user-register', username, addr, userId }, { user, caller: caller ?? 'open', ...(reqId ? { reqId } : {}) });
     const v = res.value as { user?: { user_id?: unknown } } | undefined;
     return typeof v?.user?.user_id === 'string' ? v.user.user_id : userId;
   }
@@ -99,7 +100,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
       if (findUser(b.username)) {
         throw new PeerboardError(ErrorCode.Conflict, `User '${b.username}' is already registered; pick another username`, { username: b.username });
       }
-      const userId = await register(b.username, b.addr, requestKey(request, undefined), b.username);
+      const userId = await register(b.username, b.addr, requestKey(request, undefined), b.username, request.caller);
       return { success: true, message: `User '${b.username}' registered successfully at ${b.addr}`, user_id: userId };
     });
 
@@ -116,7 +117,7 @@ export function registerRegistryRoutes(app: FastifyInstance, ctx: RouteContext):
           });
         }
         try {
-          await register(b.username, b.addr, undefined, b.username);
+          await register(b.username, b.addr, undefined, b.username, request.caller);
           registered = true;
         } catch (err) {
           // registered meanwhile by a concurrent request: fine, it exists now
