@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Target } from './attacks/wire.js';
-import { Agent, type AckHold, arm, baseline, check, RssSampler } from './harness.js';
+import { Agent, type AckHold, arm, baseline, check, RSS_SAFETY_CAP_MIB, RssSampler } from './harness.js';
 import { ATTACKS, FLOOD_RSS_LIMIT_MIB } from './plan.js';
 import { type Report, type Row, formatTable, totals } from './report.js';
 import { PORTS, SecCluster } from './sec-cluster.js';
-import { ATTACKER_IP, secLabUnavailableReason, setupSecLab, teardownSecLab } from './sec-lab.js';
+import { ATTACKER_IP, secLabUnavailableReason, setupSecLab, teardownSecLab, unmountLeftovers } from './sec-lab.js';
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 
@@ -82,7 +82,10 @@ export async function runCampaign(opts: CampaignOptions): Promise<Report> {
       log(`attack ${spec.name}`);
       const t0 = Date.now();
       const base = await baseline(cluster);
-      const sampler = new RssSampler(cluster);
+      const sampler = new RssSampler(cluster, (n, mib) => {
+        log(`  ${n.id} RSS ${mib.toFixed(0)} MiB passed the safety cap of ${RSS_SAFETY_CAP_MIB} MiB: killing it`);
+        void cluster.kill(n);
+      });
       let outcome;
       try {
         outcome = await spec.run({ cluster, agent, target, long: opts.long, acks });
@@ -112,6 +115,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<Report> {
         };
       }
       const why = [...outcome.breaches, ...res.reasons];
+      for (const id of sampler.over) why.push(`${id} passed ${RSS_SAFETY_CAP_MIB} MiB of RSS and was killed by the harness`);
+      if (sampler.over.size) res.broken = true;
       if (spec.flood) {
         for (const [id, g] of Object.entries(growth)) if (g > FLOOD_RSS_LIMIT_MIB) why.push(`${id} RSS grew ${g.toFixed(0)} MiB (limit ${FLOOD_RSS_LIMIT_MIB})`);
       }
@@ -155,8 +160,14 @@ function parseArgs(argv: string[]): CampaignOptions {
     else if (a === '--only') o.only = (argv[++i] ?? '').split(',').filter(Boolean);
     else if (a === '--json') o.json = argv[++i];
     else if (a === '--short') o.long = false;
+    else if (a === '--cleanup') {
+      teardownSecLab();
+      unmountLeftovers();
+      process.stdout.write('removed every pbs-* namespace, process and tmpfs\n');
+      process.exit(0);
+    }
     else if (a === '-h' || a === '--help') {
-      process.stdout.write(`usage: tsx test/security/campaign.ts [--long] [--only NAME[,NAME]] [--json FILE]\nattacks: ${ATTACK_NAMES.join(', ')}\n`);
+      process.stdout.write(`usage: tsx test/security/campaign.ts [--long|--short] [--only NAME[,NAME]] [--json FILE] | --cleanup\nattacks: ${ATTACK_NAMES.join(', ')}\n`);
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }

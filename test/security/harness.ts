@@ -139,18 +139,30 @@ export async function baseline(c: SecCluster): Promise<Baseline> {
   return { at: Date.now(), board: await board(c, n), malloryHistory: await malloryHistory(c, n), rss };
 }
 
-/** Samples every node's RSS every 250 ms while an attack runs; keeps the peak. */
+/** A node past this RSS is killed by the harness (the machine is shared): the attack counts as FAILED. */
+export const RSS_SAFETY_CAP_MIB = 2048;
+
+/** Samples every node's RSS every 250 ms while an attack runs; keeps the peak; calls onOver once per node past the cap. */
 export class RssSampler {
   readonly peak = new Map<string, number>();
+  readonly over = new Set<string>();
   private timer: NodeJS.Timeout;
-  constructor(private readonly c: SecCluster) {
+  constructor(
+    private readonly c: SecCluster,
+    private readonly onOver: (n: SecNode, mib: number) => void = () => undefined,
+  ) {
     this.sample();
     this.timer = setInterval(() => this.sample(), 250);
   }
   private sample(): void {
     for (const n of this.c.nodes) {
       const v = this.c.rssMiB(n);
-      if (v !== null) this.peak.set(n.id, Math.max(this.peak.get(n.id) ?? 0, v));
+      if (v === null) continue;
+      this.peak.set(n.id, Math.max(this.peak.get(n.id) ?? 0, v));
+      if (v > RSS_SAFETY_CAP_MIB && !this.over.has(n.id)) {
+        this.over.add(n.id);
+        this.onOver(n, v);
+      }
     }
   }
   stop(): void {

@@ -94,8 +94,8 @@ export class SecCluster {
       '--node-id', n.id, '--data-dir', n.dataDir, '--broadcast-address', SEC_BROADCAST, '--advertise-ip', n.ip,
       '--api-port', String(PORTS.api), '--ui-port', String(PORTS.ui), '--ui-dir', this.opts.uiDir, '--frontend-url', '',
       '--discovery-port', String(PORTS.discovery), '--peer-port', String(PORTS.peer),
-      '--heartbeat-interval-ms', '300', '--election-timeout-ms', '1000', '--fetch-max-wait-ms', '200',
-      '--discovery-window-ms', '1000', '--request-timeout-ms', '1500', '--commit-timeout-ms', '4000',
+      '--heartbeat-interval-ms', '200', '--election-timeout-ms', '700', '--fetch-max-wait-ms', '150',
+      '--discovery-window-ms', '800', '--request-timeout-ms', '1500', '--commit-timeout-ms', '3000',
       '--snapshot-every', String(this.opts.snapshotEvery), '--self-register', 'false', '--log-level', 'warn',
     ];
     let log = this.logs.get(n.id);

@@ -3,6 +3,7 @@
 // range (10.232.0.0/24) so it can run next to the fault lab (pbf-*, 10.231.0.0/24) without a clash.
 // test/faults/lab.ts hard-codes its prefix and range, so this file mirrors its setup instead of calling it.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { labUnavailableReason, namespacePids } from '../faults/lab.js';
 
 export const SEC_PREFIX = 'pbs-';
@@ -77,6 +78,7 @@ function addMember(ns: string, ip: string): void {
 /** Builds the bridge, n node namespaces, the attacker namespace and the harness veth. */
 export function setupSecLab(n: number): void {
   teardownSecLab();
+  unmountLeftovers();
   run('ip', ['netns', 'add', SEC_BRIDGE_NS]);
   run('ip', ['-n', SEC_BRIDGE_NS, 'link', 'set', 'lo', 'up']);
   run('ip', ['-n', SEC_BRIDGE_NS, 'link', 'add', 'br0', 'type', 'bridge']);
@@ -89,4 +91,18 @@ export function setupSecLab(n: number): void {
   run('ip', ['link', 'set', SEC_HOST_IF, 'up']);
   for (let i = 1; i <= n; i++) addMember(secNodeNs(i), secNodeIp(i));
   addMember(ATTACKER_NS, ATTACKER_IP);
+}
+
+/** Unmounts the data tmpfs of an earlier run that died without cleaning up (device names pbs-n*). */
+export function unmountLeftovers(): void {
+  let mounts = '';
+  try {
+    mounts = readFileSync('/proc/mounts', 'utf8');
+  } catch {
+    return;
+  }
+  for (const line of mounts.split('\n')) {
+    const [dev, dir, type] = line.split(' ');
+    if (type === 'tmpfs' && dev?.startsWith(SEC_PREFIX) && dir) tryRun('umount', ['-l', dir]);
+  }
 }
