@@ -28,7 +28,9 @@ export class Agent {
     this.child = spawn('ip', ['netns', 'exec', ATTACKER_NS, process.execPath, '--import', 'tsx', AGENT], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stderr!.pipe(logFile, { end: false });
     let markReady: () => void = () => undefined;
-    this.ready = new Promise((r) => (markReady = r));
+    const started = new Promise<void>((r) => (markReady = r));
+    let t: NodeJS.Timeout | undefined;
+    this.ready = Promise.race([started, new Promise<void>((r) => (t = setTimeout(r, 30_000)))]).finally(() => clearTimeout(t));
     createInterface({ input: this.child.stdout! }).on('line', (line) => {
       let m: { id?: number; ready?: boolean; outcome?: Outcome; error?: string };
       try {
@@ -49,7 +51,7 @@ export class Agent {
   }
 
   async call(op: string, params: unknown, timeoutMs: number): Promise<Outcome> {
-    await Promise.race([this.ready, sleep(30_000)]);
+    await this.ready;
     const id = ++this.seq;
     const res = await new Promise<{ outcome?: Outcome; error?: string }>((r) => {
       const t = setTimeout(() => {

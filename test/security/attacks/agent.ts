@@ -7,8 +7,8 @@ import { forgedState, forwardCapture, forwardReplay, peerAdmin } from './peer-at
 import { forceMasterCapture, joinFlood, termJump, udpReplay } from './udp-attacks.js';
 import type { Outcome, Target } from './wire.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Op = (t: Target, p: any) => Promise<Outcome>;
+/** every attack takes its own params; the harness builds them, so the agent passes them through unchecked */
+type Op = (t: Target, p: never) => Promise<Outcome>;
 
 export const OPS: Record<string, Op> = {
   poison,
@@ -40,7 +40,7 @@ rl.on('line', (line) => {
     process.stdout.write(`${JSON.stringify({ id: cmd.id, ...v })}\n`);
   };
   if (!op) return reply({ error: `unknown op ${cmd.op}` });
-  op(cmd.target, cmd.params).then(
+  op(cmd.target, cmd.params as never).then(
     (outcome) => reply({ outcome }),
     (err: unknown) => reply({ error: (err as Error).stack ?? String(err) }),
   );
