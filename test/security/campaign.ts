@@ -99,7 +99,8 @@ export async function runCampaign(opts: CampaignOptions): Promise<Report> {
         if (peak !== undefined) growth[n.id] = Math.max(0, peak - (base.rss.get(n.id) ?? peak));
       }
       let res = await check(cluster, base, acks);
-      if (spec.restartAfter) {
+      // the restart shows what survives; short mode skips it when the attack already failed (the verdict stands)
+      if (spec.restartAfter && (opts.long || !res.broken)) {
         log(`  restarting every node to see what survives ${spec.name}`);
         const silent = await cluster.restartAll(20_000);
         if (silent.length) log(`  ${silent.join(', ')} did not answer HTTP within 20 s of the restart`);

@@ -45,7 +45,9 @@ export const ATTACKS: AttackSpec[] = [
     name: 'poison-record',
     async run({ cluster, agent }) {
       const m = await masterOrThrow(cluster);
+      const t0 = Date.now();
       const o = await agent.call('poison', { targetIp: m.node.ip }, 60_000);
+      o.notes.push(`registers took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       // 100 cheap entries so that every node takes a snapshot (--snapshot-every is small)
       let ok = 0;
       let failedInRow = 0;
@@ -59,7 +61,7 @@ export const ATTACKS: AttackSpec[] = [
           failedInRow = 0;
         } else failedInRow++;
       }
-      o.notes.push(`${ok}/${tried} cheap writes committed after the poison${tried < 100 ? ' (stopped: writes kept failing)' : ''}`);
+      o.notes.push(`${ok}/${tried} cheap writes committed after the poison${tried < 100 ? ' (stopped: writes kept failing)' : ''} by ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       await sleep(1500);
       for (const n of cluster.nodes) {
         if (!n.child) continue;
