@@ -11,7 +11,9 @@ export default defineConfig({
           environment: 'node',
           include: ['test/**/*.test.ts'],
           // test/faults/regressions/ holds in-memory regression tests for bugs the fault harness found
-          exclude: ['test/renderer/**', 'test/e2e/**'],
+          // test/security/ is the attack campaign: namespaces and real processes, run on its own
+          // (npm run test:security) so that it never shares the machine with the other suites
+          exclude: ['test/renderer/**', 'test/e2e/**', 'test/security/**'],
           testTimeout: 30_000,
           hookTimeout: 30_000,
         },
@@ -22,6 +24,16 @@ export default defineConfig({
           name: 'renderer',
           environment: 'happy-dom',
           include: ['test/renderer/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'security',
+          environment: 'node',
+          include: ['test/security/**/*.test.ts'],
+          testTimeout: 600_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
         },
       },
       {
