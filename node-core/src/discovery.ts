@@ -23,6 +23,12 @@ const MAX_VIEW_ENTRIES = 120;
 export const DiscoveryLimits = {
   /** nodes in the address book; beyond it, unknown ids are pruned (oldest non-members first) or refused */
   maxKnown: 1024,
+  /**
+   * nodes known only from their own JoinRequest (never a member, never fetching): the oldest is
+   * forgotten beyond this, so a flood of random ids cannot crowd out the cluster, and a real
+   * newcomer (it repeats its JoinRequest) is heard again at once
+   */
+  maxStrangers: 128,
   /** fresh nodes remembered for the bootstrap rule */
   maxFresh: 256,
   /** JoinResponse broadcasts: burst, then per second (fresh nodes repeat JoinRequest, heartbeats also inform) */
@@ -31,6 +37,11 @@ export const DiscoveryLimits = {
   /** ForceMaster messages older or newer than this (sender's ts vs our clock) are replays or forgeries */
   controlWindowMs: 60_000,
 } as const;
+
+/** how long a refused address claim stays refused before the old address is probed again */
+const MOVE_RECHECK_MS = 10_000;
+/** address claims checked at once */
+const MAX_MOVE_CHECKS = 64;
 
 interface Known {
   info: NodeInfo;
@@ -48,6 +59,8 @@ export class Discovery {
   private readonly book = new Map<string, Known>();
   private readonly fresh = new Map<string, number>();
   private readonly foreign = new Set<string>();
+  /** ids known only from their JoinRequests, oldest first (see DiscoveryLimits.maxStrangers) */
+  private readonly strangers = new Map<string, true>();
   private masterView: { view: ClusterViewEntry[]; at: number; from: string } | null = null;
   private clusterSeenAt = Number.NEGATIVE_INFINITY;
   private startedAt = 0;
@@ -301,6 +314,8 @@ export class Discovery {
       case 'LeaveNotification': {
         if (msg.node.nodeId !== msg.nodeId) return void this.node.metrics_.drop('node_mismatch');
         const k = this.book.get(msg.nodeId);
+        // only the node itself says it leaves: from the address it is heard from (also with the key)
+        if (k && k.srcIp && k.srcIp !== srcIp) return void this.node.metrics_.drop('address_conflict');
         if (k) k.left = true;
         this.fresh.delete(msg.nodeId);
         this.log.info({ node: msg.nodeId, reason: msg.reason }, 'node left');
@@ -391,24 +406,91 @@ export class Discovery {
     if (info.nodeId === this.node.nodeId) return false;
     const k = this.book.get(info.nodeId);
     if (k) {
-      const moved = k.info.nodeIP !== info.nodeIP || k.info.peerPort !== info.peerPort || (srcIp !== '' && k.srcIp !== '' && k.srcIp !== srcIp);
-      if (moved && !this.node.keyed && this.alive(k)) {
-        this.node.metrics_.drop('address_conflict');
-        return false;
+      const movedAddr = k.info.nodeIP !== info.nodeIP || k.info.peerPort !== info.peerPort;
+      const movedSrc = srcIp !== '' && k.srcIp !== '' && k.srcIp !== srcIp;
+      if (this.alive(k)) {
+        if (!this.node.keyed && (movedAddr || movedSrc)) {
+          this.node.metrics_.drop('address_conflict');
+          return false;
+        }
+        // with the key every message is a member's, but a member may not take over another live
+        // member's id: a move is accepted once the old address no longer answers as that node
+        if (this.node.keyed && movedAddr && !this.moveConfirmed(k, info, srcIp)) return false;
       }
       k.info = info;
       k.lastSeen = this.clock.monotonic();
       k.left = false;
       if (srcIp) k.srcIp = srcIp;
+      if (source !== 'join') this.strangers.delete(info.nodeId);
+      else if (this.strangers.delete(info.nodeId)) this.strangers.set(info.nodeId, true); // most recent last
       return true;
     }
     if (!this.makeRoom()) {
       this.node.metrics_.drop('book_full');
       return false;
     }
+    if (source === 'join') this.rememberStranger(info.nodeId);
     this.book.set(info.nodeId, { info, lastSeen: this.clock.monotonic(), left: false, srcIp });
     this.log.debug({ node: info.nodeId, ip: info.nodeIP, source }, 'learned a node');
     return true;
+  }
+
+  /** claimed moves of live members, by node id: being checked, or refused until `at` + MOVE_RECHECK_MS */
+  private readonly moves = new Map<string, { to: string; state: 'probing' | 'refused'; at: number }>();
+
+  /**
+   * A keyed node claims a new address while it is live at its old one: probe the old address. If
+   * the node still answers there, the claim comes from an impostor holding the key and is refused
+   * (checked again after a while); if not, the node moved (DHCP, another network) and the new
+   * address is taken as soon as the probe fails. Returns true only when the move may apply now.
+   */
+  private moveConfirmed(k: Known, info: NodeInfo, srcIp: string): boolean {
+    const id = info.nodeId;
+    const to = `${info.nodeIP}:${info.peerPort}`;
+    const now = this.clock.monotonic();
+    const m = this.moves.get(id);
+    if (m && (m.state === 'probing' || (m.state === 'refused' && m.to === to && now - m.at < MOVE_RECHECK_MS))) {
+      this.node.metrics_.drop('address_conflict');
+      return false;
+    }
+    if (this.moves.size >= MAX_MOVE_CHECKS) {
+      this.node.metrics_.drop('address_conflict');
+      return false;
+    }
+    this.moves.set(id, { to, state: 'probing', at: now });
+    const old = { ip: k.info.nodeIP, port: k.info.peerPort };
+    void this.node.answersAt(old, id).then((alive) => {
+      if (this.stopped) return;
+      if (alive) {
+        this.moves.set(id, { to, state: 'refused', at: this.clock.monotonic() });
+        this.log.warn({ node: id, claimed: to, at: `${old.ip}:${old.port}` }, 'a member claims the address of another live member: refused (an impostor holding the key?)');
+        return;
+      }
+      this.moves.delete(id);
+      const cur = this.book.get(id);
+      if (cur) {
+        cur.info = info;
+        cur.lastSeen = this.clock.monotonic();
+        if (srcIp) cur.srcIp = srcIp;
+        this.log.info({ node: id, from: `${old.ip}:${old.port}`, to }, 'a member moved to a new address');
+      }
+    });
+    this.node.metrics_.drop('address_conflict');
+    return false;
+  }
+
+  private rememberStranger(nodeId: string): void {
+    this.strangers.set(nodeId, true);
+    if (this.strangers.size <= DiscoveryLimits.maxStrangers) return;
+    const raft = this.node.raft;
+    for (const id of this.strangers.keys()) {
+      if (this.strangers.size <= DiscoveryLimits.maxStrangers) break;
+      this.strangers.delete(id);
+      if (raft.isVoter(id) || raft.progress()?.has(id) || id === raft.leaderId) continue;
+      this.book.delete(id);
+      this.fresh.delete(id);
+      this.node.metrics_.drop('stranger_forgotten');
+    }
   }
 
   /** true when the book has room for one more node, after pruning silent non-members if needed */

@@ -290,6 +290,23 @@ export class PeerNode implements NodeHandle {
     return resp;
   }
 
+  /**
+   * Does the node `nodeId` answer at `addr`? A pre-vote request (it changes nothing on the other
+   * side) whose answer must come from that node id. False on no answer, a refused connection, or
+   * another node there.
+   */
+  async answersAt(addr: StreamAddress, nodeId: string): Promise<boolean> {
+    const lastIndex = this.deps.store.lastIndex();
+    const msg: Outgoing<'VoteRequest'> = { type: 'VoteRequest', preVote: true, lastIndex, lastTerm: this.deps.store.termAt(lastIndex) ?? 0, transfer: false };
+    try {
+      const raw = await this.deps.transport.request(addr, this.encode(msg), Math.min(1000, this.config.requestTimeoutMs));
+      const resp = this.decode(raw, Limits.maxFrameBytes, `${addr.ip}:${addr.port}`);
+      return resp !== null && resp.nodeId === nodeId;
+    } catch {
+      return false;
+    }
+  }
+
   private async onRequest(data: Buffer, from: StreamAddress): Promise<Buffer> {
     const msg = this.decode(data, Limits.maxRequestBytes, `${from.ip}:${from.port}`);
     // a peer that sends what the codec refuses (junk, a wrong or missing MAC) gets one answer and

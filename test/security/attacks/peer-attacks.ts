@@ -116,11 +116,13 @@ export async function peerAdmin(t: Target, p: { actor: Actor; rounds: number; vi
     { type: 'server-add', server: { host: 'mallory-box' } },
     { type: 'servers-import', servers: [{ host: 'mallory-box' }], replace: true },
   ];
-  const client = await PeerClient.open(ipOf(t, masterId)!, t.ports.peer);
+  let client = await PeerClient.open(ipOf(t, masterId)!, t.ports.peer);
   const answers = new Map<string, number>();
   try {
     for (let r = 0; r < p.rounds; r++) {
       for (const cmd of cmds) {
+        // a node drops the connection of a peer whose frames it refuses: come back on a new one
+        if (client.closed) client = await PeerClient.open(ipOf(t, masterId)!, t.ports.peer);
         const res = describe(t, await client.request(forward(t, p.actor, from, seen?.term ?? 0, cmd)));
         o.sent++;
         answers.set(res.text, (answers.get(res.text) ?? 0) + 1);

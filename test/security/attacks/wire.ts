@@ -100,8 +100,14 @@ export class PeerClient {
     return new PeerClient(await tcpConnect(ip, port));
   }
 
+  /** the node closed the connection (or it broke) */
+  get closed(): boolean {
+    return this.sock.destroyed || this.sock.readyState === 'closed';
+  }
+
   request(payload: Buffer, timeoutMs = 3000): Promise<Buffer | null> {
     const id = this.next++;
+    if (this.closed) return Promise.resolve(null);
     return new Promise((res) => {
       const t = setTimeout(() => {
         this.waiting.delete(id);
