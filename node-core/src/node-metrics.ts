@@ -10,6 +10,8 @@ export interface MetricsSource {
   lastIndex(): number;
   peers(): number;
   quorum(): boolean;
+  /** the peer transport's connection figures (what a hostile peer could make the node hold) */
+  transport?(): Record<string, number> | undefined;
 }
 
 export class NodeMetrics {
@@ -47,6 +49,16 @@ export class NodeMetrics {
     gauge('peerboard_last_index', 'highest log index stored', () => src.lastIndex());
     gauge('peerboard_peers', 'other nodes seen recently', () => src.peers());
     gauge('peerboard_quorum', '1 when writes can be committed', () => (src.quorum() ? 1 : 0));
+    new Gauge({
+      name: 'peerboard_transport',
+      help: 'peer transport: inbound/outbound/paused connections, buffered and partial-frame bytes, requests in flight and pending',
+      labelNames: ['what'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const [what, v] of Object.entries(src.transport?.() ?? {})) this.set({ what }, v);
+      },
+    });
     this.dropped = new Counter({ name: 'peerboard_dropped_messages_total', help: 'peer messages dropped at the edge, by reason', labelNames: ['reason'], registers: [r] });
     this.http = new Histogram({
       name: 'peerboard_http_request_duration_seconds',

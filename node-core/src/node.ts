@@ -119,6 +119,7 @@ export class PeerNode implements NodeHandle {
       lastIndex: () => this.deps.store.lastIndex(),
       peers: () => this.discovery.alivePeers().length,
       quorum: () => this.raft.hasQuorum(),
+      transport: () => this.deps.transport.stats?.() as Record<string, number> | undefined,
     });
     this.discovery = new Discovery(this, this.log.child({ subsystem: 'discovery' }));
     this.raft = new Raft({
@@ -592,6 +593,7 @@ export class PeerNode implements NodeHandle {
       foreignIncarnations: this.discovery.foreignIncarnations(),
       uptimeSec: Math.round((this.clock.monotonic() - this.startedAt) / 1000),
       security: this.keyMode,
+      transport: (this.deps.transport.stats?.() as Record<string, number> | undefined) ?? null,
       waitingForInvite: this.discovery.waitingForInvite(),
       storageFailed: this.raft.storageFailed ? { what: this.raft.storageFailed.what, message: this.raft.storageFailed.message, sinceMs: Math.round(this.clock.monotonic() - this.raft.storageFailed.since) } : null,
     };

@@ -180,6 +180,10 @@ describe('hostile peers on loopback (issue 9)', () => {
     // while a real follower's forwarded admin write (with its token proof) still works
     const f = c.nodes.find((n) => n !== m)!;
     expect((await api(f.api, 'POST', '/api/servers', { host: 'db-2' }, auth)).status).toBe(201);
+    // what was refused is counted, and the transport's figures are on /metrics
+    const metrics = await fetch(`${m.api}/metrics`, { headers: auth }).then((r) => r.text());
+    expect(metrics).toMatch(/peerboard_dropped_messages_total\{reason="missing_mac"\} [1-9]/);
+    expect(metrics).toMatch(/peerboard_transport\{what="inbound"\} \d+/);
   });
 
   it('a replayed ForceMaster (old term, or the same message again) does nothing', async () => {

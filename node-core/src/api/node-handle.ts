@@ -34,6 +34,8 @@ export interface HealthReport {
   security?: 'keyed' | 'open' | 'pending';
   /** a node without a key heard a team with one: it waits for an invite (`peerboard join`) */
   waitingForInvite?: boolean;
+  /** the peer transport's connection figures (connections, paused, buffered bytes, requests in flight) */
+  transport?: Record<string, number> | null;
   /** set while the disk refuses writes: what failed and since when (ms ago) */
   storageFailed?: { what: string; message: string; sinceMs: number } | null;
 }
