@@ -199,3 +199,12 @@ export async function api<T = unknown>(base: string, method: string, path: strin
   }
   return { status: res.status, body: parsed as T };
 }
+
+/** three nodes n1..n3 settled with a committed voter set of three */
+export async function threeNodes(base: Partial<NodeConfigInput> = {}): Promise<TestCluster> {
+  const c = await TestCluster.create(base);
+  await Promise.all(['n1', 'n2', 'n3'].map((n) => c.add(n)));
+  await c.settled();
+  await c.voters(3);
+  return c;
+}

@@ -8,18 +8,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DiscoveryLimits } from '../../node-core/src/discovery.js';
 import { Codec } from '../../node-core/src/protocol/codec.js';
 import { FrameDecoder, FrameKind, encodeFrame } from '../../node-core/src/transport/framing.js';
-import { TestCluster, api, waitFor } from './cluster-helpers.js';
+import { TestCluster, api, waitFor, threeNodes } from './cluster-helpers.js';
 
 const KEY = 'hostile-peers test key 0123456789';
 const TOKENS = { adminToken: 'admin-token-123456', userToken: 'user-token-1234567' };
 
-async function threeNodes(base = {}): Promise<TestCluster> {
-  const c = await TestCluster.create(base);
-  await Promise.all(['n1', 'n2', 'n3'].map((n) => c.add(n)));
-  const m = await c.settled();
-  await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3 && !m.node.raft.configChangePending(), 15_000);
-  return c;
-}
 
 /** a stranger's UDP socket on its own loopback address */
 async function stranger(ip = '127.0.0.66'): Promise<Socket> {

@@ -12,16 +12,9 @@ import { startHttp } from '../../node-core/src/http/index.js';
 import { silentLogger } from '../../node-core/src/log.js';
 import { createNode } from '../../node-core/src/node.js';
 import { TEST_CLUSTER_KEY } from '../test-key.js';
-import { FAST, TestCluster, api, freeUdpPort, waitFor } from './cluster-helpers.js';
+import { FAST, TestCluster, api, freeUdpPort, waitFor, threeNodes } from './cluster-helpers.js';
 
 
-async function threeNodes(base = {}): Promise<TestCluster> {
-  const c = await TestCluster.create(base);
-  await Promise.all(['n1', 'n2', 'n3'].map((n) => c.add(n)));
-  const m = await c.settled();
-  await waitFor('3 voters', () => m.node.raft.config?.voters.length === 3 && !m.node.raft.configChangePending(), 15_000);
-  return c;
-}
 
 /** broadcast on loopback: unicast would reach only one of the sockets sharing the port */
 async function udpSend(port: number, data: Buffer): Promise<void> {
