@@ -55,8 +55,12 @@ export const configSchema = z.strictObject({
   dataDir: z.string().min(1).default(() => join(homedir(), '.peerboard', 'data')),
   /** Address the UDP and TCP peer sockets bind to. */
   peerBindAddress: z.string().default('0.0.0.0'),
-  /** IP other nodes use to reach this one. Default: the first non-internal IPv4 (127.0.0.1 with a loopback broadcast). */
-  advertiseIP: z.string().optional(),
+  /**
+   * IP other nodes use to reach this one. Unset: a hint only (an interface that looks like the LAN;
+   * 127.0.0.1 with a loopback broadcast), and peers use the source address of what they receive.
+   * Set: peers use exactly this address.
+   */
+  advertiseIP: z.ipv4('an IPv4 address such as 192.168.1.10').optional(),
   /** UDP port for discovery broadcasts (JoinRequest, Heartbeat, ...). Every node of a cluster uses the same one. */
   discoveryPort: port.default(8779),
   /** TCP port for FetchState/StateUpdate, votes and forwarded writes. 0 picks a free one. */
@@ -67,8 +71,14 @@ export const configSchema = z.strictObject({
   uiPort: z.number().int().min(-1).max(65535).default(8778),
   /** Address the HTTP ports bind to. Default: 127.0.0.1 without tokens, 0.0.0.0 with tokens. */
   httpBindAddress: z.string().optional(),
-  /** UDP broadcast address. Use 127.255.255.255 to keep a test cluster on one machine. */
-  broadcastAddress: z.string().default('255.255.255.255'),
+  /**
+   * UDP broadcast address. Unset: the directed broadcast of every up IPv4 interface (see
+   * `interfaces`), and 255.255.255.255 where it has a route. Use 127.255.255.255 to keep a test
+   * cluster on one machine.
+   */
+  broadcastAddress: z.ipv4('an IPv4 address such as 192.168.1.255 or 127.255.255.255').optional(),
+  /** With broadcastAddress unset: broadcast only on these interfaces (names, e.g. eth0); empty: every interface. */
+  interfaces: z.array(z.string().regex(/^[A-Za-z0-9._@:-]{1,32}$/, 'an interface name such as eth0')).max(32).default([]),
   /** Extra discovery targets "ip:port" for networks without broadcast. */
   staticPeers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'ip:port')).default([]),
   /** Master heartbeat interval (seed 000: 2 s). */

@@ -402,8 +402,11 @@ export class Discovery {
    * Records what a node says about itself. Returns false (and counts why) when the claim is refused:
    * another address claims a live node without a key, or the book is full of live strangers.
    */
-  learn(info: NodeInfo, source: string, srcIp = ''): boolean {
-    if (info.nodeId === this.node.nodeId) return false;
+  learn(claimed: NodeInfo, source: string, srcIp = ''): boolean {
+    if (claimed.nodeId === this.node.nodeId) return false;
+    // a node's address is where its packets come from, as this node sees them (multi-homed hosts,
+    // a Docker bridge listed first, a VPN): its own nodeIP is only a hint unless it was configured
+    const info = srcIp && !claimed.ipExplicit && claimed.nodeIP !== srcIp ? { ...claimed, nodeIP: srcIp } : claimed;
     const k = this.book.get(info.nodeId);
     if (k) {
       const movedAddr = k.info.nodeIP !== info.nodeIP || k.info.peerPort !== info.peerPort;
@@ -600,8 +603,10 @@ export class Discovery {
       const masterLive = raft.leaderId === this.masterView.from && raft.leaderAlive();
       for (const e of this.masterView.view) {
         if (e.nodeId === this.node.nodeId) continue;
-        // the master vouches for the others; for itself only while it is live here
-        out.set(e.nodeId, e.nodeId === this.masterView.from ? { ...e, reachable: masterLive, lastHeartbeat: masterLive ? e.lastHeartbeat : wall(this.book.get(e.nodeId)?.lastSeen) || e.lastHeartbeat } : e);
+        // the master vouches for the others; for itself only while it is live here, and at the
+        // address this node reaches it at (its own view lists its hint)
+        const seen = this.book.get(e.nodeId)?.info.nodeIP ?? e.nodeIP;
+        out.set(e.nodeId, e.nodeId === this.masterView.from ? { ...e, nodeIP: seen, reachable: masterLive, lastHeartbeat: masterLive ? e.lastHeartbeat : wall(this.book.get(e.nodeId)?.lastSeen) || e.lastHeartbeat } : e);
       }
     } else {
       for (const v of raft.config?.voters ?? []) {

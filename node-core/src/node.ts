@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { cpus, loadavg, networkInterfaces } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from './api/peer-api.js';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
 import { Board } from './board/state-machine.js';
@@ -25,6 +25,7 @@ import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
 import { resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
 import { inviteInfoOf } from './security/invite.js';
+import { listIpv4Interfaces, preferredAddress } from './transport/interfaces.js';
 import { NetTransport } from './transport/net-transport.js';
 import { CloseConnection, Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
 import { realClock, type Clock, type Random, type TimerHandle } from './util/clock.js';
@@ -43,9 +44,17 @@ export interface NodeDeps {
   keyMode?: KeyMode;
   /** keeps a key this node created (createNode: the data directory); absent: kept in memory only */
   saveKey?: (key: string) => void;
+  /**
+   * the advertised IP was configured (default true); false: it is a hint, re-read from the
+   * interfaces as they change, and peers use the source address of our packets
+   */
+  ipExplicit?: boolean;
 }
 
 export type KeyMode = 'keyed' | 'open' | 'pending';
+
+/** how often a node re-reads its addresses */
+const ADDRESS_CHECK_MS = 1000;
 
 /** seed 000's frontend address, the default of frontendUrl */
 const DEFAULT_FRONTEND_URL = 'http://localhost:8778';
@@ -92,6 +101,7 @@ export class PeerNode implements NodeHandle {
   private readonly startedAt: number;
   private cpuLoad = 0;
   private cpuTimer: NodeJS.Timeout | undefined;
+  private addressTimer: NodeJS.Timeout | undefined;
   private expiryTimer: TimerHandle | undefined;
   private stopping = false;
   private stopSelfRegistration: (() => void) | undefined;
@@ -158,6 +168,13 @@ export class PeerNode implements NodeHandle {
     this.refreshCpu();
     this.cpuTimer = setInterval(() => this.refreshCpu(), 5000);
     this.cpuTimer.unref();
+    // every second: this node's own address (a hint follows DHCP and roaming) and connections from
+    // an address that went away (they are re-made from the current one)
+    this.addressTimer = setInterval(() => {
+      this.refreshAddress();
+      this.deps.transport.checkInterfaces?.();
+    }, ADDRESS_CHECK_MS);
+    this.addressTimer.unref();
     this.watchLiveness();
     this.raft.start();
     this.discovery.start();
@@ -178,6 +195,7 @@ export class PeerNode implements NodeHandle {
     }
     this.discovery.sendLeave('graceful shutdown');
     clearInterval(this.cpuTimer);
+    clearInterval(this.addressTimer);
     this.clock.clearTimeout(this.livenessTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
@@ -197,6 +215,7 @@ export class PeerNode implements NodeHandle {
     this.stopping = true;
     this.stopSelfRegistration?.();
     clearInterval(this.cpuTimer);
+    clearInterval(this.addressTimer);
     this.clock.clearTimeout(this.livenessTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
@@ -229,7 +248,18 @@ export class PeerNode implements NodeHandle {
       failoverOrder: this.config.failoverOrder,
       cpuLoad: this.cpuLoad,
       version: PEERBOARD_VERSION,
+      ...(this.deps.ipExplicit === false ? {} : { ipExplicit: true }),
     };
+  }
+
+  /** a hint IP follows the interfaces (DHCP renewal, another Wi-Fi); a configured one never changes */
+  private refreshAddress(): void {
+    if (this.deps.ipExplicit !== false) return;
+    const ip = preferredAddress(listIpv4Interfaces(this.config.interfaces));
+    if (ip && ip !== this.ip) {
+      this.log.info({ from: this.ip, to: ip }, 'this node\'s address changed');
+      this.ip = ip;
+    }
   }
 
   /** ports known only after the HTTP servers listen (port 0 in tests) */
@@ -621,8 +651,9 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
       identity = { nodeId: config.nodeId ?? randomUUID(), clusterId: config.clusterId };
       store.setIdentity(identity);
     }
-    const broadcastLoopback = config.broadcastAddress.startsWith('127.');
-    const advertise = config.advertiseIP ?? (broadcastLoopback ? '127.0.0.1' : firstLanIPv4() ?? '127.0.0.1');
+    const broadcastLoopback = config.broadcastAddress?.startsWith('127.') ?? false;
+    const advertise = config.advertiseIP ?? (broadcastLoopback ? '127.0.0.1' : (preferredAddress(listIpv4Interfaces(config.interfaces)) ?? '127.0.0.1'));
+    const ipExplicit = config.advertiseIP !== undefined || broadcastLoopback;
     const transport =
       deps.transport ??
       new NetTransport({
@@ -630,6 +661,7 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
         packetPort: config.discoveryPort,
         streamPort: config.peerPort,
         broadcastAddress: config.broadcastAddress,
+        interfaces: config.interfaces,
         staticPeers: config.staticPeers.map((s) => {
           const [ip, port] = s.split(':');
           return { ip: ip!, port: Number(port) };
@@ -650,6 +682,7 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
       store,
       transport,
       keyMode,
+      ipExplicit,
       // a key created at founding is kept beside the database that createNode opened (tests that
       // inject a store keep it in memory)
       ...(deps.store ? {} : { saveKey: (key: string) => saveClusterKey(config.dataDir, key) }),
@@ -660,11 +693,4 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
     if (!deps.store) store.close();
     throw err;
   }
-}
-
-function firstLanIPv4(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
-  }
-  return undefined;
 }

@@ -1,10 +1,15 @@
-// Real broadcast on the default ports (UDP 8779, TCP 8780, HTTP 8777) across three network
-// namespaces joined by a bridge: three headless node processes find each other with no
-// configuration but the broadcast address, elect a master and replicate. Needs root for `ip netns`;
+// Real broadcast on the default ports (UDP 8779, TCP 8780, HTTP 8777) and the DEFAULT broadcast
+// setting across three network namespaces joined by a bridge, on the networks people have (issue 10):
+// the segment has no default route (a lab network: 255.255.255.255 has no route there), and node 3
+// is multi-homed like a laptop with Docker and a VPN: a Docker-style bridge listed first
+// (172.17.0.1/16, nothing behind it) and a tunnel-style interface holding the default route. The
+// three find each other, elect a master, list only reachable addresses, replicate, and follow a node
+// whose address changes while it runs. Only the team key is configured. Needs root for `ip netns`;
 // skipped with the reason otherwise. Every name starts with pbt- and every address is in
-// 10.232.0.0/24, which exists only inside these namespaces (plus one root-side veth to reach them).
+// 10.232.0.0/24 (plus the fake bridge and tunnel inside node 3's namespace), which exists only
+// inside these namespaces (plus one root-side veth to reach them).
 import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,6 +48,21 @@ function setup(): void {
   for (let i = 1; i <= N; i++) {
     sh('netns', 'add', ns(i));
     sh('-n', ns(i), 'link', 'set', 'lo', 'up');
+    if (i === N) {
+      // a Docker-style bridge first (an interface with an address and nobody behind it), and a
+      // VPN-style tunnel that holds the default route
+      // (veth pairs with both ends in the namespace: this kernel has no dummy devices; each end is
+      // up and running, like a bridge with a container or a VPN tunnel)
+      sh('-n', ns(i), 'link', 'add', 'docker0', 'type', 'veth', 'peer', 'name', 'docker0p');
+      sh('-n', ns(i), 'addr', 'add', '172.17.0.1/16', 'dev', 'docker0');
+      sh('-n', ns(i), 'link', 'set', 'docker0p', 'up');
+      sh('-n', ns(i), 'link', 'set', 'docker0', 'up');
+      sh('-n', ns(i), 'link', 'add', 'tun0', 'type', 'veth', 'peer', 'name', 'tun0p');
+      sh('-n', ns(i), 'addr', 'add', '10.99.0.2/32', 'dev', 'tun0');
+      sh('-n', ns(i), 'link', 'set', 'tun0p', 'up');
+      sh('-n', ns(i), 'link', 'set', 'tun0', 'up');
+      sh('-n', ns(i), 'route', 'add', 'default', 'dev', 'tun0');
+    }
     sh('link', 'add', `pbt-v${i}`, 'netns', ns(i), 'type', 'veth', 'peer', 'name', `pbt-p${i}`, 'netns', BR);
     sh('-n', ns(i), 'link', 'set', `pbt-v${i}`, 'name', 'eth0');
     sh('-n', ns(i), 'addr', 'add', `${ip(i)}/24`, 'broadcast', '10.232.0.255', 'dev', 'eth0');
@@ -61,15 +81,19 @@ function setup(): void {
 describe.skipIf(skip !== null)(`three namespaces, default ports${skip ? ` (skipped: ${skip})` : ''}`, () => {
   const procs: ChildProcess[] = [];
   const dirs: string[] = [];
+  const logs: string[] = [];
   beforeAll(() => {
     setup();
     for (let i = 1; i <= N; i++) {
       const dir = mkdtempSync(join(tmpdir(), `pbt-${i}-`));
       dirs.push(dir);
+      const log = join(dir, 'node.log');
+      logs.push(log);
+      // no --broadcast-address and no --advertise-ip: the defaults under test
       const p = spawn(
         'ip',
-        ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', 'node-core/src/cli/main.ts', '--headless', '--data-dir', dir, '--broadcast-address', '10.232.0.255', '--http-bind-address', '0.0.0.0', '--ui-port', '-1', '--frontend-url', '', '--log-level', 'warn', '--discovery-window-ms', '1500'],
-        { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, PEERBOARD_CLUSTER_KEY: TEST_CLUSTER_KEY, PEERBOARD_SETTINGS_DIR: dir } },
+        ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', 'node-core/src/cli/main.ts', '--headless', '--data-dir', dir, '--http-bind-address', '0.0.0.0', '--ui-port', '-1', '--frontend-url', '', '--log-level', 'info', '--discovery-window-ms', '1500'],
+        { stdio: ['ignore', openSync(log, 'w'), 'inherit'], env: { ...process.env, PEERBOARD_CLUSTER_KEY: TEST_CLUSTER_KEY, PEERBOARD_SETTINGS_DIR: dir } },
       );
       procs.push(p);
     }
@@ -77,7 +101,7 @@ describe.skipIf(skip !== null)(`three namespaces, default ports${skip ? ` (skipp
   afterAll(() => {
     for (const p of procs) p.kill('SIGKILL');
     teardown();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    if (!process.env.PBT_KEEP) for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   it('nodes find each other by broadcast, elect one master with 3 voters, and replicate a reservation', async () => {
@@ -96,5 +120,44 @@ describe.skipIf(skip !== null)(`three namespaces, default ports${skip ? ` (skipp
       const all = await Promise.all([1, 2, 3].map(async (i) => (await api<{ holder: string | null }>(url(i), 'GET', '/api/servers/ns-server')).body.holder));
       return all.every((h) => h === 'alice');
     }, 10_000, 50);
+    // every node lists only addresses the others reach: never node 3's Docker bridge or tunnel
+    for (const i of [1, 2, 3]) {
+      const view = (await api<{ clusterView: Array<{ nodeId: string; nodeIP: string }> }>(url(i), 'GET', '/api/state')).body.clusterView;
+      expect(view).toHaveLength(3);
+      for (const e of view) expect(e.nodeIP, `node ${i} lists ${e.nodeId} at ${e.nodeIP}`).toMatch(/^10\.232\.0\.1[123]$/);
+    }
+    // a failing 255.255.255.255 (no route on this segment; into the tunnel on node 3) is logged once
+    // per node, not four times a second
+    for (const log of logs) {
+      const text = readFileSync(log, 'utf8');
+      expect(text.match(/broadcast to 255\.255\.255\.255 fails/g)?.length ?? 0, log).toBeLessThanOrEqual(1);
+      expect(text).toMatch(/discovery sends to these broadcast addresses/);
+    }
   }, 90_000);
+
+  it('a node whose address changes while it runs is reached at its new address, without an election', async () => {
+    const url = (addr: string) => `http://${addr}:8777`;
+    type Health = { role: string; term: number; leader: { nodeId: string } | null; commitIndex: number };
+    const hs = await Promise.all([1, 2, 3].map(async (i) => (await api<Health>(url(ip(i)), 'GET', '/api/health')).body));
+    const master = hs.findIndex((h) => h.role === 'master') + 1;
+    const mover = master === 2 ? 1 : 2; // a follower that is not the multi-homed node
+    const term = hs[master - 1]!.term;
+    const moved = `10.232.0.${20 + mover}`;
+    // DHCP hands out another address: the old one goes away, the node keeps running
+    // (in that order: deleting a subnet's primary address also removes its secondaries)
+    sh('-n', ns(mover), 'addr', 'del', `${ip(mover)}/24`, 'dev', 'eth0');
+    sh('-n', ns(mover), 'addr', 'add', `${moved}/24`, 'broadcast', '10.232.0.255', 'dev', 'eth0');
+    const t0 = Date.now();
+    await waitFor('the master lists the node at its new address', async () => {
+      const view = (await api<{ clusterView: Array<{ nodeId: string; nodeIP: string; reachable?: boolean }> }>(url(ip(master)), 'GET', '/api/state')).body.clusterView;
+      return view.some((e) => e.nodeIP === moved && e.reachable);
+    }, 20_000, 100);
+    const took = Date.now() - t0;
+    expect((await api(url(ip(master)), 'POST', '/api/servers', { host: 'after-move' })).status).toBe(201);
+    await waitFor('the moved node replicates', async () => (await api<{ host?: string }>(url(moved), 'GET', '/api/servers/after-move')).status === 200, 10_000, 100);
+    const after = (await api<Health>(url(ip(master)), 'GET', '/api/health')).body;
+    expect(after.role).toBe('master');
+    expect(after.term).toBe(term); // no election
+    process.stdout.write(`address change: the master listed the node at its new address after ${took} ms\n`);
+  }, 60_000);
 });

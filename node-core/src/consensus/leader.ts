@@ -128,7 +128,8 @@ export class LeaderState {
     }
     const p = this.progress.get(msg.nodeId) ?? { info: msg.node, matchIndex: 0, lastFetch: now, since: now, srcIp, disconnectedNotified: false };
     if (now - p.lastFetch > raft.timing.electionTimeoutMs) p.since = now;
-    p.info = msg.node;
+    // where the node's fetches come from is where it is reached, unless its address was configured
+    p.info = srcIp && !msg.node.ipExplicit ? { ...msg.node, nodeIP: srcIp } : msg.node;
     p.srcIp = srcIp;
     p.lastFetch = now;
     p.disconnectedNotified = false;

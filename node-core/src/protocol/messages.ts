@@ -52,6 +52,11 @@ export const nodeInfoSchema = z.object({
   failoverOrder: z.number().int().min(0).max(1_000_000),
   cpuLoad: z.number().min(0).max(1000),
   version: z.string().max(32),
+  /**
+   * nodeIP was configured (advertiseIP): peers use it as it is. Absent: nodeIP is a hint and each
+   * peer uses the source address of what it receives from the node.
+   */
+  ipExplicit: z.boolean().optional(),
 });
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
 

@@ -7,8 +7,10 @@
 // to sockets bound to the wildcard or to the broadcast address itself, so a node bound to a
 // specific address (e.g. 127.0.0.2) opens a second, receive-only socket on broadcastAddress:port.
 import dgram from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import net from 'node:net';
 import type { Logger } from '../log.js';
+import { listIpv4Interfaces, type Ipv4Interface } from './interfaces.js';
 import { ClientConn } from './client-conn.js';
 import { ServerConn } from './server-conn.js';
 import {
@@ -30,8 +32,15 @@ export interface NetTransportOptions {
   packetPort: number;
   /** TCP port for requests; 0 = random */
   streamPort: number;
-  /** where broadcast() sends (127.255.255.255 keeps a test cluster on loopback) */
-  broadcastAddress: string;
+  /**
+   * where broadcast() sends (127.255.255.255 keeps a test cluster on loopback); unset: the directed
+   * broadcast of every up IPv4 interface, and 255.255.255.255 while it has a route
+   */
+  broadcastAddress?: string | undefined;
+  /** with broadcastAddress unset: only these interfaces (names; empty: all) */
+  interfaces?: readonly string[];
+  /** the interface list (tests inject one); default os.networkInterfaces */
+  listInterfaces?: () => Ipv4Interface[];
   /** extra discovery targets for networks without broadcast */
   staticPeers?: PacketAddress[];
   logger: Logger;
@@ -46,6 +55,9 @@ export interface NetTransportOptions {
 
 /** longest wait on close for datagrams still being sent */
 const UDP_FLUSH_MS = 250;
+/** how often the interface list (and so the broadcast addresses) is re-read */
+export const INTERFACE_REFRESH_MS = 10_000;
+const LIMITED_BROADCAST = '255.255.255.255';
 
 export class NetTransport implements Transport {
   private readonly log: Logger;
@@ -75,7 +87,7 @@ export class NetTransport implements Transport {
     try {
       this.udp = await this.bindUdp(bindAddress, this.opts.packetPort, onPacket);
       this.boundPacketPort = this.udp.address().port;
-      if (!isWildcard(bindAddress)) {
+      if (!isWildcard(bindAddress) && broadcastAddress) {
         try {
           this.udpBroadcast = await this.bindUdp(broadcastAddress, this.boundPacketPort, onPacket);
         } catch (err) {
@@ -104,11 +116,41 @@ export class NetTransport implements Transport {
   }
 
   broadcast(data: Buffer): void {
-    this.sendPacket({ ip: this.opts.broadcastAddress, port: this.boundPacketPort || this.opts.packetPort }, data);
+    const port = this.boundPacketPort || this.opts.packetPort;
+    for (const ip of this.broadcastTargets()) this.sendPacket({ ip, port }, data, true);
     for (const peer of this.opts.staticPeers ?? []) this.sendPacket(peer, data);
   }
 
-  sendPacket(to: PacketAddress, data: Buffer): void {
+  // ---------------------------------------------------------------- where broadcasts go
+
+  private targets: { at: number; list: string[] } | null = null;
+  /** last send error per broadcast target ('' after a success): logged once per change */
+  private readonly targetErrors = new Map<string, string>();
+
+  /**
+   * The configured broadcast address, or every interface's directed broadcast plus
+   * 255.255.255.255 (unless it has no route). Re-read every INTERFACE_REFRESH_MS, and at once after
+   * a send error (docking, roaming, a VPN going up or down).
+   */
+  broadcastTargets(): string[] {
+    if (this.opts.broadcastAddress) return [this.opts.broadcastAddress];
+    const now = performance.now();
+    if (this.targets && now - this.targets.at < INTERFACE_REFRESH_MS) return this.targets.list;
+    const ifs = (this.opts.listInterfaces ?? (() => listIpv4Interfaces(this.opts.interfaces ?? [])))();
+    this.dropConnectionsFromGoneAddresses();
+    const list = [...new Set(ifs.map((i) => i.broadcast))];
+    const limited = this.targetErrors.get(LIMITED_BROADCAST);
+    // the limited broadcast goes out by the default route: without one (a lab network) it fails
+    // with ENETUNREACH; it is tried again at each refresh
+    if (this.opts.interfaces === undefined || this.opts.interfaces.length === 0) list.push(LIMITED_BROADCAST);
+    const prev = this.targets?.list.filter((t) => t !== LIMITED_BROADCAST).join(',');
+    const next = list.filter((t) => t !== LIMITED_BROADCAST).join(',');
+    if (prev !== next) this.log.info({ interfaces: ifs.map((i) => `${i.name}=${i.address}`), broadcast: list, limitedBroadcastError: limited || undefined }, 'discovery sends to these broadcast addresses');
+    this.targets = { at: now, list };
+    return list;
+  }
+
+  sendPacket(to: PacketAddress, data: Buffer, broadcastTarget = false): void {
     const udp = this.udp;
     if (!udp || this.closing) return void this.log.debug({ to }, 'packet not sent: transport not running');
     if (data.length > this.limits.maxPacketBytes) {
@@ -116,9 +158,43 @@ export class NetTransport implements Transport {
     }
     this.udpSending++;
     udp.send(data, to.port, to.ip, (err) => {
-      if (err) this.log.warn({ to, err: err.message }, 'packet send failed');
+      if (broadcastTarget) this.noteTarget(to.ip, err);
+      else if (err) this.log.warn({ to, err: err.message }, 'packet send failed');
       if (--this.udpSending === 0) for (const w of this.udpSent.splice(0)) w();
     });
+  }
+
+  /**
+   * Outbound connections whose local address is no longer one of ours (a DHCP change, another
+   * network) would wait forever for answers that cannot reach us: end them, so the next request
+   * connects again from the address we have now. Called when the interfaces are re-read.
+   */
+  checkInterfaces(): void {
+    this.dropConnectionsFromGoneAddresses();
+  }
+
+  dropConnectionsFromGoneAddresses(): void {
+    const mine = new Set<string>();
+    for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) mine.add(a.address);
+    for (const conn of [...this.pool.values()]) {
+      const local = conn.socket.localAddress?.replace(/^::ffff:/, '');
+      if (local && !mine.has(local)) {
+        this.log.info({ local }, 'this node\'s address went away: reconnecting from the current one');
+        conn.fail('CLOSED', `the local address ${local} went away`);
+      }
+    }
+  }
+
+  /** a broadcast target's send result: logged once per change, and an error re-reads the interfaces */
+  private noteTarget(ip: string, err: Error | null): void {
+    const code = err ? ((err as NodeJS.ErrnoException).code ?? err.message) : '';
+    const prev = this.targetErrors.get(ip) ?? '';
+    if (code === prev) return;
+    this.targetErrors.set(ip, code);
+    if (code) {
+      this.log.warn({ to: ip, err: code }, ip === LIMITED_BROADCAST ? 'broadcast to 255.255.255.255 fails (no route for it?): the directed broadcast of each interface still goes out' : 'broadcast failed: re-reading the interfaces');
+      this.targets = null;
+    } else this.log.info({ to: ip }, 'broadcast works again');
   }
 
   /** datagrams handed to the socket and not yet sent: close() waits for them (a LeaveNotification) */

@@ -95,6 +95,8 @@ export interface Transport {
   close(): Promise<void>;
   /** current connections, queues and buffers (real sockets only) */
   stats?(): TransportStats;
+  /** re-reads the network interfaces: ends connections from addresses that went away */
+  checkInterfaces?(): void;
 }
 
 /**
