@@ -130,6 +130,14 @@ describe('web mode (uiDir)', () => {
     expectSecurityHeaders(js.headers);
   });
 
+  it('serves the invite to the admin on the UI port too (the Cluster view in web mode), and to no one else', async () => {
+    const admin = await call(`${h.ui}/api/cluster/invite`, { token: ADMIN });
+    expect(admin.status).toBe(200);
+    expect(Object.keys(admin.body as object).sort()).toEqual(['clusterId', 'invite', 'open', 'peers']);
+    expectError(await call(`${h.ui}/api/cluster/invite`, { token: USER }), 403, 'FORBIDDEN');
+    expectError(await call(`${h.ui}/api/cluster/invite`), 401, 'UNAUTHORIZED');
+  });
+
   it('falls back to index.html for unknown app paths, not for missing files or /api', async () => {
     for (const path of ['/servers/server-01', '/history', '/a/b/c?x=1']) {
       const r = await fetch(`${h.ui}${path}`);
