@@ -456,6 +456,7 @@ export class Discovery {
       this.node.metrics_.drop('address_conflict');
       return false;
     }
+    for (const [other, mv] of this.moves) if (mv.state === 'refused' && now - mv.at >= MOVE_RECHECK_MS) this.moves.delete(other);
     if (this.moves.size >= MAX_MOVE_CHECKS) {
       this.node.metrics_.drop('address_conflict');
       return false;
