@@ -101,6 +101,7 @@ describe.skipIf(skip !== null)(`three namespaces, default ports${skip ? ` (skipp
   afterAll(() => {
     for (const p of procs) p.kill('SIGKILL');
     teardown();
+    // PBT_KEEP=1 keeps the data directories and node logs (node.log) for a look after a failure
     if (!process.env.PBT_KEEP) for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
