@@ -1,7 +1,7 @@
 // PeerNode: one whole peer. Wires the store, the board, consensus, the codec and the transport,
 // runs discovery (JoinRequest/Heartbeat) and the bootstrap rule, and offers NodeHandle to hosts.
 // Headless mode and the Electron main process both start it through createNode(config).
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -23,7 +23,7 @@ import { Codec, type Decoded } from './protocol/codec.js';
 import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
-import { resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
+import { generateClusterKey, resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
 import { inviteInfoOf } from './security/invite.js';
 import { listIpv4Interfaces, preferredAddress } from './transport/interfaces.js';
 import { NetTransport } from './transport/net-transport.js';
@@ -303,7 +303,7 @@ export class PeerNode implements NodeHandle {
    */
   beforeFounding(): void {
     if (this.keyMode !== 'pending') return;
-    const key = randomBytes(32).toString('base64url');
+    const key = generateClusterKey();
     this.deps.saveKey?.(key);
     this.codec.setKey(key);
     this.clusterKey = key;

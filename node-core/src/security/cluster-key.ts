@@ -17,7 +17,12 @@ const KEY_FILE_RE = /^\S{16,256}$/;
 
 /** A fresh random cluster key: 32 random bytes, base64url. */
 export function generateClusterKey(): string {
-  return randomBytes(CLUSTER_KEY_BYTES).toString('base64url');
+  // base64url may start with '-', which a command line would read as an option (`peerboard join -…`,
+  // `--cluster-key -…`): draw again (1 time in 64)
+  for (;;) {
+    const key = randomBytes(CLUSTER_KEY_BYTES).toString('base64url');
+    if (!key.startsWith('-')) return key;
+  }
 }
 
 export function clusterKeyPath(dataDir: string): string {
