@@ -54,7 +54,7 @@ export const configSchema = z.strictObject({
   /** Directory for the SQLite database (log, snapshots, term and vote). */
   dataDir: z.string().min(1).default(() => join(homedir(), '.peerboard', 'data')),
   /** Address the UDP and TCP peer sockets bind to. */
-  peerBindAddress: z.string().default('0.0.0.0'),
+  peerBindAddress: z.union([z.ipv4(), z.ipv6()], { error: 'an IP address such as 0.0.0.0 or 192.168.1.10' }).default('0.0.0.0'),
   /**
    * IP other nodes use to reach this one. Unset: a hint only (an interface that looks like the LAN;
    * 127.0.0.1 with a loopback broadcast), and peers use the source address of what they receive.
@@ -70,7 +70,7 @@ export const configSchema = z.strictObject({
   /** HTTP frontend port (seed 000: 8778): POST /updateRole and, in web mode, the board UI. 0 picks a free one; -1 disables it. */
   uiPort: z.number().int().min(-1).max(65535).default(8778),
   /** Address the HTTP ports bind to. Default: 127.0.0.1 without tokens, 0.0.0.0 with tokens. */
-  httpBindAddress: z.string().optional(),
+  httpBindAddress: z.union([z.ipv4(), z.ipv6()], { error: 'an IP address such as 127.0.0.1 or 0.0.0.0' }).optional(),
   /**
    * UDP broadcast address. Unset: the directed broadcast of every up IPv4 interface (see
    * `interfaces`), and 255.255.255.255 where it has a route. Use 127.255.255.255 to keep a test
@@ -80,7 +80,18 @@ export const configSchema = z.strictObject({
   /** With broadcastAddress unset: broadcast only on these interfaces (names, e.g. eth0); empty: every interface. */
   interfaces: z.array(z.string().regex(/^[A-Za-z0-9._@:-]{1,32}$/, 'an interface name such as eth0')).max(32).default([]),
   /** Extra discovery targets "ip:port" for networks without broadcast. */
-  staticPeers: z.array(z.string().regex(/^[^:\s]+:\d{1,5}$/, 'ip:port')).default([]),
+  staticPeers: z
+    .array(
+      z
+        .string()
+        .regex(/^[^:\s]+:\d{1,5}$/, 'ip:port')
+        .refine((p) => {
+          const port = Number(p.slice(p.lastIndexOf(':') + 1));
+          return port >= 1 && port <= 65535;
+        }, 'ip:port with a port from 1 to 65535'),
+    )
+    .max(64)
+    .default([]),
   /** Master heartbeat interval (seed 000: 2 s). */
   heartbeatIntervalMs: ms.default(2000),
   /** A slave without news from its master for this long (randomised up to 2x) starts an election. */
@@ -102,7 +113,10 @@ export const configSchema = z.strictObject({
   /** Token for ordinary users (reserve, release, read). */
   userToken: z.string().min(8).max(256).optional(),
   /** Where role changes are POSTed (seed 000's /updateRole). Empty string: do not post. */
-  frontendUrl: z.string().default('http://localhost:8778'),
+  frontendUrl: z
+    .string()
+    .refine((u) => u === '' || /^https?:\/\/[^\s/]+(\/\S*)?$/.test(u), 'an http(s) URL such as http://localhost:8778, or empty for none')
+    .default('http://localhost:8778'),
   /** Register this node and its user in the replicated registry and heartbeat (seeds 001 and 002), so the board shows who is online. */
   selfRegister: z.boolean().default(true),
   /** A ServersData JSON file to import when this node is master and the board is empty. */

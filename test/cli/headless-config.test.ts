@@ -117,6 +117,12 @@ describe('bad input names the key and the layer', () => {
     [[], { PEERBOARD_API_PORT: '-5' }, /apiPort: Too small.*\(from PEERBOARD_API_PORT\)/],
     [[], { PEERBOARD_HEADLESS: 'maybe' }, /headless: expected true or false.*PEERBOARD_HEADLESS/],
     [['--static-peers', 'nocolon'], {}, /staticPeers\.0: ip:port/],
+    // issue 14: these four used to start
+    [['--broadcast-address', '999.1.1.1'], {}, /broadcastAddress: an IPv4 address.*\(from --broadcast-address\)/],
+    [['--advertise-ip', 'not-an-ip'], {}, /advertiseIP: an IPv4 address.*\(from --advertise-ip\)/],
+    [['--frontend-url', 'notaurl'], {}, /frontendUrl: an http\(s\) URL.*\(from --frontend-url\)/],
+    [['--static-peers', '1.2.3.4:99999'], {}, /staticPeers\.0: ip:port with a port from 1 to 65535/],
+    [['--http-bind-address', 'everywhere'], {}, /httpBindAddress: an IP address/],
     [['--cluster-key', 'short'], {}, /clusterKey: at least 16 characters/],
     [['--log-level', 'loud'], {}, /logLevel: /],
     [['--bogus', '1'], {}, /unknown option --bogus/],
