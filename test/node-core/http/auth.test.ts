@@ -1,26 +1,12 @@
 // The access matrix on real loopback HTTP: no tokens (all open), user token, admin token, wrong or
 // missing token, only one token configured; plus the constant-time comparison and header parsing.
-import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearerToken, hostAllowed, identify, tokenEquals } from '../../../node-core/src/http/auth.js';
-import { type Harness, call, expectError, startHarness } from './helpers.js';
+import { type Harness, call, expectError, startHarness, getWithHost } from './helpers.js';
 
 const ADMIN = 'admin-token-123456';
 const USER = 'user-token-abcdef';
 
-/** A GET to 127.0.0.1 carrying the given Host header (fetch does not let a caller set Host). */
-function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** One request per access level: [what, url, init]. */
 function requests(base: string) {

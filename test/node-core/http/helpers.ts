@@ -1,5 +1,6 @@
 // Helpers for the HTTP tests: start the real HTTP layer on loopback port 0 over a FakeNode, call it
 // with fetch, read server-sent events, and wait on conditions with a deadline.
+import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
 import type { NodeConfigInput } from '../../../node-core/src/config.js';
 import { type HttpHandle, startHttp } from '../../../node-core/src/http/index.js';
@@ -137,4 +138,18 @@ export class SseClient {
   close(): void {
     this.abort.abort();
   }
+}
+
+/** A GET to 127.0.0.1 carrying the given Host header (fetch does not let a caller set Host). */
+export function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -1,30 +1,17 @@
 // GET /api/cluster/invite on real loopback HTTP: the answer's shape, admin-only access (it carries the
 // key), loopback Host only without tokens, an open cluster, and a node without invite() (key from cluster.key).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { generateClusterKey, saveClusterKey } from '../../../node-core/src/security/cluster-key.js';
 import { formatInvite, parseInvite } from '../../../node-core/src/security/invite.js';
-import { type Harness, call, expectError, startHarness } from './helpers.js';
+import { type Harness, call, expectError, startHarness, getWithHost } from './helpers.js';
 
 const KEY = generateClusterKey();
 const ADMIN = 'admin-token-123456';
 const USER = 'user-token-abcdef';
 
-function getWithHost(port: number, path: string, host: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('GET /api/cluster/invite', () => {
   const open: Harness[] = [];
