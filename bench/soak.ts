@@ -30,10 +30,13 @@ const HOST_IF = `${PREFIX}-h`;
 const HOST_IP = `${NET}.2`;
 const ns = (i: number) => `${PREFIX}-n${i}`;
 const ip = (i: number) => `${NET}.${10 + i}`;
+/** niceness of the node processes (e.g. -10 on a machine shared with other jobs) */
+const NICE = Number(process.env.SOAK_NICE ?? 0);
 const WRITE_EVERY_MS = 1000;
 const POLL_EVERY_MS = 250;
 
 if (!(MINUTES > 0 && MINUTES <= 180)) throw new Error('SOAK_MINUTES must be in (0, 180]');
+if (!(Number.isInteger(NICE) && NICE >= -20 && NICE <= 19)) throw new Error('SOAK_NICE must be an integer from -20 to 19');
 if (!(LOSS >= 0 && LOSS <= 50)) throw new Error('SOAK_LOSS must be in [0, 50]');
 if (!/^[a-z]{2,5}$/.test(PREFIX) || !/^10\.\d{1,3}\.\d{1,3}$/.test(NET)) throw new Error('SOAK_PREFIX must be 2-5 letters, SOAK_NET like 10.234.0');
 
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
       // the namespace's address so the harness can watch; the UI port and /updateRole posts are off.
       const p = spawn(
         'ip',
-        ['netns', 'exec', ns(i), process.execPath, join(NODE_ROOT, 'bin/peerboard.mjs'), '--headless', '--data-dir', dir, '--http-bind-address', '0.0.0.0', '--ui-port', '-1', '--frontend-url', '', '--log-level', 'info'],
+        ['netns', 'exec', ns(i), 'nice', '-n', String(NICE), process.execPath, join(NODE_ROOT, 'bin/peerboard.mjs'), '--headless', '--data-dir', dir, '--http-bind-address', '0.0.0.0', '--ui-port', '-1', '--frontend-url', '', '--log-level', 'info'],
         { cwd: NODE_ROOT, stdio: ['ignore', openSync(logFile, 'w'), 'inherit'], env: { ...process.env, PEERBOARD_CLUSTER_KEY: TEST_CLUSTER_KEY, PEERBOARD_SETTINGS_DIR: dir } },
       );
       procs.push(p);
@@ -205,6 +208,7 @@ async function main(): Promise<void> {
       label: LABEL || null,
       minutes: MINUTES,
       lossPercent: LOSS,
+      nice: NICE,
       method: `3 headless nodes, default settings, in network namespaces; nftables drops ${LOSS} % of every node's packets to other nodes (random); the harness polls /api/health on every node every ${POLL_EVERY_MS} ms and writes (reserve/release, alternating nodes) every ${WRITE_EVERY_MS} ms. No other fault: every master change is false.`,
       falseMasterChanges: changes.length,
       changes,
