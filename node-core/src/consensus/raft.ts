@@ -169,6 +169,18 @@ export class Raft {
     return this.role === 'master' && this.commitIndex >= this.termStartIndex;
   }
 
+  /**
+   * This process did not run for a while and its monotonic clock missed `hiddenMs` of it (a system
+   * suspend). Every contact is that much older than the clock says: a follower stops counting its master
+   * as live and a master its followers, until fresh answers arrive. (A stop that the monotonic clock
+   * counted, like SIGSTOP, needs nothing: the contacts already look old.)
+   */
+  clockPaused(hiddenMs: number): void {
+    if (!(hiddenMs > 0)) return;
+    this.lastLeaderContact -= hiddenMs;
+    if (this.leader) for (const p of this.leader.progress.values()) p.lastFetch -= hiddenMs;
+  }
+
   /** master: reaches a majority now; others: have a live master */
   hasQuorum(): boolean {
     if (this.role === 'master') return this.leader?.hasQuorum() ?? false;

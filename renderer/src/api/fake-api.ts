@@ -18,6 +18,7 @@ import {
   type RendererApi,
   type Result,
   type Role,
+  type WakeInfo,
   type Server,
   type ServerInput,
 } from './api-types.js';
@@ -79,6 +80,13 @@ export class FakeApi implements RendererApi {
     this.board.staleMs = staleMs;
     this.emit({ type: 'cluster', clusterView: this.board.clusterView, leader: this.board.leader, quorum: this.board.quorum, stale });
   }
+  /** the node reports a pause (sleep) and, later, that it caught up (null: none lately) */
+  setAsleep(asleep: WakeInfo | null): void {
+    const b = this.board;
+    this.asleep = asleep;
+    this.emit({ type: 'cluster', clusterView: b.clusterView, leader: b.leader, quorum: b.quorum, stale: b.stale, asleep });
+  }
+  private asleep: WakeInfo | null = null;
   setRole(role: Role): void {
     const s = this.board.self;
     s.role = role;
@@ -174,6 +182,7 @@ export class FakeApi implements RendererApi {
           quorum: b.quorum,
           stale: b.stale,
           staleMs: b.staleMs,
+          asleep: this.asleep,
           writeBlockedReason: b.writeBlockedReason,
         },
       };

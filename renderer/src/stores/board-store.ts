@@ -103,6 +103,7 @@ export const useBoardStore = defineStore('board', () => {
         stale: e.stale,
         writeBlockedReason: e.quorum ? null : v.writeBlockedReason,
         staleMs: e.stale ? v.staleMs : 0,
+        asleep: e.asleep ?? null,
       };
       // the exact reason and age come with the full view
       if (flipped) scheduleRefresh();

@@ -175,6 +175,22 @@ describe('board', () => {
     expect(w.get('[data-test="link-state"]').text()).toBe('Offline');
   });
 
+  it('after a sleep: how long, how old the board is while catching up, then when it caught up', async () => {
+    const { w, api } = await mountBoard();
+    expect(w.find('[data-test="asleep"]').exists()).toBe(false);
+    api.setStale(true, 95_000);
+    api.setAsleep({ kind: 'suspended', sleptMs: 95_000, wokeAt: NOW, dataAsOf: NOW - 95_000, caughtUpAt: null });
+    await until(() => expect(w.get('[data-test="asleep"]').text()).toBe(`This computer was asleep for 2 min. The board is from ${formatClock(Math.floor((NOW - 95_000) / 1000), NOW)}, 2 min old; catching up with the master…`));
+    expect(w.find('[data-test="stale"]').exists()).toBe(false); // one banner, not two
+    api.setStale(false, 0);
+    api.setAsleep({ kind: 'suspended', sleptMs: 95_000, wokeAt: NOW, dataAsOf: NOW - 95_000, caughtUpAt: NOW + 1_000 });
+    await until(() => expect(w.get('[data-test="asleep"]').text()).toBe(`This computer was asleep for 2 min. Caught up at ${formatClock(Math.floor((NOW + 1_000) / 1000), NOW)}: the board is current.`));
+    api.setAsleep({ kind: 'stopped', sleptMs: 61_000, wokeAt: NOW, dataAsOf: null, caughtUpAt: null });
+    await until(() => expect(w.get('[data-test="asleep"]').text()).toMatch(/^This node did not run for 1 min\. The board is of unknown age; catching up/));
+    api.setAsleep(null);
+    await until(() => expect(w.find('[data-test="asleep"]').exists()).toBe(false));
+  });
+
   it('an empty board explains how to add or import servers', async () => {
     const { w } = await mountApp({ board: emptyBoard(NOW) });
     await until(() => expect(w.find('[data-test="empty-board"]').exists()).toBe(true));
