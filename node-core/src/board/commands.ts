@@ -140,7 +140,7 @@ export function utf8Length(s: string): number {
   return n;
 }
 
-const inventoryFields = {
+export const inventoryFields = {
   app: z.string().max(BoardLimits.appLen).optional(),
   ip: z.string().max(BoardLimits.ipLen).optional(),
   env: z.string().max(BoardLimits.envLen).optional(),
@@ -154,7 +154,7 @@ export const serverInputSchema = z.strictObject({ host: hostSchema, ...inventory
 /** A change to a server's inventory fields: at least one field. */
 export const serverPatchSchema = z
   .strictObject(inventoryFields)
-  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'patch must change at least one field' });
+  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'send at least one of app, ip, env, comment, maintenance' });
 
 const clusterNodeInputSchema = z.strictObject({
   id: idSchema,
