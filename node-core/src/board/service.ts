@@ -1,11 +1,21 @@
 // The one board service: a user interface's request -> validated board command -> typed result. The
 // HTTP routes, the desktop IPC handlers and the renderer's demo API all go through it; errors are values.
-import type { SubmitOptions, SubmitResult } from '../api/node-handle.js';
 import type { ExtendRequest, QueueRequest, ReleaseRequest, ReserveRequest, Result } from '../api/peer-api.js';
 import { ErrorCode, PeerboardError, type ErrorValue } from '../errors.js';
 import { summarizeIssues } from './commands.js';
 import { requestSchemas, type RequestName } from './requests.js';
 import type { BoardCommand, CommandValues, Server, ServerInput } from './types.js';
+
+/** NodeHandle's SubmitOptions, restated so this file imports nothing that needs Node (the renderer bundles it). */
+export interface SubmitOptions {
+  user: string;
+  reqId?: string;
+  caller?: 'open' | 'user' | 'admin' | 'system';
+}
+export interface SubmitResult {
+  index: number;
+  value: unknown;
+}
 
 /** What the service needs of a node: commit a command and hand back the board's answer (NodeHandle.submit). */
 export interface BoardWriter {
