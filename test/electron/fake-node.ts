@@ -5,7 +5,7 @@ import type { NodeHandle, SubmitOptions, SubmitResult } from '../../node-core/sr
 import type { BoardView, InviteInfo, NodeStatus, PeerEvent } from '../../node-core/src/api/peer-api.js';
 import { checkProposal } from '../../node-core/src/board/commands.js';
 import { Board } from '../../node-core/src/board/state-machine.js';
-import type { BoardCommand, Server } from '../../node-core/src/board/types.js';
+import type { BoardCommand, HistoryFilter, Server } from '../../node-core/src/board/types.js';
 import { ErrorCode, PeerboardError } from '../../node-core/src/errors.js';
 
 export function server(host: string, over: Partial<Server> = {}): Server {
@@ -89,6 +89,8 @@ export class FakeNode {
     if (!checked.ok) throw new PeerboardError(ErrorCode.BadRequest, checked.message, checked.details);
     this.index += 1;
     const r = this.board.apply({ index: this.index, at: this.now(), cmd, meta });
+    const request = this.board.history({ limit: 1 }).items[0] ?? null;
+    this.events.emit('event', { type: 'change', index: this.index, request: request?.id === this.index ? request : null });
     if (!r.ok) throw PeerboardError.fromValue(r.error);
     return { index: this.index, value: r.value };
   }
@@ -107,8 +109,8 @@ export class FakeNode {
   view(): BoardView {
     return { ...boardView(this.board.serversData().serversList, { role: this.role }), serversData: this.board.serversData() };
   }
-  history(filter: { limit?: number; offset?: number }) {
-    return { items: [], total: 0, limit: filter.limit ?? 50, offset: filter.offset ?? 0 };
+  history(filter: HistoryFilter) {
+    return this.board.history(filter);
   }
   /** what invite() answers (a test may change it) */
   inviteInfo: InviteInfo = { clusterId: 'peerboard', open: false, invite: `pb1:peerboard:${'k'.repeat(43)}@127.0.0.1:8779`, peers: ['127.0.0.1:8779'] };
