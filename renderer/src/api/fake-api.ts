@@ -137,9 +137,10 @@ export class FakeApi implements RendererApi {
     return { index, value: result.value };
   }
 
-  /** board.servers / board.history (newest first) -> the state machine. */
+  /** board.servers / board.history (newest first) -> the state machine, unless it already holds them. */
   private load(): void {
     const prev = this.sm.snapshot({ share: true });
+    if (this.inSync(prev)) return;
     this.sm.restore({
       version: 1,
       servers: this.board.servers,
@@ -151,18 +152,30 @@ export class FakeApi implements RendererApi {
     });
   }
 
+  /**
+   * true when the page's rows are the state machine's (nobody changed them since the last write):
+   * a restore validates and copies the whole board, 80 ms a write at 2,000 servers; this is < 1 ms.
+   */
+  private inSync(snap: ReturnType<Board['snapshot']>): boolean {
+    const rows = this.board.servers;
+    if (snap.lastUpdate !== this.board.lastUpdate || rows.length !== snap.servers.length) return false;
+    for (let i = 0; i < rows.length; i++) if (!sameRow(rows[i]!, snap.servers[i]!)) return false;
+    const newest = snap.history[snap.history.length - 1];
+    return this.board.history.length === Math.min(snap.history.length, HISTORY_KEPT) && this.board.history[0]?.id === newest?.id;
+  }
+
   /** The state machine -> the rows the command touched (others keep statuses the demo shows, e.g. On loan). */
   private store(cmd: BoardCommand): void {
-    const snap = this.sm.snapshot();
+    const snap = this.sm.snapshot({ share: true });
     this.board.lastUpdate = snap.lastUpdate;
-    this.board.history = snap.history.slice(-500).reverse();
+    this.board.history = structuredClone(snap.history.slice(-HISTORY_KEPT)).reverse();
     const hosts = 'host' in cmd ? [cmd.host] : cmd.type === 'server-add' ? [cmd.server.host] : null;
     if (hosts === null) {
-      this.board.servers = snap.servers;
+      this.board.servers = structuredClone(snap.servers);
       return;
     }
     for (const host of hosts) {
-      const row = snap.servers.find((s) => s.host === host);
+      const row = this.sm.server(host);
       const i = this.board.servers.findIndex((s) => s.host === host);
       if (row && i >= 0) this.board.servers[i] = row;
       else if (row) this.board.servers.push(row);
@@ -300,6 +313,30 @@ export class FakeApi implements RendererApi {
         }),
     };
   }
+}
+
+/** history rows the page keeps (the node's GET /api/history pages at most 500) */
+const HISTORY_KEPT = 500;
+
+/** Same board state (the derived available/action aside: the demo shows seed statuses such as On loan). */
+function sameRow(a: Server, b: Server): boolean {
+  return (
+    a.host === b.host &&
+    a.app === b.app &&
+    a.ip === b.ip &&
+    a.env === b.env &&
+    a.since === b.since &&
+    a.comment === b.comment &&
+    a.holder === b.holder &&
+    a.until === b.until &&
+    a.maintenance === b.maintenance &&
+    a.holderNode === b.holderNode &&
+    a.queue.length === b.queue.length &&
+    a.queue.every((q, i) => {
+      const r = b.queue[i]!;
+      return q.user === r.user && q.durationSec === r.durationSec && q.comment === r.comment && q.since === r.since;
+    })
+  );
 }
 
 /** 32 random bytes in base64url, like node-core's generateClusterKey */
