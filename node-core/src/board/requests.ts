@@ -33,7 +33,7 @@ export const requestFields = {
     idempotencyKey: idempotencyKeySchema.optional(),
   },
   queue: { user: requestUserSchema, durationSec: queueDurationSchema, comment: commentSchema.optional(), idempotencyKey: idempotencyKeySchema.optional() },
-  leaveQueue: { user: requestUserSchema },
+  leaveQueue: { user: requestUserSchema, idempotencyKey: idempotencyKeySchema.optional() },
 } as const;
 
 /** Bodies without the host (HTTP: the host is in the path). */

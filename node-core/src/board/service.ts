@@ -76,8 +76,8 @@ export class BoardService {
     });
   }
 
-  leaveQueue(req: { host: string; user: string }, by: Actor = {}): Promise<BoardResult<Server>> {
-    return this.run('leaveQueue', req, async (r) => serverOf('unqueue', await this.submit({ type: 'unqueue', host: r.host, user: r.user }, r.user, by), r.host));
+  leaveQueue(req: { host: string; user: string; idempotencyKey?: string }, by: Actor = {}): Promise<BoardResult<Server>> {
+    return this.run('leaveQueue', req, async (r) => serverOf('unqueue', await this.submit({ type: 'unqueue', host: r.host, user: r.user }, r.user, by, r.idempotencyKey), r.host));
   }
 
   addServer(server: ServerInput, by: Actor = {}): Promise<BoardResult<Server>> {

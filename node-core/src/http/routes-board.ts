@@ -91,7 +91,6 @@ export function registerBoardRoutes(app: FastifyInstance, ctx: RouteContext): vo
 
   app.delete('/api/servers/:host/queue/:user', userOp, async (request) => {
     const { host, user } = parseInput(queueParams, request.params, 'path');
-    keyOf(request, undefined); // a malformed Idempotency-Key header is still a 400
-    return withServer(await service.leaveQueue({ host, user }, { caller: request.caller ?? 'open' }));
+    return withServer(await service.leaveQueue({ host, user, ...keyOf(request, undefined) }, { caller: request.caller ?? 'open' }));
   });
 }
