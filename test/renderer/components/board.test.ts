@@ -133,6 +133,7 @@ describe('board', () => {
     await w.get('[role="dialog"] input[data-preset="1d"]').setValue(true);
     await w.get('[role="dialog"] form').trigger('submit');
     await until(() => expect(api.calls.find((c) => c.method === 'extend')?.args[0]).toMatchObject({ host: 'zeta-04', user: 'dana', durationSec: 86400 }));
+    await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false)); // the board answered
 
     await row(w, 'mid-02').findAll('button').find((b) => b.text() === 'Queue')!.trigger('click');
     await w.get('[role="dialog"] input[data-preset="30m"]').setValue(true);
