@@ -57,6 +57,8 @@ export const useUiStore = defineStore('ui', () => {
   const toasts = ref<Toast[]>([]);
   const grants = ref<GrantNotice[]>([]);
   const expiryWarnMin = ref(readWarnMin());
+  /** hosts whose queue this window joined (the node said so), until granted, left or reserved directly */
+  const waiting = new Set<string>();
   let nextId = 1;
 
   function setTab(t: Tab): void {
@@ -100,5 +102,5 @@ export const useUiStore = defineStore('ui', () => {
     return null;
   }
 
-  return { tab, toasts, grants, expiryWarnMin, setTab, toast, dismiss, dismissTag, addGrant, dismissGrant, setExpiryWarnMin };
+  return { tab, toasts, grants, expiryWarnMin, waiting, setTab, toast, dismiss, dismissTag, addGrant, dismissGrant, setExpiryWarnMin };
 });
