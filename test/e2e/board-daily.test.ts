@@ -85,6 +85,25 @@ describe.skipIf(skipReason !== null)(`daily board in Chromium on a 3-node cluste
     expect(until - Date.now() / 1000).toBeGreaterThan(30 * 60);
   });
 
+  it('the reserve dialog warns while open when another node shows someone took the server, and Join queue queues', async () => {
+    await row(b, 'srv-app-02').getByRole('button', { name: 'Reserve' }).click();
+    const dialog = b.getByRole('dialog');
+    await dialog.waitFor();
+    const r = await api(c.master()!.api, 'POST', '/api/servers/srv-app-02/reserve', { user: 'alice', durationSec: 3600 });
+    expect(r.status).toBe(200);
+    const warning = dialog.locator('[data-test="taken-warning"]');
+    await warning.waitFor({ timeout: 5000 });
+    expect(await warning.textContent()).toMatch(/alice just took srv-app-02 \(until \d\d:\d\d\)/);
+    await shotBoth(b, 'taken-warning-1280');
+    await b.setViewportSize({ width: 420, height: 860 });
+    await shotBoth(b, 'taken-warning-420');
+    await b.setViewportSize({ width: 1440, height: 900 });
+    await dialog.getByRole('button', { name: 'Join queue' }).click();
+    await dialog.waitFor({ state: 'detached', timeout: 5000 });
+    await waitFor('bob in the queue on the master', () => c.master()!.node.server('srv-app-02')?.queue.some((q) => q.user === 'bob') || null);
+    await row(b, 'srv-app-02').locator('[data-test="queue"] li', { hasText: 'bob' }).waitFor({ timeout: 5000 });
+  });
+
   it('screenshots of every view at 1280 px and 420 px; at 420 px status, holder and the action stay visible', async () => {
     for (const width of [1280, 420]) {
       await b.setViewportSize({ width, height: 860 });

@@ -153,8 +153,8 @@ describe('holds, queues and reminders', () => {
     for (const u of ['bob', 'dana', 'erin', 'frank', 'gus']) b.servers[1]!.queue.push({ user: u, durationSec: 600, comment: '', since: NOW_SEC });
     const { w } = await mountBoard({ board: b });
     const q = row(w, 'mid-02').get('[data-test="queue"]');
-    expect(q.findAll('li').map((li) => li.text())).toEqual(['1bob', '2dana', '3erin']);
-    expect(q.get('li.you').text()).toBe('2dana');
+    expect(q.findAll('li').map((li) => li.text())).toEqual(['1. bob', '2. dana', '3. erin']);
+    expect(q.get('li.you').text()).toBe('2. dana');
     expect(q.text()).toContain('+2 more');
     expect(q.attributes('title')).toBe('1. bob\n2. dana\n3. erin\n4. frank\n5. gus');
   });

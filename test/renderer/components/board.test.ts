@@ -142,7 +142,7 @@ describe('board', () => {
     await until(() => expect(api.calls.find((c) => c.method === 'queue')?.args[0]).toMatchObject({ host: 'mid-02', user: 'dana', durationSec: 1800 }));
     // the queue names who waits, in order
     await until(() => expect(row(w, 'mid-02').get('[data-test="queue"]').attributes('data-count')).toBe('1'));
-    expect(row(w, 'mid-02').get('[data-test="queue"] li').text()).toBe('1dana');
+    expect(row(w, 'mid-02').get('[data-test="queue"] li').text()).toBe('1. dana');
 
     await until(() => expect(row(w, 'mid-02').text()).toContain('Leave queue'));
     await row(w, 'mid-02').findAll('button').find((b) => b.text() === 'Leave queue')!.trigger('click');
