@@ -180,7 +180,7 @@ describe('board', () => {
     api.setStale(false, 0);
     await until(() => expect(w.find('[data-test="stale"]').exists()).toBe(false));
     api.setLink('closed');
-    await until(() => expect(w.find('[data-test="offline"]').text()).toMatch(/Offline\..*as it was 0 s ago/));
+    await until(() => expect(w.find('[data-test="offline"]').text()).toMatch(/Offline\. This page's node stopped answering 0 s ago; the board below is as it was then/));
     expect(w.get('[data-test="link-state"]').text()).toBe('Offline');
   });
 
