@@ -152,9 +152,11 @@ describe.skipIf(skipReason !== null)(`daily board in Chromium on a 3-node cluste
     await page.reload();
     await page.locator('[data-test="link-state"]', { hasText: 'Live' }).waitFor({ timeout: 15_000 });
 
+    const crashedAt = Date.now();
     await c.crash(victim.name);
     const banner = page.locator('[data-test="offline"]');
     await banner.waitFor({ timeout: 20_000 });
+    console.info(`e2e: the dead node's page said Offline ${Date.now() - crashedAt} ms after the crash`);
     const age = page.locator('[data-test="offline-age"]');
     const first = await age.textContent();
     await page.waitForFunction((f) => document.querySelector('[data-test="offline-age"]')?.textContent !== f, first, { timeout: 3000 });
