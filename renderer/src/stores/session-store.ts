@@ -48,8 +48,9 @@ export const useSessionStore = defineStore('session', () => {
         user.value = r.value.user;
       } else error.value = r.error;
     } else {
-      // another node's page on this host saved the name in the cookie: adopt it (and the other way round)
-      const saved = storage()?.getItem(USER_KEY) || readUserCookie() || '';
+      // the cookie is shared by every node's page on this host, so it holds the latest name given
+      // on any of them; localStorage (this port only) is the fallback and follows it
+      const saved = readUserCookie() || storage()?.getItem(USER_KEY) || '';
       if (saved && userNameProblem(saved) === null) {
         storage()?.setItem(USER_KEY, saved);
         if (readUserCookie() !== saved) writeUserCookie(saved);

@@ -243,6 +243,14 @@ describe('the name across nodes of one host', () => {
     expect(localStorage.getItem(USER_KEY)).toBe('Zoë K');
   });
 
+  it('the cookie wins over an older name this port kept', async () => {
+    localStorage.setItem(USER_KEY, 'old-name');
+    document.cookie = 'peerboard.user=renamed; path=/';
+    const { w } = await mountBoard();
+    await until(() => expect(w.get('header').text()).toContain('renamed'));
+    expect(localStorage.getItem(USER_KEY)).toBe('renamed');
+  });
+
   it('saving the name writes the cookie', async () => {
     localStorage.removeItem(USER_KEY);
     const { w } = await mountBoard();
