@@ -13,6 +13,8 @@ let wrapper: VueWrapper | null = null;
 beforeEach(() => {
   localStorage.clear();
   localStorage.setItem(USER_KEY, 'dana');
+  // the name also lives in a cookie (shared by every node's page on the host): start without one
+  document.cookie = 'peerboard.user=; path=/; max-age=0';
   history.replaceState(null, '', '#board');
 });
 afterEach(() => {
@@ -139,13 +141,20 @@ describe('board', () => {
     await w.get('[role="dialog"] input[data-preset="30m"]').setValue(true);
     await w.get('[role="dialog"] form').trigger('submit');
     await until(() => expect(api.calls.find((c) => c.method === 'queue')?.args[0]).toMatchObject({ host: 'mid-02', user: 'dana', durationSec: 1800 }));
-    await until(() => expect(row(w, 'mid-02').get('[data-test="queue-len"]').text()).toBe('1'));
+    // the queue names who waits, in order
+    await until(() => expect(row(w, 'mid-02').get('[data-test="queue"]').attributes('data-count')).toBe('1'));
+    expect(row(w, 'mid-02').get('[data-test="queue"] li').text()).toBe('1. dana');
 
     await until(() => expect(row(w, 'mid-02').text()).toContain('Leave queue'));
     await row(w, 'mid-02').findAll('button').find((b) => b.text() === 'Leave queue')!.trigger('click');
     await until(() => expect(api.calls.find((c) => c.method === 'leaveQueue')?.args[0]).toEqual({ host: 'mid-02', user: 'dana' }));
 
     await row(w, 'zeta-04').findAll('button').find((b) => b.text() === 'Release')!.trigger('click');
+    // Release asks first
+    const confirm = w.get('[role="dialog"]');
+    expect(confirm.text()).toContain('Release zeta-04?');
+    expect(api.calls.some((c) => c.method === 'release')).toBe(false);
+    await confirm.findAll('button').find((b) => b.text() === 'Release')!.trigger('click');
     await until(() => expect(api.calls.find((c) => c.method === 'release')?.args[0]).toEqual({ host: 'zeta-04', user: 'dana' }));
     await until(() => expect(row(w, 'zeta-04').get('[data-status]').text()).toBe('Available'));
   });
@@ -172,7 +181,7 @@ describe('board', () => {
     api.setStale(false, 0);
     await until(() => expect(w.find('[data-test="stale"]').exists()).toBe(false));
     api.setLink('closed');
-    await until(() => expect(w.find('[data-test="stale"]').text()).toMatch(/Lost the connection.*0 s ago/));
+    await until(() => expect(w.find('[data-test="offline"]').text()).toMatch(/Offline\. This page's node stopped answering 0 s ago; the board below is as it was then/));
     expect(w.get('[data-test="link-state"]').text()).toBe('Offline');
   });
 

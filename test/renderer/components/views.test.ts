@@ -11,6 +11,7 @@ let wrapper: VueWrapper | null = null;
 beforeEach(() => {
   localStorage.clear();
   localStorage.setItem(USER_KEY, 'dana');
+  document.cookie = 'peerboard.user=; path=/; max-age=0';
 });
 afterEach(() => {
   wrapper?.unmount();
