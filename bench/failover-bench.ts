@@ -134,7 +134,7 @@ export async function runFailover() {
   const skip = etcdMissing();
   if (skip) log(skip);
   const matched: EtcdTiming = { heartbeatMs: 100, electionMs: 1000 };
-  const pbTiming = 'defaults: heartbeat 2000, election 1000 (+ ladder of T/8 steps)';
+  const pbTiming = 'defaults: heartbeat 2000, election 1200 (+ ladder of T/8 steps), long poll 150';
   const etcdTiming = (t: EtcdTiming) => `${t === ETCD_DEFAULT_TIMING ? 'defaults' : 'matched'}: heartbeat ${t.heartbeatMs}, election ${t.electionMs}`;
   const scenarios: Scenario[] = [];
   if (n.pbKill > 0) scenarios.push({ system: 'peerboard', fault: 'kill', timing: pbTiming, trials: await peerboardTrials(n.pbKill, 'kill') });

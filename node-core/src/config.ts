@@ -97,11 +97,13 @@ export const configSchema = z.strictObject({
   /**
    * A voter without news from its master for this long starts an election, the voters one eighth of it
    * apart by preference (failover order, CPU, id), with jitter. Voters refuse to unseat a master they
-   * heard from within this minus one long-poll cycle. 1 s: a hung master is replaced in about 1.3 s.
+   * heard from within this minus one long-poll cycle (and 100 ms). 1.2 s: a hung master is replaced in
+   * about 1.5 s, while unseating a live one takes two voters each missing three answers in a row on TCP
+   * (5 % packet loss for an hour: see docs/benchmarks.md, soak).
    */
-  electionTimeoutMs: ms.default(1000),
-  /** How long the master may hold a FetchState open when nothing changed (long poll). */
-  fetchMaxWaitMs: ms.default(300),
+  electionTimeoutMs: ms.default(1200),
+  /** How long the master may hold a FetchState open when nothing changed (long poll): also how often an idle follower hears from it. */
+  fetchMaxWaitMs: ms.default(150),
   /** How long a fresh node listens for an existing cluster before the bootstrap rule applies. */
   discoveryWindowMs: ms.default(3000),
   /** Timeout of one peer request (vote, forwarded write). */

@@ -438,6 +438,16 @@ export class Discovery {
     return true;
   }
 
+  /** true while a claimed move of `id` to a new address is being checked (see moveConfirmed) */
+  moving(id: string): boolean {
+    return this.moves.get(id)?.state === 'probing';
+  }
+
+  /** this node's address changed: a master says so at once (its followers check the move and follow it) */
+  announceAddress(): void {
+    if (!this.stopped && this.node.raft.role === 'master') this.sendHeartbeat();
+  }
+
   /** claimed moves of live members, by node id: being checked, or refused until `at` + MOVE_RECHECK_MS */
   private readonly moves = new Map<string, { to: string; state: 'probing' | 'refused'; at: number }>();
 
@@ -477,6 +487,8 @@ export class Discovery {
         cur.lastSeen = this.clock.monotonic();
         if (srcIp) cur.srcIp = srcIp;
         this.log.info({ node: id, from: `${old.ip}:${old.port}`, to }, 'a member moved to a new address');
+        // a fetch still trying the master's old address would wait out its whole timeout
+        if (id === this.node.raft.leaderId) this.node.raft.follower.interrupt();
       }
     });
     this.node.metrics_.drop('address_conflict');

@@ -148,6 +148,7 @@ export class PeerNode implements NodeHandle {
       snapshotEvery: config.snapshotEvery,
       rpc: (to, msg, timeout, term) => this.rpc(to, msg, timeout, term),
       preference: (id) => this.discovery.preference(id),
+      moving: (id) => this.discovery.moving(id),
       onRefused: (condition) => this.metrics_.drop(condition),
       hooks: {
         onRole: (role, term) => this.onRole(role, term),
@@ -274,6 +275,9 @@ export class PeerNode implements NodeHandle {
     if (ip && ip !== this.ip) {
       this.log.info({ from: this.ip, to: ip }, 'this node\'s address changed');
       this.ip = ip;
+      // before the connections from the old address are dropped (checkInterfaces, right after): a
+      // master's followers hear of the move first and wait for it instead of electing a new master
+      this.discovery.announceAddress();
     }
   }
 

@@ -165,6 +165,34 @@ describe.skipIf(skip !== null)(`three namespaces, default ports${skip ? ` (skipp
     process.stdout.write(`address change: the master listed the node at its new address after ${took} ms\n`);
   }, 60_000);
 
+  it('the master whose address changes while it runs stays master: followers find it at its new address', async () => {
+    const url = (addr: string) => `http://${addr}:8777`;
+    type Health = { role: string; term: number; leader: { nodeId: string; nodeIP: string } | null };
+    const hs = await Promise.all([1, 2, 3].map(async (i) => (await api<Health>(url(addrs[i]!), 'GET', '/api/health')).body));
+    const master = hs.findIndex((h) => h.role === 'master') + 1;
+    const term = hs[master - 1]!.term;
+    const moved = `10.232.0.${30 + master}`;
+    const old = addrs[master]!;
+    // (in this order: deleting a subnet's primary address also removes its secondaries)
+    sh('-n', ns(master), 'addr', 'del', `${old}/24`, 'dev', 'eth0');
+    sh('-n', ns(master), 'addr', 'add', `${moved}/24`, 'broadcast', '10.232.0.255', 'dev', 'eth0');
+    addrs[master] = moved;
+    const t0 = Date.now();
+    const others = [1, 2, 3].filter((i) => i !== master);
+    await waitFor('the followers name the master at its new address', async () => {
+      const v = await Promise.all(others.map(async (i) => (await api<Health>(url(addrs[i]!), 'GET', '/api/health')).body));
+      const m = (await api<Health & { quorum: boolean }>(url(moved), 'GET', '/api/health')).body;
+      return v.every((h) => h.leader?.nodeIP === moved) && m.quorum;
+    }, 20_000, 100);
+    const took = Date.now() - t0;
+    expect((await api(url(moved), 'POST', '/api/servers', { host: 'after-master-move' })).status).toBe(201);
+    await waitFor('replicated from the moved master', async () => (await api(url(addrs[others[0]!]!), 'GET', '/api/servers/after-master-move')).status === 200, 10_000, 100);
+    const after = await Promise.all([1, 2, 3].map(async (i) => (await api<Health>(url(addrs[i]!), 'GET', '/api/health')).body));
+    expect(after[master - 1]!.role).toBe('master');
+    expect(after[master - 1]!.term).toBe(term); // no election
+    process.stdout.write(`master address change: followers named the new address, and the master had its quorum back, after ${took} ms\n`);
+  }, 60_000);
+
   type Wake = { kind: string; sleptMs: number; wokeAt: number; dataAsOf: number | null; caughtUpAt: number | null };
   type State = { self: { role: string; term: number }; leader: { nodeId: string } | null; stale: boolean; asleep?: Wake | null; commitIndex: number };
   const state = async (i: number) => (await api<State>(`http://${addrs[i]}:8777`, 'GET', '/api/state')).body;

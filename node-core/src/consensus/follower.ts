@@ -133,6 +133,8 @@ export class Follower {
   private onFetchError(leader: string, err: unknown): void {
     if (this.raft.leaderId !== leader) return;
     const broken = err instanceof TransportError && (err.code === 'CLOSED' || err.code === 'CONNECT');
+    // a master that announced a new address closes its old connections: not a death, a move
+    if (broken && this.raft.masterMoving()) return;
     if (broken && !this.raft.leaderConnBroken) {
       this.raft.leaderConnBroken = true;
       this.raft.logger.info({ leader, code: (err as TransportError).code }, 'connection to master lost');
@@ -208,6 +210,7 @@ export class Follower {
     if (this.raft.leaderId !== leader) this.raft.setLeader(leader);
     this.raft.lastLeaderContact = this.raft.clock.monotonic();
     this.raft.leaderConnBroken = false;
+    this.raft.preVoteFailures = 0;
     // a master learnt from a hint becomes live only with its first answer: say so at once
     if (!wasAlive) this.raft.hooks.onLeader(leader);
     this.raft.resetElectionTimer();

@@ -54,6 +54,8 @@ export interface RaftDeps {
   rpc: <T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number) => Promise<Message>;
   /** election preference of a node as last seen, if known */
   preference: (nodeId: string) => { failoverOrder: number; cpuLoad: number; alive: boolean } | undefined;
+  /** a move of this node to a new address is being checked (its old connections break meanwhile) */
+  moving?: (nodeId: string) => boolean;
   hooks: RaftHooks;
   /** counts a peer message refused by the consensus rules (metrics), by condition */
   onRefused?: (condition: string) => void;
@@ -389,18 +391,35 @@ export class Raft {
     return t - Math.min(t / 2, this.timing.fetchMaxWaitMs + 100);
   }
 
+  /** pre-votes refused in a row (reset by an answer from a master or an election): paces the retries */
+  preVoteFailures = 0;
+
   /** heard from a live master within voteQuietMs() (see there) */
   private masterHeardRecently(): boolean {
     return this.leaderId !== null && !this.leaderConnBroken && this.clock.monotonic() - this.lastLeaderContact < this.voteQuietMs();
   }
 
+  /** our master announced a new address that is being checked: it is not gone, it is moving */
+  masterMoving(): boolean {
+    return this.leaderId !== null && this.leaderId !== this.nodeId && (this.deps.moving?.(this.leaderId) ?? false);
+  }
+
   async campaign(transfer: boolean): Promise<void> {
     if (this.stopped || this.role === 'master' || !this.isVoter() || this.storageFailed) return;
     this.resetElectionTimer();
+    if (!transfer && this.masterMoving()) return; // wait for the move check (about a second)
     if (!transfer) {
       const ok = await this.collectVotes(true, this.term + 1, false);
+      if (!ok && !this.stopped && (this.role as Role) !== 'master' && !this.leaderAlive()) {
+        // the others still heard from the master a moment ago (their last answers came up to one long
+        // poll after ours): ask again soon, backing off to the election timeout (a node cut off alone
+        // keeps asking at that pace); a pre-vote changes no term, so asking costs nothing but a message
+        this.preVoteFailures++;
+        this.resetElectionTimer(Math.min(this.timing.electionTimeoutMs, (this.timing.fetchMaxWaitMs + 100) * 2 ** (this.preVoteFailures - 1)) + this.deps.random() * this.electionStep());
+      }
       if (!ok || this.stopped || (this.role as Role) === 'master' || this.leaderAlive() || this.storageFailed) return;
     }
+    this.preVoteFailures = 0;
     const electionTerm = this.term + 1;
     try {
       this.setTerm(electionTerm, this.nodeId);
@@ -464,6 +483,7 @@ export class Raft {
     if (!knowsCandidate) return deny('candidate is not a voter in my configuration');
     if (this.storageFailed) return deny('my disk refuses writes: I cannot vote');
     if (msg.term > this.term + MAX_TERM_JUMP) return deny(`term ${msg.term} jumps too far ahead of mine (${this.term})`);
+    if (!msg.transfer && this.masterMoving()) return deny('my master is moving to a new address');
     if (msg.preVote) {
       if (msg.term <= this.term) return deny('term is not newer than mine');
       if (!upToDate) return deny('candidate log is behind mine');
