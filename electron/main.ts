@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, shell, Tray } from 'electron';
 import { createLogger, type Logger } from '../node-core/src/log.js';
+import { routeBoardUpdate } from './board-mirror.js';
 import { claimSingleInstance, installQuitGuard, type QuitGuard } from './app-lifecycle.js';
 import { PUSH_EVENT_CHANNEL } from './ipc-contract.js';
 import { IpcMainManager } from './ipc-main.js';
@@ -65,10 +66,8 @@ export async function runDesktop(): Promise<void> {
     send: (event) => {
       if (win && !win.isDestroyed()) win.webContents.send(PUSH_EVENT_CHANNEL, event);
     },
-    onView: (view) => {
-      tray?.update(view);
-      notifier.onView(view);
-    },
+    // the mirror is patched from each event's rows: no copy of the whole board per change
+    onBoard: (mirror, update) => routeBoardUpdate(mirror, update, { notifier, tray, user: settings.get().user }),
   });
   const ipc = new IpcMainManager({
     ipcMain,
@@ -84,6 +83,8 @@ export async function runDesktop(): Promise<void> {
     shell,
     logger,
   }).register();
+  // deadlines pass without board changes: the periodic check reads the user's holds from the mirror
+  notifier.recheckFrom(() => host.mirror.viewOf(host.mirror.heldBy(settings.get().user)));
 
   const quit: QuitGuard = installQuitGuard(
     app,
