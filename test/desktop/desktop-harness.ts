@@ -4,8 +4,7 @@
 // wiring (desktop-core.ts: node host, ipc-main handlers, notifier, tray) in the test process with a
 // real PeerNode. Only Electron's IPC transport is replaced: ipcRenderer.invoke → a Playwright binding
 // → the registered ipcMain handler; webContents.send → page.evaluate.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,25 +22,9 @@ import { createAppUrlPolicy } from '../../electron/security.js';
 import { createSettingsStore, generateKey } from '../../electron/settings.js';
 import { TrayController } from '../../electron/tray.js';
 import { FAST } from '../cluster/cluster-helpers.js';
-import { CHROMIUM, ROOT, UI_DIR, ensureRendererBuilt } from '../e2e/e2e-helpers.js';
+import { ARTIFACTS, PRELOAD, RENDERER_INDEX } from './desktop-build.js';
 
-export const PRELOAD = join(ROOT, 'dist/electron/preload.cjs');
-export const RENDERER_INDEX = join(UI_DIR, 'index.html');
-export const ARTIFACTS = join(ROOT, 'test-artifacts');
-
-/** Builds dist/electron/preload.cjs when missing or older than its sources (tsc, then the check script). */
-export function ensurePreloadBuilt(): void {
-  const sources = ['electron/preload.ts', 'electron/ipc-contract.ts', 'electron/tsconfig.preload.json'].map((p) => statSync(join(ROOT, p)).mtimeMs);
-  if (existsSync(PRELOAD) && statSync(PRELOAD).mtimeMs >= Math.max(...sources)) return;
-  const opts = { cwd: ROOT, stdio: 'inherit' as const, timeout: 90_000 };
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'electron/tsconfig.preload.json'], opts);
-  execFileSync(process.execPath, [join(ROOT, 'electron/scripts/build-preload.mjs')], opts);
-}
-
-export function ensureDesktopBuilt(): void {
-  ensureRendererBuilt();
-  ensurePreloadBuilt();
-}
+export { ARTIFACTS, PRELOAD, RENDERER_INDEX, ensureDesktopBuilt, ensurePreloadBuilt, launchDesktopBrowser } from './desktop-build.js';
 
 /** A Notification class that records what the main process shows (Electron's is mocked). */
 export function notificationRecorder() {
@@ -247,11 +230,3 @@ export async function shot(page: Page, name: string): Promise<string> {
   return path;
 }
 
-/** Chromium as the e2e tests launch it, plus file:// access for the module scripts (Electron's loadFile allows them). */
-export async function launchDesktopBrowser(): Promise<Browser> {
-  const { chromium } = await import('playwright-core');
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage', '--allow-file-access-from-files'],
-  });
-}
