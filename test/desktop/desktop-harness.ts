@@ -19,7 +19,8 @@ import { createDesktopCore, type DesktopCore } from '../../electron/desktop-core
 import { PUSH_EVENT_CHANNEL, type DesktopSettings } from '../../electron/ipc-contract.js';
 import type { NodeFactory } from '../../electron/node-host.js';
 import { createAppUrlPolicy } from '../../electron/security.js';
-import { createSettingsStore, generateKey } from '../../electron/settings.js';
+import type { SettingsStore } from '../../electron/settings.js';
+import { generateClusterKey } from '../../node-core/src/security/cluster-key.js';
 import { TrayController } from '../../electron/tray.js';
 import { FAST } from '../cluster/cluster-helpers.js';
 import { ARTIFACTS, PRELOAD, RENDERER_INDEX } from './desktop-build.js';
@@ -98,14 +99,30 @@ function preloadInitScript(preloadCode: string): string {
       exposeInMainWorld(key, api) { Object.defineProperty(window, key, { value: Object.freeze(api), enumerable: true }); },
     },
     ipcRenderer: {
-      invoke: (channel, ...args) => window.__pbIpcInvoke(channel, args),
+      invoke: (channel, ...args) => invoke(channel, args),
       on(channel, fn) { if (!listeners.has(channel)) listeners.set(channel, new Set()); listeners.get(channel).add(fn); },
       removeListener(channel, fn) { listeners.get(channel)?.delete(fn); },
     },
   };
+  // what the renderer spends on each pushed event and each invoke answer, up to the end of the
+  // microtasks they start (Vue renders in one): read by the change benchmark
+  const cost = { pushMs: 0, pushes: 0, answerMs: 0, answers: 0 };
+  Object.defineProperty(window, '__pbCost', { value: cost });
   Object.defineProperty(window, '__pbIpcPush', {
-    value: (channel, payload) => { for (const fn of listeners.get(channel) ?? []) fn({ senderId: 0 }, payload); },
+    value: async (channel, payload) => {
+      const t = performance.now();
+      for (const fn of listeners.get(channel) ?? []) fn({ senderId: 0 }, payload);
+      for (let i = 0; i < 4; i++) await Promise.resolve();
+      cost.pushMs += performance.now() - t;
+      cost.pushes++;
+    },
   });
+  const invoke = async (channel, args) => {
+    const r = await window.__pbIpcInvoke(channel, args);
+    const t = performance.now();
+    setTimeout(() => { cost.answerMs += performance.now() - t; cost.answers++; }, 0);
+    return r;
+  };
   const module = { exports: {} };
   const require = (name) => { if (name !== 'electron') throw new Error('a sandboxed preload may require only electron, not ' + name); return electron; };
   (function (require, module, exports) {
@@ -125,9 +142,20 @@ export interface DesktopApp {
   tray: { tooltip: string; menu: Array<{ label?: string }> };
   /** every event pushed to the window, with its size in bytes as JSON (what IPC carries) */
   pushed: Array<{ event: PeerEvent; bytes: number }>;
+  /** every invoke answered, with the size of its result as JSON */
+  invoked: Array<{ channel: string; bytes: number }>;
+  /**
+   * Benchmarks only: true pushes change events as the app did before issue 11 (no rows: the
+   * renderer refetches the board) and copies the whole board in the main process per event.
+   */
+  legacyEvents: boolean;
+  /** ms spent in node.view() for legacy events (the main process's old per-event copy) */
+  legacyViewMs: number[];
   errors: string[];
   /** the node the app runs now */
   node(): PeerNode;
+  /** resolves once every event sent so far has reached the page */
+  flush(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -135,14 +163,21 @@ export interface DesktopApp {
  * Opens the desktop app in a new Chromium context: the settings start from `initial` (a first run
  * unless it says onboarded), the window loads dist/renderer/index.html from file://.
  */
-export async function openDesktop(browser: Browser, opts: { nodeId: string; settings: Partial<DesktopSettings>; scheme?: 'light' | 'dark' }): Promise<DesktopApp> {
+export async function openDesktop(
+  browser: Browser,
+  opts: { nodeId: string; settings: Partial<DesktopSettings>; scheme?: 'light' | 'dark'; store?: (dir: string) => SettingsStore },
+): Promise<DesktopApp> {
   const settingsDir = mkdtempSync(join(tmpdir(), `pb-desktop-${opts.nodeId}-`));
-  const settings = createSettingsStore({ cwd: settingsDir });
+  // the app's own file-backed store (electron-store, mocked in the test files) unless one is given
+  const settings = opts.store ? opts.store(settingsDir) : (await import('../../electron/settings.js')).createSettingsStore({ cwd: settingsDir });
   settings.save({ dataDir: join(settingsDir, 'node-data'), apiPort: 0, uiPort: -1, peerPort: 0, ...opts.settings });
   const nodes: PeerNode[] = [];
   const { shown, Notification } = notificationRecorder();
   const trayRec = trayRecorder(() => settings.get().user);
   const pushed: DesktopApp['pushed'] = [];
+  const invoked: DesktopApp['invoked'] = [];
+  const legacyViewMs: number[] = [];
+  let app: DesktopApp | null = null;
   const errors: string[] = [];
 
   const ctx = await browser.newContext({ colorScheme: opts.scheme ?? 'light', viewport: { width: 1280, height: 800 } });
@@ -169,7 +204,14 @@ export async function openDesktop(browser: Browser, opts: { nodeId: string; sett
     ipcMain: ipcMain as never,
     getWindow: () => win as never,
     policy: createAppUrlPolicy({ rendererIndexUrl: pathToFileURL(RENDERER_INDEX).href }),
-    send: (event) => {
+    send: (original) => {
+      let event = original;
+      if (app?.legacyEvents && original.type === 'change') {
+        event = { type: 'change', index: original.index, request: original.request };
+        const t = performance.now();
+        core.host.current()?.view();
+        legacyViewMs.push(performance.now() - t);
+      }
       const bytes = Buffer.byteLength(JSON.stringify(event));
       pushed.push({ event, bytes });
       if (page.isClosed()) return;
@@ -178,7 +220,7 @@ export async function openDesktop(browser: Browser, opts: { nodeId: string; sett
     },
     Notification: Notification as never,
     tray: () => trayRec.tray,
-    generateKey,
+    generateKey: generateClusterKey,
     shell: { openExternal: async () => undefined },
   });
 
@@ -189,7 +231,9 @@ export async function openDesktop(browser: Browser, opts: { nodeId: string; sett
     const isMain = source.frame === page.mainFrame();
     const senderFrame = isMain ? { ...mainFrame, url: source.frame.url() } : { url: source.frame.url(), processId: 1, frameToken: 'child' };
     const event = { sender: { id: isMain ? 1 : 2 }, senderFrame } as unknown as IpcMainInvokeEvent;
-    return fn(event, ...args);
+    const result = await fn(event, ...args);
+    invoked.push({ channel, bytes: Buffer.byteLength(JSON.stringify(result)) });
+    return result;
   });
   await page.addInitScript({ content: preloadInitScript(readFileSync(PRELOAD, 'utf8')) });
 
@@ -197,7 +241,7 @@ export async function openDesktop(browser: Browser, opts: { nodeId: string; sett
   if (initial.onboarded) await core.host.start(initial);
   await page.goto(pathToFileURL(RENDERER_INDEX).href);
 
-  return {
+  app = {
     core,
     page,
     ctx,
@@ -206,7 +250,13 @@ export async function openDesktop(browser: Browser, opts: { nodeId: string; sett
     notes: shown,
     tray: trayRec.state,
     pushed,
+    invoked,
+    legacyEvents: false,
+    legacyViewMs,
     errors,
+    async flush() {
+      await chain;
+    },
     node() {
       const n = core.host.current();
       if (!n) throw new Error('the app runs no node');
@@ -219,6 +269,7 @@ export async function openDesktop(browser: Browser, opts: { nodeId: string; sett
       rmSync(settingsDir, { recursive: true, force: true });
     },
   };
+  return app;
 }
 
 /** Saves a PNG as test-artifacts/desktop-<name>.png (after two frames, so the picture is what a user sees). */

@@ -8,25 +8,11 @@ import type { IpcMainInvokeEvent } from 'electron';
 import type { NodeHandle } from '../../node-core/src/api/node-handle.js';
 import type { PeerEvent } from '../../node-core/src/api/peer-api.js';
 import { silentLogger } from '../../node-core/src/log.js';
-import { PUSH_EVENT_CHANNEL, type DesktopApi, type DesktopSettings } from '../../electron/ipc-contract.js';
+import { PUSH_EVENT_CHANNEL, type DesktopApi } from '../../electron/ipc-contract.js';
 import { IpcMainManager } from '../../electron/ipc-main.js';
 import { createAppUrlPolicy } from '../../electron/security.js';
-import { defaultSettings, settingsPatchSchema } from '../../electron/settings-schema.js';
-import type { SettingsStore } from '../../electron/settings.js';
 import { PRELOAD, RENDERER_INDEX, ensurePreloadBuilt } from './desktop-build.js';
-
-/** Settings kept in memory (the file-backed store needs electron-store; PeerApi calls never save settings). */
-function memorySettings(initial: Partial<DesktopSettings>): SettingsStore {
-  let current: DesktopSettings = { ...defaultSettings(), ...initial };
-  return {
-    path: ':memory:',
-    get: () => ({ ...current }),
-    save(patch: unknown) {
-      current = { ...current, ...settingsPatchSchema.parse(patch) };
-      return { ...current };
-    },
-  };
-}
+import { memorySettings } from './memory-settings.js';
 
 type Handler = (event: IpcMainInvokeEvent, ...args: unknown[]) => unknown;
 

@@ -18,6 +18,8 @@ import {
 
 /** Events arriving closer together than this cause one refetch. */
 export const REFRESH_DEBOUNCE_MS = 50;
+/** changes kept while a full view is being fetched; more than this: fetch again instead */
+const MAX_HELD_CHANGES = 500;
 /** history rows the view keeps (the node's BoardView carries its newest 50) */
 const VIEW_HISTORY = 50;
 
@@ -78,6 +80,7 @@ export const useBoardStore = defineStore('board', () => {
   let inFlight: Promise<void> | null = null;
   let again = false;
   let refreshDue = false;
+  let held: ChangeEvent[] = [];
 
   const servers = computed(() => view.value?.serversData.serversList ?? []);
   const self = computed(() => view.value?.self ?? null);
@@ -109,9 +112,12 @@ export const useBoardStore = defineStore('board', () => {
       do {
         again = false;
         const r = await api.getState();
-        if (r.ok) setView(r.value);
-        else loadError.value = r.error;
+        if (r.ok) {
+          setView(r.value);
+          replayHeld();
+        } else loadError.value = r.error;
       } while (again);
+      held = [];
       loading.value = false;
       inFlight = null;
     })();
@@ -132,12 +138,32 @@ export const useBoardStore = defineStore('board', () => {
     return refreshDue || inFlight !== null;
   }
 
+  /**
+   * Changes that arrived while a full view was on its way: applied on top of it once it is here
+   * (those it already has are skipped by index). One that names no rows needs another fetch.
+   */
+  function replayHeld(): void {
+    const list = held;
+    held = [];
+    for (const e of list) {
+      const next = view.value ? patchView(view.value, e) : null;
+      if (next === null) {
+        again = true;
+        return;
+      }
+      view.value = next;
+    }
+  }
+
   function onEvent(e: PeerEvent): void {
     const v = view.value;
     if (!v) return scheduleRefresh();
     if (e.type === 'change' && pendingRefresh()) {
-      // a full view is coming; one fetched before this change must be followed by another
-      if (inFlight) again = true;
+      // a full view is coming: keep the change for it (a busy board must not refetch forever);
+      // one without rows needs a view fetched after it
+      if (!e.full && e.rows && held.length < MAX_HELD_CHANGES) held.push(e);
+      else if (inFlight) again = true;
+      else scheduleRefresh();
       return;
     }
     if (e.type === 'change') {
@@ -186,6 +212,7 @@ export const useBoardStore = defineStore('board', () => {
     stops = [];
     clearTimeout(debounce);
     refreshDue = false;
+    held = [];
   }
 
   /** The node's verdict; the view follows from the change event the write causes (never guessed here). */

@@ -62,6 +62,20 @@ describe('useBoardStore', () => {
     await until(() => expect(getStates(api.calls)).toBe(before + 1));
   });
 
+  it('keeps changes that arrive while a full view is on its way and applies them on top, without another fetch', async () => {
+    const { api, board } = setup();
+    await until(() => expect(board.view).not.toBeNull());
+    await new Promise((r) => setTimeout(r, 80));
+    const before = getStates(api.calls);
+    api.emit({ type: 'change', index: 10_000, request: null, full: true });
+    // during the debounce and the fetch: a steady stream of changes with rows
+    const api5 = { ...board.servers.find((s) => s.host === 'api-05')!, comment: 'patched during the fetch' };
+    for (let i = 1; i <= 5; i++) api.emit({ type: 'change', index: 10_000 + i, request: null, rows: [api5], removed: [] });
+    await until(() => expect(board.servers.find((s) => s.host === 'api-05')?.comment).toBe('patched during the fetch'));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(getStates(api.calls)).toBe(before + 1);
+  });
+
   it('patches the role and the cluster from events', async () => {
     const { api, board } = setup();
     await until(() => expect(board.view).not.toBeNull());
