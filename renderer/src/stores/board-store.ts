@@ -217,7 +217,8 @@ export const useBoardStore = defineStore('board', () => {
 
   /** The node's verdict; the view follows from the change event the write causes (never guessed here). */
   async function write<T>(call: Promise<Result<T>>): Promise<Result<T>> {
-    return call;
+    const r = await call;
+    return r;
   }
 
   return {
