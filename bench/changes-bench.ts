@@ -4,7 +4,8 @@
 // (Chromium's TaskDuration over the window, idle baseline subtracted), bytes over IPC (pushed events
 // plus the board refetches they cause) and over SSE (a web client on another node: its stream plus
 // the /api/state refetches it makes). "before" replays the old events (no rows: refetch the board).
-// Run: npm run build:renderer && npm run bench:changes   (env: CHANGES_SERVERS 2000, CHANGES_RATE 20, CHANGES_SECONDS 15)
+// Run: npm run build:renderer && npm run bench:changes   (env: CHANGES_SERVERS 2000, CHANGES_RATE 20, CHANGES_SECONDS 15,
+// CHANGES_ORDER before,after). Bounded: RATE x SECONDS changes per window, a 10 minute limit on the whole run.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -143,7 +144,9 @@ async function main(): Promise<void> {
     const writers = [c.byName('n1'), c.byName('n2')];
     let seq = 0;
     const results: Window_[] = [];
-    for (const mode of ['before', 'after'] as const) {
+    // CHANGES_ORDER=after,before runs the windows the other way round (does the order matter?)
+    const order = process.env.CHANGES_ORDER === 'after,before' ? (['after', 'before'] as const) : (['before', 'after'] as const);
+    for (const mode of order) {
       a.legacyEvents = mode === 'before';
       client.reset(mode === 'before');
       await a.flush();
@@ -213,7 +216,7 @@ async function main(): Promise<void> {
     const afterEvents = a.pushed.filter((p): p is { event: Extract<PeerEvent, { type: 'change' }>; bytes: number } => p.event.type === 'change' && p.event.rows !== undefined).map((p) => p.event);
     const tm = performance.now();
     for (const e of afterEvents) mirror.apply(e);
-    results[1]!.mainProcessUsPerChange = Math.round(((performance.now() - tm) / Math.max(1, afterEvents.length)) * 1000 * 10) / 10;
+    results.find((r) => r.mode === 'after')!.mainProcessUsPerChange = Math.round(((performance.now() - tm) / Math.max(1, afterEvents.length)) * 1000 * 10) / 10;
 
     const out = {
       bench: 'changes',
@@ -233,7 +236,7 @@ async function main(): Promise<void> {
     };
     const dir = join(ROOT, 'bench/results/2026-12-02');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'changes.json'), `${JSON.stringify(out, null, 2)}\n`);
+    writeFileSync(join(dir, order[0] === 'after' ? 'changes-after-first.json' : 'changes.json'), `${JSON.stringify(out, null, 2)}\n`);
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } finally {
     await client?.close();
