@@ -3,7 +3,6 @@
 // reaches a web client over SSE; a presence batch names none, an inventory replace says `full`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent, PeerEvent } from '../../node-core/src/api/peer-api.js';
-import { hostsOf } from '../../node-core/src/change-rows.js';
 import { api, threeNodes, waitFor, type TestCluster } from './cluster-helpers.js';
 
 describe('change events name their rows', () => {
@@ -73,16 +72,5 @@ describe('change events name their rows', () => {
     expect(frame.length).toBeLessThan(2000);
     ac.abort();
     await read;
-  });
-
-  it('names hosts only for commands that say them', () => {
-    expect(hostsOf({ type: 'presence', users: [], nodes: [] })).toEqual([]);
-    expect(hostsOf({ type: 'reserve', host: 'a', user: 'u', until: 1 })).toEqual(['a']);
-    expect(hostsOf({ type: 'server-add', server: { host: 'b' } })).toEqual(['b']);
-    expect(hostsOf({ type: 'servers-import', servers: [{ host: 'a' }, { host: 'a' }] })).toEqual(['a']);
-    expect(hostsOf({ type: 'servers-import', servers: [{ host: 'a' }], replace: true })).toBeNull();
-    expect(hostsOf({ type: 'servers-import', servers: Array.from({ length: 101 }, (_, i) => ({ host: `h${i}` })) })).toBeNull();
-    expect(hostsOf('junk')).toBeNull();
-    expect(hostsOf({ type: 42 })).toBeNull();
   });
 });
