@@ -1,5 +1,5 @@
 // The Electron main process: one instance, one locked-down window, the peer node in-process, tray
-// and notifications; quitting waits (bounded) for the node's graceful leave.
+// and notifications (wired in desktop-core.ts); quitting waits (bounded) for the node's graceful leave.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -7,10 +7,8 @@ import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, 
 import { createLogger, type Logger } from '../node-core/src/log.js';
 import { claimSingleInstance, installQuitGuard, type QuitGuard } from './app-lifecycle.js';
 import { PUSH_EVENT_CHANNEL } from './ipc-contract.js';
-import { IpcMainManager } from './ipc-main.js';
+import { createDesktopCore } from './desktop-core.js';
 import { nodeFactory } from './node-core-loader.js';
-import { NodeHost } from './node-host.js';
-import { Notifier } from './notifications.js';
 import { createAppUrlPolicy, hardenSession, installAppSecurity } from './security.js';
 import { applyLoginItem, createSettingsStore, generateKey } from './settings.js';
 import { TrayController } from './tray.js';
@@ -52,45 +50,33 @@ export async function runDesktop(): Promise<void> {
   // registering the login item from an unpackaged build would start the bare Electron binary at login
   if (app.isPackaged) applyLoginItem(app, settings.get());
 
-  const notifier = new Notifier({
-    Notification,
-    user: () => settings.get().user,
-    onClick: () => showWindow(win),
-    iconPath: join(iconDir, '256x256.png'),
-  });
-  const host = new NodeHost({
+  const core = createDesktopCore({
     factory: nodeFactory,
     logger,
     userDataDir,
-    send: (event) => {
-      if (win && !win.isDestroyed()) win.webContents.send(PUSH_EVENT_CHANNEL, event);
-    },
-    onView: (view) => {
-      tray?.update(view);
-      notifier.onView(view);
-    },
-  });
-  const ipc = new IpcMainManager({
+    settings,
     ipcMain,
     getWindow: () => win,
     policy,
-    node: () => host.require(),
-    settings,
-    onSettingsSaved: async (saved) => {
-      if (app.isPackaged) applyLoginItem(app, saved);
-      if (saved.onboarded) await host.applySettings(saved);
+    send: (event) => {
+      if (win && !win.isDestroyed()) win.webContents.send(PUSH_EVENT_CHANNEL, event);
     },
+    Notification,
+    tray: () => tray,
     generateKey,
     shell,
-    logger,
-  }).register();
+    onSettingsSaved: (saved) => {
+      if (app.isPackaged) applyLoginItem(app, saved);
+    },
+    onNotificationClick: () => showWindow(win),
+    iconPath: join(iconDir, '256x256.png'),
+  });
+  const { host, notifier } = core;
 
   const quit: QuitGuard = installQuitGuard(
     app,
     async () => {
-      notifier.stop();
-      ipc.dispose();
-      await host.stop();
+      await core.stop();
       tray?.destroy();
       tray = null;
     },

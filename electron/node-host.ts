@@ -1,12 +1,13 @@
 // Runs the peer node inside the Electron main process: DesktopSettings → NodeConfigInput, then
-// createNode + startHttp; restarts on a settings change; forwards node events and /updateRole bodies.
+// createNode + startHttp; restarts on a settings change; forwards node events (role changes among
+// them: the app never listens to its own /updateRole) and keeps a patched mirror of the board.
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { NodeHandle } from '../node-core/src/api/node-handle.js';
-import type { BoardView, PeerEvent } from '../node-core/src/api/peer-api.js';
+import type { PeerEvent } from '../node-core/src/api/peer-api.js';
 import type { NodeConfigInput } from '../node-core/src/config.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from '../node-core/src/errors.js';
 import type { Logger } from '../node-core/src/log.js';
+import { BoardMirror, type MirrorUpdate } from './board-mirror.js';
 import type { DesktopSettings } from './ipc-contract.js';
 
 /** What startHttp gives back: something to close. */
@@ -17,7 +18,7 @@ export interface HttpHandle {
 /** node-core's two entry points (injected so tests run without sockets or SQLite). */
 export interface NodeFactory {
   createNode(input: NodeConfigInput, opts: { logger: Logger }): Promise<NodeHandle>;
-  startHttp(node: NodeHandle, opts: { logger: Logger; onUpdateRole: (body: unknown) => void }): Promise<HttpHandle>;
+  startHttp(node: NodeHandle, opts: { logger: Logger }): Promise<HttpHandle>;
 }
 
 export interface NodeHostDeps {
@@ -27,8 +28,11 @@ export interface NodeHostDeps {
   userDataDir: string;
   /** pushes one event to the renderer */
   send(event: PeerEvent): void;
-  /** the board after every event (tray, notifications) */
-  onView?(view: BoardView): void;
+  /**
+   * After every event: the mirror of the board and what the event did to it ('full': the mirror was
+   * just reset from a whole view, at start or after a change that did not name its rows).
+   */
+  onBoard?(mirror: BoardMirror, update: MirrorUpdate): void;
 }
 
 /** Settings → the node's configuration. A desktop node is never headless. */
@@ -45,18 +49,12 @@ export function buildNodeConfig(settings: DesktopSettings, userDataDir: string):
     discoveryPort: settings.discoveryPort,
     peerPort: settings.peerPort,
     dataDir: settings.dataDir !== '' ? settings.dataDir : join(userDataDir, 'node-data'),
-    // the node posts role changes (seed 000's /updateRole) to its own HTTP frontend, not to a guess
-    frontendUrl: settings.uiPort > 0 ? `http://127.0.0.1:${settings.uiPort}` : '',
+    // role changes reach the app as node events in this process; posting them to the app's own
+    // /updateRole (seed 000's path for an external frontend) would only add a loopback hop that any
+    // local process could imitate
+    frontendUrl: '',
   };
 }
-
-/** Seed 000's /updateRole body, {role, ip}; extra fields are tolerated. */
-const updateRoleSchema = z.looseObject({
-  role: z.enum(['master', 'slave', 'candidate', 'observer']),
-  ip: z.string().max(64),
-  nodeId: z.string().max(128).optional(),
-  term: z.number().int().min(0).optional(),
-});
 
 export class NodeHost {
   readonly #deps: NodeHostDeps;
@@ -64,7 +62,7 @@ export class NodeHost {
   #http: HttpHandle | null = null;
   #configKey: string | null = null;
   #lastError: PeerboardError | null = null;
-  #lastRoleKey: string | null = null;
+  readonly #mirror = new BoardMirror();
   #chain: Promise<unknown> = Promise.resolve();
   #onEvent = (event: PeerEvent): void => this.#forward(event);
 
@@ -113,16 +111,9 @@ export class NodeHost {
     return this.#serial(() => this.#stopNow());
   }
 
-  /** Body of a POST /updateRole that reached this node's HTTP frontend. */
-  handleUpdateRole(body: unknown): void {
-    const r = updateRoleSchema.safeParse(body);
-    if (!r.success) {
-      this.#deps.logger.warn({ issues: r.error.issues.length }, 'ignored a malformed /updateRole body');
-      return;
-    }
-    const node = this.#node;
-    const { role, ip } = r.data;
-    this.#forward({ type: 'role', role, ip, nodeId: r.data.nodeId ?? node?.nodeId ?? '', term: r.data.term ?? safeTerm(node) });
+  /** the main process's copy of the board (patched from events) */
+  get mirror(): BoardMirror {
+    return this.#mirror;
   }
 
   #serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -137,14 +128,14 @@ export class NodeHost {
     let node: NodeHandle | null = null;
     try {
       node = await factory.createNode(input, { logger });
-      const http = await factory.startHttp(node, { logger, onUpdateRole: (body) => this.handleUpdateRole(body) });
+      const http = await factory.startHttp(node, { logger });
       node.events.on('event', this.#onEvent);
       this.#node = node;
       this.#http = http;
       this.#configKey = JSON.stringify(input);
       this.#lastError = null;
       logger.info({ nodeId: node.nodeId, clusterId: input.clusterId }, 'node started');
-      this.#publishView();
+      this.#reset(node);
     } catch (err) {
       if (node) await node.stop().catch(() => undefined);
       this.#lastError = toPeerboardError(err);
@@ -159,7 +150,6 @@ export class NodeHost {
     this.#node = null;
     this.#http = null;
     this.#configKey = null;
-    this.#lastRoleKey = null;
     if (node) node.events.off('event', this.#onEvent);
     // the HTTP ports first (no new requests), then the graceful leave
     if (http) await http.close().catch((err: unknown) => this.#deps.logger.warn({ err: String(err) }, 'closing HTTP failed'));
@@ -167,34 +157,34 @@ export class NodeHost {
   }
 
   #forward(event: PeerEvent): void {
-    if (event.type === 'role') {
-      const key = `${event.role}|${event.ip}`;
-      if (key === this.#lastRoleKey) return; // the node's own event and its /updateRole post say the same
-      this.#lastRoleKey = key;
-    }
     try {
       this.#deps.send(event);
     } catch (err) {
       this.#deps.logger.warn({ err: String(err) }, 'could not send an event to the window');
     }
-    this.#publishView();
-  }
-
-  #publishView(): void {
     const node = this.#node;
-    if (!node || !this.#deps.onView) return;
-    try {
-      this.#deps.onView(node.view());
-    } catch (err) {
-      this.#deps.logger.warn({ err: String(err) }, 'view listener failed');
-    }
+    if (!node) return;
+    const update = this.#mirror.apply(event);
+    if (update.kind === 'full') this.#reset(node);
+    else if (update.kind !== 'none') this.#publish(update);
   }
-}
 
-function safeTerm(node: NodeHandle | null): number {
-  try {
-    return node ? node.status().self.term : 0;
-  } catch {
-    return 0;
+  /** One whole view (O(board)): at start, and for a change that does not name its rows. */
+  #reset(node: NodeHandle): void {
+    try {
+      this.#mirror.reset(node.view());
+    } catch (err) {
+      this.#deps.logger.warn({ err: String(err) }, 'could not read the board');
+      return;
+    }
+    this.#publish({ kind: 'full' });
+  }
+
+  #publish(update: MirrorUpdate): void {
+    try {
+      this.#deps.onBoard?.(this.#mirror, update);
+    } catch (err) {
+      this.#deps.logger.warn({ err: String(err) }, 'board listener failed');
+    }
   }
 }

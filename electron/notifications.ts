@@ -1,7 +1,9 @@
 // Desktop notifications: a reservation of yours ends within 10 minutes (once per hold), a server you
-// queued for is now yours, this node became master. The decision is a pure function of two views.
+// queued for is now yours, this node became master. The decision is a pure function of two views
+// (whole boards at start, or just the rows one change event touched).
 import type { Notification as ElectronNotification, NotificationConstructorOptions } from 'electron';
-import type { BoardView } from '../node-core/src/api/peer-api.js';
+import type { BoardView, NodeStatus, Server } from '../node-core/src/api/peer-api.js';
+import type { RowChange } from './board-mirror.js';
 
 /** How long before the end of a hold the warning comes. */
 export const ENDING_SOON_SEC = 10 * 60;
@@ -24,9 +26,12 @@ function minutesLeft(until: number, nowSec: number): number {
  * What to tell the user, going from `prev` to `next` at `nowSec` (epoch seconds). `shown` holds the
  * keys already shown; notes with those keys are left out, so each hold warns once.
  */
+/** What the decision reads of a view: its rows (all, or only those a change touched) and the node's self. */
+export type NoteView = { serversData: { serversList: readonly Server[] }; self: Pick<BoardView['self'], 'role' | 'nodeId' | 'term'> };
+
 export function decideNotifications(
-  prev: BoardView | null,
-  next: BoardView,
+  prev: NoteView | null,
+  next: NoteView,
   user: string,
   nowSec: number,
   shown: ReadonlySet<string> = new Set(),
@@ -91,19 +96,48 @@ export interface NotifierOptions {
 /** Feeds views to decideNotifications and shows the result; a timer re-checks deadlines. */
 export class Notifier {
   readonly #opts: NotifierOptions;
-  #prev: BoardView | null = null;
+  #prev: NoteView | null = null;
   readonly #shown = new Set<string>();
   #timer: NodeJS.Timeout | null = null;
+  /** what the periodic re-check looks at (the user's holds); default: the last view */
+  #recheck: (() => NoteView | null) | null = null;
 
   constructor(opts: NotifierOptions) {
     this.#opts = opts;
   }
 
-  /** A new view of the board; returns the notes it showed. */
-  onView(view: BoardView): DesktopNote[] {
-    const nowSec = Math.floor((this.#opts.now?.() ?? Date.now()) / 1000);
-    const notes = decideNotifications(this.#prev, view, this.#opts.user(), nowSec, this.#shown);
+  /** A new view of the whole board; returns the notes it showed. */
+  onView(view: NoteView): DesktopNote[] {
+    const notes = this.#decide(this.#prev, view);
     this.#prev = view;
+    return notes;
+  }
+
+  /** The rows one change event touched (before and after it); O(those rows). */
+  onRows(rows: readonly RowChange[], status: NodeStatus): DesktopNote[] {
+    const before = rows.flatMap((r) => (r.before ? [r.before] : []));
+    const after = rows.flatMap((r) => (r.after ? [r.after] : []));
+    return this.#decide({ serversData: { serversList: before }, self: status.self }, { serversData: { serversList: after }, self: status.self });
+  }
+
+  /** The node's role or the cluster changed (became master?). */
+  onStatus(status: NodeStatus): DesktopNote[] {
+    const self = { role: status.self.role, nodeId: status.self.nodeId, term: status.self.term };
+    const prev = this.#prev ? { serversData: { serversList: [] }, self: this.#prev.self } : null;
+    const next = { serversData: { serversList: [] }, self };
+    const notes = this.#decide(prev, next);
+    this.#prev = this.#prev ? { ...this.#prev, self } : next;
+    return notes;
+  }
+
+  /** Makes the periodic re-check read `source` (e.g. the user's holds from the main process's mirror). */
+  recheckFrom(source: () => NoteView | null): void {
+    this.#recheck = source;
+  }
+
+  #decide(prev: NoteView | null, next: NoteView): DesktopNote[] {
+    const nowSec = Math.floor((this.#opts.now?.() ?? Date.now()) / 1000);
+    const notes = decideNotifications(prev, next, this.#opts.user(), nowSec, this.#shown);
     for (const note of notes) {
       this.#shown.add(note.key);
       this.#show(note);
@@ -112,13 +146,17 @@ export class Notifier {
     return notes;
   }
 
-  /** Re-checks the last view every CHECK_INTERVAL_MS (deadlines pass without board changes). */
+  /** Re-checks deadlines every CHECK_INTERVAL_MS (they pass without board changes). */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.#prev) this.onView(this.#prev);
-    }, CHECK_INTERVAL_MS);
+    this.#timer = setInterval(() => this.recheck(), CHECK_INTERVAL_MS);
     this.#timer.unref();
+  }
+
+  /** One re-check of the deadlines now (the timer's work). */
+  recheck(): DesktopNote[] {
+    const view = this.#recheck ? this.#recheck() : this.#prev;
+    return view ? this.#decide(view, view) : [];
   }
 
   stop(): void {

@@ -8,6 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from './api/peer-api.js';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
 import { Board } from './board/state-machine.js';
+import { changeEventOf } from './change-rows.js';
 import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
 import { parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
 import { Raft } from './consensus/raft.js';
@@ -513,7 +514,8 @@ export class PeerNode implements NodeHandle {
     if (this.events.listenerCount('event') === 0) return;
     if (e.kind !== 'board') return;
     const last = this.sm.board.history({ limit: 1 }).items[0];
-    this.emit({ type: 'change', index: e.index, request: last && last.id === e.index ? last : null });
+    // the event carries the rows the entry touched (issue 11): hosts patch, never copy the board
+    this.emit(changeEventOf(e.index, e.cmd, this.sm.board, last && last.id === e.index ? last : null));
     void result;
   }
 

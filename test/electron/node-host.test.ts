@@ -15,9 +15,10 @@ const USER_DATA = '/home/alice/.config/Peerboard';
 function harness(opts: { failStart?: unknown } = {}) {
   const nodes: FakeNode[] = [];
   const inputs: unknown[] = [];
-  const https: Array<{ closed: number; onUpdateRole: (b: unknown) => void }> = [];
+  const https: Array<{ closed: number; opts: object }> = [];
   const sent: PeerEvent[] = [];
-  const views: unknown[] = [];
+  const updates: string[] = [];
+  let views = 0;
   let failStart = opts.failStart;
   const factory: NodeFactory = {
     async createNode(input) {
@@ -31,14 +32,20 @@ function harness(opts: { failStart?: unknown } = {}) {
       nodes.push(n);
       return n.asHandle();
     },
-    async startHttp(_node, o) {
-      const h = { closed: 0, onUpdateRole: o.onUpdateRole };
+    async startHttp(node, o) {
+      // count whole-board copies: the host must not make one per event
+      const real = node.view.bind(node);
+      node.view = () => {
+        views++;
+        return real();
+      };
+      const h = { closed: 0, opts: o };
       https.push(h);
       return { close: async () => void h.closed++ };
     },
   };
-  const host = new NodeHost({ factory, logger: silentLogger(), userDataDir: USER_DATA, send: (e) => sent.push(e), onView: (v) => views.push(v) });
-  return { host, nodes, inputs, https, sent, views };
+  const host = new NodeHost({ factory, logger: silentLogger(), userDataDir: USER_DATA, send: (e) => sent.push(e), onBoard: (_m, u) => void updates.push(u.kind) });
+  return { host, nodes, inputs, https, sent, updates, views: () => views };
 }
 
 describe('buildNodeConfig', () => {
@@ -53,14 +60,15 @@ describe('buildNodeConfig', () => {
       discoveryPort: 8779,
       peerPort: 8780,
       dataDir: join(USER_DATA, 'node-data'),
-      frontendUrl: 'http://127.0.0.1:8778',
+      // role changes reach the app as node events, never through a POST to its own /updateRole
+      frontendUrl: '',
     });
     expect(input).not.toHaveProperty('clusterKey');
     // node-core accepts it as is
     expect(parseConfig(input)).toMatchObject({ headless: false, user: 'alice', clusterId: 'team-a', apiPort: 8777 });
   });
 
-  it('passes a key, a chosen data directory and other ports; no /updateRole target without a UI port', () => {
+  it('passes a key, a chosen data directory and other ports', () => {
     const input = buildNodeConfig({ ...defaultSettings(), clusterKey: 'k'.repeat(32), dataDir: '/data/pb', apiPort: 9001, uiPort: -1, discoveryPort: 9003, peerPort: 9004 }, USER_DATA);
     expect(input).toMatchObject({ clusterKey: 'k'.repeat(32), dataDir: '/data/pb', apiPort: 9001, uiPort: -1, discoveryPort: 9003, peerPort: 9004, frontendUrl: '' });
     expect(parseConfig(input).clusterKey).toBe('k'.repeat(32));
@@ -78,31 +86,37 @@ describe('buildNodeConfig', () => {
 });
 
 describe('NodeHost', () => {
-  it('starts the node and its HTTP ports, and forwards node events and views', async () => {
+  it('starts the node and its HTTP ports, forwards node events, and copies the board once, not per event', async () => {
     const t = harness();
     expect(() => t.host.require()).toThrow(/not running/);
     await t.host.start(defaultSettings());
     expect(t.host.current()).toBe(t.nodes[0]);
-    const change: PeerEvent = { type: 'change', index: 3, request: null };
-    t.nodes[0]!.events.emit('event', change);
-    expect(t.sent).toEqual([change]);
-    expect(t.views.length).toBeGreaterThanOrEqual(2); // once at start, once per event
+    const node = t.nodes[0]!;
+    const row = { ...node.servers.get('web-1')!, holder: 'alice', until: 2_000_000_000, available: false };
+    const change: PeerEvent = { type: 'change', index: 3, request: null, rows: [row], removed: [], lastUpdate: 5 };
+    for (let i = 0; i < 20; i++) node.events.emit('event', { ...change, index: 3 + i });
+    node.events.emit('event', { type: 'change', index: 30, request: null, rows: [], removed: [] }); // presence: nothing shown changed
+    expect(t.sent).toHaveLength(21);
+    expect(t.sent[0]).toEqual(change);
+    expect(t.views()).toBe(1); // at start only
+    expect(t.host.mirror.row('web-1')?.holder).toBe('alice');
+    expect(t.updates).toEqual(['full', ...Array(20).fill('rows')]);
+    // a change that does not name its rows (an older node, a big import): one whole view
+    node.events.emit('event', { type: 'change', index: 31, request: null });
+    node.events.emit('event', { type: 'change', index: 32, request: null, full: true });
+    expect(t.views()).toBe(3);
+    node.events.emit('event', { type: 'change', index: 33, request: null, rows: [], removed: ['web-1'] });
+    expect(t.host.mirror.row('web-1')).toBeUndefined();
   });
 
-  it('forwards /updateRole bodies as role events, once per change, and ignores malformed ones', async () => {
+  it('takes role changes from node events only: the HTTP frontend gets no /updateRole callback', async () => {
     const t = harness();
     await t.host.start(defaultSettings());
-    const onUpdateRole = t.https[0]!.onUpdateRole;
-    onUpdateRole({ role: 'master', ip: '192.168.0.12' });
-    onUpdateRole({ role: 'master', ip: '192.168.0.12' }); // the node's own post of the same change
-    t.nodes[0]!.events.emit('event', { type: 'role', role: 'master', ip: '192.168.0.12', nodeId: 'n1', term: 1 });
-    onUpdateRole({ role: 'king', ip: 'x' });
-    onUpdateRole('garbage');
-    onUpdateRole({ role: 'slave', ip: '192.168.0.12' });
-    expect(t.sent).toEqual([
-      { type: 'role', role: 'master', ip: '192.168.0.12', nodeId: 'n1', term: 1 },
-      { type: 'role', role: 'slave', ip: '192.168.0.12', nodeId: 'n1', term: 1 },
-    ]);
+    expect(t.https[0]!.opts).not.toHaveProperty('onUpdateRole');
+    t.nodes[0]!.events.emit('event', { type: 'role', role: 'master', ip: '192.168.0.12', nodeId: 'n1', term: 2 });
+    expect(t.sent).toEqual([{ type: 'role', role: 'master', ip: '192.168.0.12', nodeId: 'n1', term: 2 }]);
+    expect(t.host.mirror.status?.self).toMatchObject({ role: 'master', term: 2 });
+    expect(t.updates.at(-1)).toBe('status');
   });
 
   it('restarts only when the settings change the node configuration', async () => {

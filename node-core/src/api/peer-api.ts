@@ -111,10 +111,33 @@ export interface InviteInfo {
   peers: string[];
 }
 
+/** Rows one change carries at most; a change touching more (a big import) says `full` instead. */
+export const MAX_CHANGE_ROWS = 100;
+
+/**
+ * One applied log entry. `rows`, `removed`, `lastUpdate` and `full` are Peerboard additions (issue 11):
+ * a client patches its view with them instead of refetching the whole board. A node that predates
+ * them sends only index and request; a client then refetches.
+ */
+export interface ChangeEvent {
+  type: 'change';
+  index: number;
+  /** the newest history row, when this entry wrote one */
+  request: UserRequest | null;
+  /** the server rows this entry touched, as they are after it (empty: no server row changed, e.g. presence) */
+  rows?: Server[];
+  /** hosts this entry removed from the board */
+  removed?: string[];
+  /** the board's lastUpdate after the entry */
+  lastUpdate?: number;
+  /** the entry touched more rows than a change carries (or ones it cannot name): refetch the board */
+  full?: boolean;
+}
+
 /** Pushed from the node: over IPC in the desktop app, as server-sent events on GET /api/events. */
 export type PeerEvent =
-  /** the board changed: one applied operation (refetch or patch the view) */
-  | { type: 'change'; index: number; request: UserRequest | null }
+  /** the board changed: one applied operation (patch the view with `rows`/`removed`; refetch when `full`) */
+  | ChangeEvent
   /** this node's role changed (also what 8778 /updateRole carries) */
   | { type: 'role'; role: Role; ip: string; nodeId: string; term: number }
   /** membership, leader, quorum or staleness changed */

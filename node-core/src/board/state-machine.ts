@@ -124,6 +124,11 @@ export class Board {
     return { lastUpdate: this.lastUpdate, serversList: [...this.data.servers.values()].map((s) => structuredClone(s)) };
   }
 
+  /** the board's lastUpdate (epoch seconds) without copying the rows */
+  lastUpdated(): EpochSeconds {
+    return this.lastUpdate;
+  }
+
   server(host: string): Server | undefined {
     const s = this.data.servers.get(host);
     return s ? structuredClone(s) : undefined;

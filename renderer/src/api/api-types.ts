@@ -5,6 +5,7 @@ import type { DesktopSettings, JoinTeamRequest } from '../../../electron/ipc-con
 
 export type {
   BoardView,
+  ChangeEvent,
   ClusterViewEntry,
   ErrorValue,
   ExtendRequest,

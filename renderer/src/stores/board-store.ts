@@ -1,11 +1,12 @@
-// The board as this window sees it: the node's last BoardView, kept live from pushed events.
-// Nothing is optimistic: a write returns the node's verdict and the view is refetched from it.
+// The board as this window sees it: the node's last BoardView, kept live from pushed events. A change
+// event that names its rows patches them in; only one that cannot (or an older node) causes a refetch.
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { usePeerApi } from '../api/api-context.js';
 import {
   LinkState,
   type BoardView,
+  type ChangeEvent,
   type ErrorValue,
   type ExtendRequest,
   type PeerEvent,
@@ -17,6 +18,44 @@ import {
 
 /** Events arriving closer together than this cause one refetch. */
 export const REFRESH_DEBOUNCE_MS = 50;
+/** changes kept while a full view is being fetched; more than this: fetch again instead */
+const MAX_HELD_CHANGES = 500;
+/** history rows the view keeps (the node's BoardView carries its newest 50) */
+const VIEW_HISTORY = 50;
+
+/**
+ * The view after one change event, or null when the event does not say what changed (refetch).
+ * Returns `v` itself when nothing shown changed (presence batches): no repaint. Rows are replaced
+ * by host in place, new ones appended (the node's order), removed ones dropped.
+ */
+export function patchView(v: BoardView, e: ChangeEvent): BoardView | null {
+  if (e.full || !e.rows) return null;
+  if (e.index <= v.appliedIndex && v.appliedIndex > 0) return v; // already in the view (fetched after it)
+  const removed = e.removed ?? [];
+  let list = v.serversData.serversList;
+  if (e.rows.length > 0 || removed.length > 0) {
+    const byHost = new Map(e.rows.map((r) => [r.host, r]));
+    const gone = new Set(removed);
+    const next: typeof list = [];
+    for (const s of list) {
+      if (gone.has(s.host)) continue;
+      const row = byHost.get(s.host);
+      if (row) byHost.delete(s.host);
+      next.push(row ?? s);
+    }
+    for (const row of byHost.values()) next.push(row);
+    list = next;
+  }
+  const request = e.request;
+  if (list === v.serversData.serversList && !request) return v;
+  return {
+    ...v,
+    serversData: list === v.serversData.serversList ? v.serversData : { lastUpdate: e.lastUpdate ?? v.serversData.lastUpdate, serversList: list },
+    userRequests: request ? [request, ...v.userRequests.filter((r) => r.id !== request.id)].slice(0, VIEW_HISTORY) : v.userRequests,
+    appliedIndex: Math.max(v.appliedIndex, e.index),
+    commitIndex: Math.max(v.commitIndex, e.index),
+  };
+}
 
 const BLOCK_TEXT: Record<string, string> = {
   NO_QUORUM: 'No quorum: too few of the team\'s nodes are reachable to agree on changes',
@@ -43,6 +82,8 @@ export const useBoardStore = defineStore('board', () => {
   let stops: Array<() => void> = [];
   let inFlight: Promise<void> | null = null;
   let again = false;
+  let refreshDue = false;
+  let held: ChangeEvent[] = [];
 
   const servers = computed(() => view.value?.serversData.serversList ?? []);
   const self = computed(() => view.value?.self ?? null);
@@ -77,9 +118,12 @@ export const useBoardStore = defineStore('board', () => {
       do {
         again = false;
         const r = await api.getState();
-        if (r.ok) setView(r.value);
-        else loadError.value = r.error;
+        if (r.ok) {
+          setView(r.value);
+          replayHeld();
+        } else loadError.value = r.error;
       } while (again);
+      held = [];
       loading.value = false;
       inFlight = null;
     })();
@@ -88,12 +132,52 @@ export const useBoardStore = defineStore('board', () => {
 
   function scheduleRefresh(): void {
     clearTimeout(debounce);
-    debounce = setTimeout(() => void refresh(), REFRESH_DEBOUNCE_MS);
+    refreshDue = true;
+    debounce = setTimeout(() => {
+      refreshDue = false;
+      void refresh();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
+  /** a refetch is scheduled or running: a patch now could be overwritten by an older full view */
+  function pendingRefresh(): boolean {
+    return refreshDue || inFlight !== null;
+  }
+
+  /**
+   * Changes that arrived while a full view was on its way: applied on top of it once it is here
+   * (those it already has are skipped by index). One that names no rows needs another fetch.
+   */
+  function replayHeld(): void {
+    const list = held;
+    held = [];
+    for (const e of list) {
+      const next = view.value ? patchView(view.value, e) : null;
+      if (next === null) {
+        again = true;
+        return;
+      }
+      view.value = next;
+    }
   }
 
   function onEvent(e: PeerEvent): void {
     const v = view.value;
-    if (e.type === 'change' || !v) return scheduleRefresh();
+    if (!v) return scheduleRefresh();
+    if (e.type === 'change' && pendingRefresh()) {
+      // a full view is coming: keep the change for it (a busy board must not refetch forever);
+      // one without rows needs a view fetched after it
+      if (!e.full && e.rows && held.length < MAX_HELD_CHANGES) held.push(e);
+      else if (inFlight) again = true;
+      else scheduleRefresh();
+      return;
+    }
+    if (e.type === 'change') {
+      const next = patchView(v, e);
+      if (next === null) return scheduleRefresh();
+      if (next !== v) view.value = next;
+      return;
+    }
     if (e.type === 'role') {
       const clusterView = v.clusterView.map((n) => (n.nodeId === e.nodeId ? { ...n, role: e.role, term: e.term } : n));
       view.value = e.nodeId === v.self.nodeId ? { ...v, self: { ...v.self, role: e.role, term: e.term }, clusterView } : { ...v, clusterView };
@@ -136,11 +220,13 @@ export const useBoardStore = defineStore('board', () => {
     for (const s of stops) s();
     stops = [];
     clearTimeout(debounce);
+    refreshDue = false;
+    held = [];
   }
 
+  /** The node's verdict; the view follows from the change event the write causes (never guessed here). */
   async function write<T>(call: Promise<Result<T>>): Promise<Result<T>> {
     const r = await call;
-    if (r.ok) scheduleRefresh();
     return r;
   }
 

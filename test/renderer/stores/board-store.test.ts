@@ -1,5 +1,5 @@
-// The board store over the fake node: loads the view, follows pushed events (refetch on change,
-// patch on role/cluster), and never changes the view before the node does.
+// The board store over the fake node: loads the view, follows pushed events (patch the rows a change
+// names, refetch one that names none, patch role/cluster), and never changes the view before the node does.
 import { describe, expect, it } from 'vitest';
 import { demoBoard } from '../../../renderer/src/api/demo-data.js';
 import { explainBlock, useBoardStore } from '../../../renderer/src/stores/board-store.js';
@@ -33,6 +33,47 @@ describe('useBoardStore', () => {
     await until(() => expect(board.servers[0]?.comment).toBe('changed elsewhere'));
     await new Promise((r) => setTimeout(r, 80));
     expect(getStates(api.calls) - before).toBe(1);
+  });
+
+  it('patches the rows a change event names, without refetching the board', async () => {
+    const { api, board } = setup();
+    await until(() => expect(board.view).not.toBeNull());
+    const before = getStates(api.calls);
+    const v0 = board.view!;
+    const web = { ...board.servers.find((s) => s.host === 'web-01')!, holder: 'erin', available: false, action: 'Reserved', until: 2_000_000_000 };
+    const added = { ...web, host: 'new-07', holder: null, available: true, action: 'Available', until: null };
+    const request = { nodeIP: '10.0.0.9', timestamp: 1, operation: 'reserve', serverHost: 'web-01', comment: '', id: v0.appliedIndex + 1, user: 'erin', nodeId: 'n9', result: 'ok' as const };
+    api.emit({ type: 'change', index: v0.appliedIndex + 1, request, rows: [web, added], removed: ['db-03'], lastUpdate: 77 });
+    expect(board.servers.map((s) => s.host)).toEqual(['web-01', 'mid-02', 'zeta-04', 'api-05', 'web-06', 'new-07']);
+    expect(board.servers[0]).toBe(web);
+    // the untouched rows are the same objects: nothing else re-renders
+    expect(board.servers[1]).toBe(v0.serversData.serversList[1]);
+    expect(board.view?.serversData.lastUpdate).toBe(77);
+    expect(board.view?.userRequests[0]).toEqual(request);
+    expect(board.view?.appliedIndex).toBe(v0.appliedIndex + 1);
+    // presence batches touch no row and write no history: the view object stays (no repaint)
+    const v1 = board.view;
+    api.emit({ type: 'change', index: v0.appliedIndex + 2, request: null, rows: [], removed: [] });
+    expect(board.view).toBe(v1);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(getStates(api.calls)).toBe(before);
+    // a change that cannot name its rows refetches once
+    api.emit({ type: 'change', index: v0.appliedIndex + 3, request: null, full: true });
+    await until(() => expect(getStates(api.calls)).toBe(before + 1));
+  });
+
+  it('keeps changes that arrive while a full view is on its way and applies them on top, without another fetch', async () => {
+    const { api, board } = setup();
+    await until(() => expect(board.view).not.toBeNull());
+    await new Promise((r) => setTimeout(r, 80));
+    const before = getStates(api.calls);
+    api.emit({ type: 'change', index: 10_000, request: null, full: true });
+    // during the debounce and the fetch: a steady stream of changes with rows
+    const api5 = { ...board.servers.find((s) => s.host === 'api-05')!, comment: 'patched during the fetch' };
+    for (let i = 1; i <= 5; i++) api.emit({ type: 'change', index: 10_000 + i, request: null, rows: [api5], removed: [] });
+    await until(() => expect(board.servers.find((s) => s.host === 'api-05')?.comment).toBe('patched during the fetch'));
+    await new Promise((r) => setTimeout(r, 120));
+    expect(getStates(api.calls)).toBe(before + 1);
   });
 
   it('patches the role and the cluster from events', async () => {
