@@ -21,12 +21,16 @@ export interface SelfInfo {
   clusterId: string;
   apiPort: number;
   uiPort: number;
+  /** display name (config name, else user@host); absent from older nodes and fakes */
+  name?: string;
 }
 
 export interface LeaderInfo {
   nodeId: string;
   nodeIP: string;
   apiPort: number;
+  /** the leader's display name, when known */
+  name?: string;
 }
 
 /** BoardView without the board's rows: the node's role, leader and freshness (cheap: copies no server). */

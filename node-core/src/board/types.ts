@@ -77,6 +77,8 @@ export interface UserRequest {
   result: 'ok' | 'error';
   errorCode?: string;
   details?: Record<string, unknown>;
+  /** display name of nodeId, added when read (never stored in the log) */
+  nodeName?: string;
 }
 
 export interface HistoryFilter {

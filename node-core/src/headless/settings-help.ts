@@ -9,6 +9,7 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   invite: 'Team invite pb1:<clusterId>:<key>[@ip:port,...] (from the first node or peerboard invite): sets clusterId and clusterKey, adds its peers to staticPeers.',
   previousClusterKeys: 'Old keys (at most 2, comma-separated) still accepted on receive during a key rotation.',
   nodeId: 'Stable id of this node. Generated on first start and kept in the data directory when not given.',
+  name: 'Display name of this node in the cluster view, the history and the CLI (1-64 printable characters). Unset: user@host.',
   user: "The person using this node (desktop) or the host's operator (headless).",
   headless: 'true for server hosts without UI; headless nodes are preferred as voters.',
   dataDir: 'Directory for the SQLite database (log, snapshots, term and vote).',
