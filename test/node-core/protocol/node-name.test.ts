@@ -12,7 +12,7 @@ const decode = (msg: unknown) => codec.decode(Buffer.from(JSON.stringify(msg)), 
 
 describe('NodeInfo.name', () => {
   it('round-trips a valid name and stays optional', () => {
-    const msg = withName('Zoë’s laptop');
+    const msg = { ...join, node: { ...join.node, name: 'Zoë’s laptop' } };
     expect(codec.decode(codec.encode(msg), Limits.maxPacketBytes)).toEqual({ ok: true, msg });
     expect(decode(join)).toEqual({ ok: true, msg: join });
   });
