@@ -9,6 +9,8 @@ const MAX_DURATION_SEC = 366 * 24 * 3600;
 const MAX_EPOCH_SEC = 100_000_000_000;
 /** Largest inventory import accepted in one call. */
 export const MAX_IMPORT_SERVERS = 10_000;
+/** longest maintenance reason (node-core BoardLimits.maintenanceReasonLen) */
+const MAX_MAINTENANCE_REASON = 200;
 
 const host = z.string().trim().min(1).max(255);
 const user = z.string().trim().min(1).max(128);
@@ -49,13 +51,14 @@ export const argSchemas = {
   'inventory:update-server': z.tuple([host, serverPatch]),
   'inventory:remove-server': z.tuple([host]),
   'inventory:import-servers': z.tuple([z.strictObject({ serversList: z.array(serverInput).max(MAX_IMPORT_SERVERS), replace: z.boolean().optional() })]),
-  'inventory:set-maintenance': z.tuple([host, z.boolean()]),
+  'inventory:set-maintenance': z.tuple([host, z.boolean(), z.string().max(MAX_MAINTENANCE_REASON).optional()]),
   'history:list-requests': z.tuple([
     z.strictObject({
       user: user.optional(),
       host: host.optional(),
       operation: z.string().min(1).max(64).optional(),
       result: z.enum(['ok', 'error']).optional(),
+      system: z.boolean().optional(),
       since: z.number().int().min(0).max(MAX_EPOCH_SEC).optional(),
       limit: z.number().int().min(1).max(500).optional(),
       offset: z.number().int().min(0).max(10_000_000).optional(),
@@ -82,7 +85,7 @@ export const argNames: { [C in InvokeChannel]: readonly string[] } = {
   'inventory:update-server': ['host', 'patch'],
   'inventory:remove-server': ['host'],
   'inventory:import-servers': ['data'],
-  'inventory:set-maintenance': ['host', 'on'],
+  'inventory:set-maintenance': ['host', 'on', 'reason'],
   'history:list-requests': ['filter'],
   'cluster:promote-node': ['nodeId'],
   'settings:get-settings': [],

@@ -166,7 +166,8 @@ export class IpcMainManager {
         const count = (result.value as { count?: unknown } | null)?.count;
         return { count: typeof count === 'number' ? count : data.serversList.length };
       },
-      'inventory:set-maintenance': ([host, on]) => this.#submitServer({ type: 'maintenance', host, on }, host, this.#admin(), undefined),
+      'inventory:set-maintenance': ([host, on, reason]) =>
+        this.#submitServer({ type: 'maintenance', host, on, ...(reason !== undefined ? { reason } : {}) }, host, this.#admin(), undefined),
       'history:list-requests': ([filter]) => d.node().history(filter),
       'cluster:promote-node': ([nodeId]) => d.node().promote({ nodeId }),
       'settings:get-settings': () => d.settings.get(),

@@ -637,6 +637,7 @@ export class PeerNode implements NodeHandle {
     return {
       status: 'ok',
       nodeId: this.nodeId,
+      name: this.name,
       clusterId: this.config.clusterId,
       role: this.raft.role,
       term: this.raft.term,

@@ -164,7 +164,7 @@ describe('history, promote, maintenance', () => {
     const r = await cli('history', '--user', 'bob', '--host', 's1', '--operation', 'reserve', '--limit', '5');
     expect(r.code).toBe(0);
     expect(node.requests[0]?.url).toBe('/api/history?user=bob&host=s1&operation=reserve&limit=5');
-    expect(r.stdout).toMatch(/bob\s+reserve\s+s1\s+ok\s+x/);
+    expect(r.stdout).toMatch(/bob\s+reserve\s+s1\s+ok\s+10\.0\.0\.1\s+x/);
     expect((await cli('history', '--limit', '0')).code).toBe(2);
   });
 

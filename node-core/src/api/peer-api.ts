@@ -121,7 +121,8 @@ export interface PeerApi {
   updateServer(host: string, patch: Omit<ServerInput, 'host'>): Promise<Result<Server>>;
   removeServer(host: string): Promise<Result<{ host: string }>>;
   importServers(data: { serversList: ServerInput[]; replace?: boolean }): Promise<Result<{ count: number }>>;
-  setMaintenance(host: string, on: boolean): Promise<Result<Server>>;
+  /** reason: why (at most 200 characters), stored with who set it and since when */
+  setMaintenance(host: string, on: boolean, reason?: string): Promise<Result<Server>>;
   history(filter: HistoryFilter): Promise<Result<HistoryPage>>;
   /** leadership transfer to the given node (admin) */
   promote(nodeId: string): Promise<Result<{ leaderId: string }>>;

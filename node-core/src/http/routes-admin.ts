@@ -74,8 +74,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
 
   app.post('/api/servers/:host/maintenance', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
-    const { on } = parseInput(maintenanceBody, request.body, 'request body');
-    const res = await node.submit({ type: 'maintenance', host, on }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
+    const { on, reason } = parseInput(maintenanceBody, request.body, 'request body');
+    const res = await node.submit({ type: 'maintenance', host, on, ...(reason !== undefined ? { reason } : {}) }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
     return { success: true, server: serverAfter(ctx, res.value, host) };
   });
 

@@ -7,6 +7,7 @@ import {
   Code,
   errorResult,
   LinkState,
+  SYSTEM_OPERATIONS,
   type BoardView,
   type DesktopExtras,
   type DesktopSettings,
@@ -287,12 +288,16 @@ export class FakeApi implements RendererApi {
     });
   }
 
-  setMaintenance(host: string, on: boolean): Promise<Result<Server>> {
-    return this.write('setMaintenance', [host, on], 'maintenance', host, this.board.self.user, () => {
+  setMaintenance(host: string, on: boolean, reason?: string): Promise<Result<Server>> {
+    const args: unknown[] = reason === undefined ? [host, on] : [host, on, reason];
+    return this.write('setMaintenance', args, 'maintenance', host, this.board.self.user, () => {
       const s = this.find(host);
       if (!s) return errorResult(Code.NotFound, `No server named ${host}`);
+      if (reason !== undefined && reason.length > 200) return errorResult(Code.BadRequest, 'reason: at most 200 characters');
+      if (on !== s.maintenance) s.since = this.nowSec();
+      if (on) Object.assign(s, { maintenanceReason: reason ?? '', maintenanceBy: this.board.self.user, maintenanceSince: s.since });
+      else for (const k of ['maintenanceReason', 'maintenanceBy', 'maintenanceSince'] as const) delete s[k];
       s.maintenance = on;
-      s.since = this.nowSec();
       return { ok: true, value: this.settle(s) };
     });
   }
@@ -304,7 +309,8 @@ export class FakeApi implements RendererApi {
           (!filter.user || h.user === filter.user) &&
           (!filter.host || h.serverHost === filter.host) &&
           (!filter.operation || h.operation === filter.operation) &&
-          (!filter.result || h.result === filter.result),
+          (!filter.result || h.result === filter.result) &&
+          (filter.system === undefined || SYSTEM_OPERATIONS.has(h.operation) === filter.system),
       );
       const limit = Math.min(filter.limit ?? 50, 500);
       const offset = filter.offset ?? 0;
