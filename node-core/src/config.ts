@@ -4,21 +4,8 @@ import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { MAX_NODE_NAME_CHARS, NOT_PRINTABLE, nodeNameSchema } from './node-name.js';
 import { MAX_INVITE_CHARS, parseInvite } from './security/invite.js';
-
-/** Longest node name (characters). */
-export const MAX_NODE_NAME_CHARS = 64;
-
-/**
- * A node's display name: 1 to 64 characters, none of them a control, format (bidi override,
- * zero-width) or line/paragraph separator character, and not only spaces.
- */
-export const nodeNameSchema = z
-  .string()
-  .min(1, 'at least 1 character')
-  .max(MAX_NODE_NAME_CHARS, `at most ${MAX_NODE_NAME_CHARS} characters`)
-  .refine((t) => !/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/u.test(t), 'printable characters only (no control or invisible formatting characters)')
-  .refine((t) => t.trim().length > 0, 'not only spaces');
 
 /** Most old keys still accepted during a key rotation. */
 export const MAX_PREVIOUS_CLUSTER_KEYS = 2;
@@ -161,7 +148,7 @@ function safeUser(): string {
 /** The name a node shows: its configured name, else user@host (cut to 64 characters, made printable). */
 export function nodeDisplayName(config: Pick<NodeConfig, 'name' | 'user'>, host: string = safeHostname()): string {
   if (config.name !== undefined) return config.name.trim();
-  const shown = `${config.user}@${host}`.replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, '').trim();
+  const shown = `${config.user}@${host}`.replace(new RegExp(NOT_PRINTABLE.source, 'gu'), '').trim();
   return Array.from(shown).slice(0, MAX_NODE_NAME_CHARS).join('') || 'node';
 }
 

@@ -9,7 +9,8 @@ import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from '.
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
 import { Board } from './board/state-machine.js';
 import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
-import { nodeDisplayName, nodeNameSchema, parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
+import { nodeDisplayName, parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
+import { nodeNameSchema } from './node-name.js';
 import { Raft } from './consensus/raft.js';
 import type { StateMachine } from './consensus/state-machine.js';
 import type { LogEntry } from './consensus/types.js';

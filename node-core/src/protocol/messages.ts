@@ -2,7 +2,7 @@
 // Seed 000's message names are kept exactly; Peerboard's additions are new types and optional
 // fields. Names are part of the protocol: never rename one, only add.
 import { z } from 'zod';
-import { nodeNameSchema } from '../config.js';
+import { nodeNameSchema } from '../node-name.js';
 import { MAX_TERM } from '../consensus/limits.js';
 
 /** Version of this protocol. A node drops messages whose v is outside [MIN, CURRENT]. */
