@@ -38,7 +38,7 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   servers: 'A ServersData JSON file to import when this node is master and the board is empty.',
   snapshotEvery: 'Take a snapshot and compact the log every this many entries.',
   historyLimit: 'History entries kept (oldest dropped first).',
-  uiDir: 'Directory of the built renderer to serve on uiPort (web mode).',
+  uiDir: 'Directory of the built renderer to serve on uiPort (web mode). Default: dist/renderer; until it holds a build, / says how to make one.',
   logLevel: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
 };
 

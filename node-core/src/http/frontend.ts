@@ -68,6 +68,8 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     if (root && !isApiPath(path) && !isSafeStaticPath(path)) {
       throw new PeerboardError(ErrorCode.NotFound, 'no such file');
     }
+    // a page request notices (and logs) a UI built since the last one, also when the file handler answers it
+    if (ui && request.method === 'GET' && isSpaPath(path)) await ui.check();
   });
 
   // Seed 000: the backend posts role changes here. With tokens configured every caller needs one,

@@ -52,7 +52,9 @@ describe('a uiDir with no built UI', () => {
     writeFileSync(join(dir, 'renderer', 'assets', 'app.js'), 'export {}');
     const r = await fetch(`${h.ui}/`);
     expect(r.status).toBe(200);
+    // the file handler answered /, and the node still said the UI appeared
     expect(await r.text()).toContain('<title>Peerboard</title>');
+    expect(lines.filter((l) => l.level === 30 && /board UI has appeared/.test(l.msg))).toHaveLength(1);
     expect((await fetch(`${h.ui}/assets/app.js`)).status).toBe(200);
     expect((await fetch(`${h.ui}/cluster`)).status).toBe(200);
     expect(lines.filter((l) => l.level === 30 && /board UI has appeared/.test(l.msg))).toHaveLength(1);
