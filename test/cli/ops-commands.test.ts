@@ -69,6 +69,16 @@ describe('maintenance --reason', () => {
   });
 });
 
+describe('reserve', () => {
+  it('says the zone of the end time it prints', async () => {
+    const until = 1_700_000_000 + 7200;
+    node.route('POST /api/servers/s1/reserve', (_q, res) => json(res, 200, { success: true, server: { host: 's1', holder: 'alice', until } }));
+    const r = await runCli(['reserve', 's1', '--for', '2h'], { ...env, TZ: 'Europe/Berlin' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^reserved s1 for alice until .* \(2023-11-15 01:13 Europe\/Berlin, UTC\+01:00\)\n$/);
+  }, 30_000);
+});
+
 describe('status', () => {
   it('names this node and the leader', async () => {
     node.route('GET /api/health', (_q, res) =>

@@ -24,10 +24,11 @@ export function statusOf(s: Server): string {
   return s.action || (s.maintenance ? 'Maintenance' : s.holder ? 'Reserved' : 'Available');
 }
 
-/** "in 1h 15m (15:20)" */
-export function untilText(until: number | null | undefined, now: Date): string {
+/** "in 1h 15m (15:20)", or with the zone when no header says it: "in 1h 15m (15:20 Europe/Berlin, UTC+01:00)" */
+export function untilText(until: number | null | undefined, now: Date, withZone = false): string {
   if (until === null || until === undefined || !Number.isFinite(until)) return '';
-  return `${formatRelative(until, now)} (${formatLocal(until, now)})`;
+  const zone = withZone ? ` ${zoneLabel(new Date(until * 1000))}` : '';
+  return `${formatRelative(until, now)} (${formatLocal(until, now)}${zone})`;
 }
 
 export function renderServers(servers: Server[], now: Date = new Date()): string {
