@@ -79,6 +79,24 @@ describe('reserve', () => {
   }, 30_000);
 });
 
+describe('promote', () => {
+  const view = { clusterView: [{ nodeIP: '10.0.0.1', role: 'master', nodeId: 'n1', name: 'Lab rack A' }, { nodeIP: '10.0.0.2', role: 'slave', nodeId: 'n2', name: 'bob@build7' }, { nodeIP: '10.0.0.3', role: 'slave', nodeId: 'n3' }] };
+  beforeEach(() => {
+    node.route('GET /api/state', (_q, res) => json(res, 200, view));
+    node.route('POST /promote', (_q, res) => json(res, 200, { success: true, leaderId: 'n2' }));
+  });
+
+  it('takes a node name, and names the new master', async () => {
+    expect(await cli('promote', 'bob@build7')).toMatchObject({ code: 0, stdout: 'bob@build7 (n2) is now master\n' });
+    expect(posts()[0]?.body).toEqual({ role: 'master', ip: '10.0.0.2', nodeId: 'n2' });
+    const unknown = await cli('promote', 'Lab rack B');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no node "Lab rack B" in the cluster view; known: Lab rack A: n1 \(10\.0\.0\.1\), bob@build7: n2 \(10\.0\.0\.2\), n3 \(10\.0\.0\.3\)/);
+    expect((await cli('promote', 'bad\u0007name')).code).toBe(2);
+    expect((await cli('promote', 'x'.repeat(65))).code).toBe(2);
+  });
+});
+
 describe('status', () => {
   it('names this node and the leader', async () => {
     node.route('GET /api/health', (_q, res) =>

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import { BoardLimits } from '../board/commands.js';
+import { nodeNameSchema } from '../node-name.js';
 import type { UserRequest } from '../board/types.js';
 import { pickItems, pickObject, RefusedError } from './api-client.js';
 import { addCommon, begin, clientOf, emit, hostArg, userOf, type CliContext, type CommonOpts } from './context.js';
@@ -75,26 +76,30 @@ export function addAdminCommands(program: Command, ctx: CliContext): void {
   addCommon(
     program
       .command('promote <node>')
-      .description('make a node the master (leadership transfer; admin). <node> is a node id or its IP'),
+      .description('make a node the master (leadership transfer; admin). <node> is a node id, its IP or its name'),
   ).action(async (target: string, raw: CommonOpts) => {
     const o = begin(ctx, raw);
-    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(target)) throw new UsageError(`bad node id "${target}"`);
+    if (!/^[A-Za-z0-9._:-]{1,64}$/.test(target) && !nodeNameSchema.safeParse(target).success) throw new UsageError(`bad node id or name "${target.slice(0, 80)}"`);
     const client = clientOf(ctx, o);
     // seed 000's body carries the node's ip; the cluster view gives it (and the id for an ip)
     const view = pickObject(await client.get('/api/state'), 'state');
-    const entries = (Array.isArray(view?.clusterView) ? view.clusterView : []) as Array<{ nodeId?: string; nodeIP?: string }>;
+    const entries = (Array.isArray(view?.clusterView) ? view.clusterView : []) as Array<{ nodeId?: string; nodeIP?: string; name?: string }>;
     const byId = entries.find((e) => e.nodeId === target);
     const byIp = entries.filter((e) => e.nodeIP === target);
-    const entry = byId ?? (byIp.length === 1 ? byIp[0] : undefined);
+    const byName = entries.filter((e) => e.name === target);
+    const entry = byId ?? (byIp.length === 1 ? byIp[0] : byName.length === 1 ? byName[0] : undefined);
     if (!entry?.nodeId || !entry.nodeIP) {
-      const known = entries.map((e) => `${e.nodeId} (${e.nodeIP})`).join(', ') || 'none';
-      const why = byIp.length > 1 ? `several nodes have IP ${target}; give a node id` : `no node "${target}" in the cluster view`;
+      const known = entries.map((e) => `${typeof e.name === 'string' ? `${e.name}: ` : ''}${e.nodeId} (${e.nodeIP})`).join(', ') || 'none';
+      const why =
+        byIp.length > 1 ? `several nodes have IP ${target}; give a node id` : byName.length > 1 ? `several nodes are named "${target}"; give a node id` : `no node "${target}" in the cluster view`;
       throw new RefusedError(404, { success: false, error: 'Not Found', message: `${why}; known: ${known}`, code: 'NOT_FOUND', details: { target } });
     }
     const key = randomUUID();
     const body = await client.post('/promote', { role: 'master', ip: entry.nodeIP, nodeId: entry.nodeId }, key);
     const leader = pickObject(body, 'value')?.leaderId;
-    emit(ctx, body, () => `${typeof leader === 'string' ? leader : entry.nodeId} is now master\n`);
+    const id = typeof leader === 'string' ? leader : entry.nodeId;
+    const name = entries.find((e) => e.nodeId === id)?.name;
+    emit(ctx, body, () => `${typeof name === 'string' ? `${name} (${id})` : id} is now master\n`);
   });
 
   addCommon(
