@@ -1,57 +1,31 @@
 // Runtime schemas for the arguments of every IPC invoke channel: the renderer is not trusted, so
-// each call is checked for shape, size and unknown fields before anything reaches the node.
+// each call is checked for shape, size and unknown fields before anything reaches the node. The board
+// channels use the board's own request schemas (node-core/src/board/requests.ts): one set of limits.
 import { z } from 'zod';
+import { BoardLimits, hostSchema } from '../node-core/src/board/commands.js';
+import { requestSchemas, requestUserSchema } from '../node-core/src/board/requests.js';
 import type { InvokeChannel, InvokeChannels } from './ipc-contract.js';
 import { settingsPatchSchema } from './settings-schema.js';
 
-const MAX_DURATION_SEC = 366 * 24 * 3600;
-/** Epoch seconds up to the year 5138: catches milliseconds passed by mistake. */
-const MAX_EPOCH_SEC = 100_000_000_000;
-/** Largest inventory import accepted in one call. */
-export const MAX_IMPORT_SERVERS = 10_000;
-/** longest maintenance reason (node-core BoardLimits.maintenanceReasonLen) */
-const MAX_MAINTENANCE_REASON = 200;
+/** Largest inventory import accepted in one call: the board's. */
+export const MAX_IMPORT_SERVERS = BoardLimits.importServers;
 
-const host = z.string().trim().min(1).max(255);
-const user = z.string().trim().min(1).max(128);
-const comment = z.string().max(1000);
-const idempotencyKey = z.string().min(1).max(128);
-const durationSec = z.number().int().min(1).max(MAX_DURATION_SEC);
-const epochSec = z.number().int().min(1).max(MAX_EPOCH_SEC);
-
-const serverFields = {
-  app: z.string().max(128).optional(),
-  ip: z.string().max(64).optional(),
-  env: z.string().max(64).optional(),
-  comment: comment.optional(),
-  maintenance: z.boolean().optional(),
-};
-const serverInput = z.strictObject({ host, ...serverFields });
-const serverPatch = z.strictObject(serverFields);
-
-const needsEnd = { message: 'durationSec or until is required', path: ['durationSec'] };
+const host = hostSchema;
+const user = requestUserSchema;
 
 /** One tuple schema per channel; its output type is the channel's argument tuple. */
 export const argSchemas = {
   'board:get-state': z.tuple([]),
-  'board:reserve-server': z.tuple([
-    z
-      .strictObject({ host, user, durationSec: durationSec.optional(), until: epochSec.optional(), comment: comment.optional(), idempotencyKey: idempotencyKey.optional() })
-      .refine((r) => r.durationSec !== undefined || r.until !== undefined, needsEnd),
-  ]),
-  'board:release-server': z.tuple([z.strictObject({ host, user, force: z.boolean().optional(), idempotencyKey: idempotencyKey.optional() })]),
-  'board:extend-reservation': z.tuple([
-    z
-      .strictObject({ host, user, durationSec: durationSec.optional(), until: epochSec.optional(), idempotencyKey: idempotencyKey.optional() })
-      .refine((r) => r.durationSec !== undefined || r.until !== undefined, needsEnd),
-  ]),
-  'board:queue-server': z.tuple([z.strictObject({ host, user, durationSec, comment: comment.optional(), idempotencyKey: idempotencyKey.optional() })]),
-  'board:leave-queue': z.tuple([z.strictObject({ host, user })]),
-  'inventory:add-server': z.tuple([serverInput]),
-  'inventory:update-server': z.tuple([host, serverPatch]),
-  'inventory:remove-server': z.tuple([host]),
-  'inventory:import-servers': z.tuple([z.strictObject({ serversList: z.array(serverInput).max(MAX_IMPORT_SERVERS), replace: z.boolean().optional() })]),
-  'inventory:set-maintenance': z.tuple([host, z.boolean(), z.string().max(MAX_MAINTENANCE_REASON).optional()]),
+  'board:reserve-server': z.tuple([requestSchemas.reserve]),
+  'board:release-server': z.tuple([requestSchemas.release]),
+  'board:extend-reservation': z.tuple([requestSchemas.extend]),
+  'board:queue-server': z.tuple([requestSchemas.queue]),
+  'board:leave-queue': z.tuple([requestSchemas.leaveQueue]),
+  'inventory:add-server': z.tuple([requestSchemas.addServer]),
+  'inventory:update-server': requestSchemas.updateServer,
+  'inventory:remove-server': z.tuple([requestSchemas.removeServer]),
+  'inventory:import-servers': z.tuple([requestSchemas.importServers]),
+  'inventory:set-maintenance': requestSchemas.setMaintenance,
   'history:list-requests': z.tuple([
     z.strictObject({
       user: user.optional(),
@@ -59,7 +33,7 @@ export const argSchemas = {
       operation: z.string().min(1).max(64).optional(),
       result: z.enum(['ok', 'error']).optional(),
       system: z.boolean().optional(),
-      since: z.number().int().min(0).max(MAX_EPOCH_SEC).optional(),
+      since: z.number().int().min(0).max(BoardLimits.maxEpochSec).optional(),
       limit: z.number().int().min(1).max(500).optional(),
       offset: z.number().int().min(0).max(10_000_000).optional(),
     }),

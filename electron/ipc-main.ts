@@ -2,7 +2,8 @@
 // main window's own frame showing the app) and its arguments, then reaches the node; errors are values.
 import type { IpcMain, IpcMainInvokeEvent, Shell, WebContents } from 'electron';
 import type { NodeHandle } from '../node-core/src/api/node-handle.js';
-import type { BoardCommand, Server } from '../node-core/src/board/types.js';
+import type { Result } from '../node-core/src/api/peer-api.js';
+import { BoardService } from '../node-core/src/board/service.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from '../node-core/src/errors.js';
 import { formatInvite, looksLikeInvite, parseInvite } from '../node-core/src/security/invite.js';
 import { nodeInviteInfo } from '../node-core/src/security/node-invite.js';
@@ -44,10 +45,16 @@ const forbidden = (message: string) => ({ ok: false as const, error: { code: Err
 export class IpcMainManager {
   readonly #deps: IpcMainDeps;
   readonly #handlers: Handlers;
+  /** the board service over whichever node is running now (deps.node() throws when there is none) */
+  readonly #board: BoardService;
   #registered = false;
 
   constructor(deps: IpcMainDeps) {
     this.#deps = deps;
+    this.#board = new BoardService(
+      { submit: (cmd, opts) => deps.node().submit(cmd, opts) },
+      { onInternalError: (err, what) => deps.logger.error({ what, err: err instanceof Error ? err.message : String(err) }, 'IPC board request failed') },
+    );
     this.#handlers = this.#createHandlers();
   }
 
@@ -104,20 +111,6 @@ export class IpcMainManager {
     return null;
   }
 
-  #nowSec(): number {
-    return Math.floor((this.#deps.now?.() ?? Date.now()) / 1000);
-  }
-
-  /** Submits a command and returns the server row it changed. */
-  async #submitServer(cmd: BoardCommand, host: string, user: string, reqId: string | undefined): Promise<Server> {
-    const node = this.#deps.node();
-    const result = await node.submit(cmd, { user, ...(reqId ? { reqId } : {}) });
-    if (isServer(result.value) && result.value.host === host) return result.value;
-    const row = node.server(host);
-    if (!row) throw new PeerboardError(ErrorCode.NotFound, `server "${host}" is not on the board`, { host });
-    return row;
-  }
-
   /** Saves a settings patch, then restarts the node with it; a node that cannot start says so. */
   async #saveAndApply(patch: Partial<DesktopSettings>): Promise<DesktopSettings> {
     const saved = this.#deps.settings.save(patch);
@@ -138,36 +131,18 @@ export class IpcMainManager {
     const d = this.#deps;
     return {
       'board:get-state': () => d.node().view(),
-      'board:reserve-server': ([r]) => {
-        const until = r.until ?? this.#nowSec() + (r.durationSec ?? 0);
-        const cmd: BoardCommand = { type: 'reserve', host: r.host, user: r.user, until, ...(r.comment !== undefined ? { comment: r.comment } : {}) };
-        return this.#submitServer(cmd, r.host, r.user, r.idempotencyKey);
-      },
-      'board:release-server': ([r]) =>
-        this.#submitServer({ type: 'release', host: r.host, user: r.user, ...(r.force ? { force: true } : {}) }, r.host, r.user, r.idempotencyKey),
-      'board:extend-reservation': ([r]) => {
-        const until = r.until ?? this.#nowSec() + (r.durationSec ?? 0);
-        return this.#submitServer({ type: 'extend', host: r.host, user: r.user, until }, r.host, r.user, r.idempotencyKey);
-      },
-      'board:queue-server': ([r]) => {
-        const cmd: BoardCommand = { type: 'queue', host: r.host, user: r.user, durationSec: r.durationSec, ...(r.comment !== undefined ? { comment: r.comment } : {}) };
-        return this.#submitServer(cmd, r.host, r.user, r.idempotencyKey);
-      },
-      'board:leave-queue': ([r]) => this.#submitServer({ type: 'unqueue', host: r.host, user: r.user }, r.host, r.user, undefined),
-      'inventory:add-server': ([server]) => this.#submitServer({ type: 'server-add', server }, server.host, this.#admin(), undefined),
-      'inventory:update-server': ([host, patch]) => this.#submitServer({ type: 'server-update', host, patch }, host, this.#admin(), undefined),
-      'inventory:remove-server': async ([host]) => {
-        await d.node().submit({ type: 'server-remove', host }, { user: this.#admin() });
-        return { host };
-      },
-      'inventory:import-servers': async ([data]) => {
-        const cmd: BoardCommand = { type: 'servers-import', servers: data.serversList, ...(data.replace !== undefined ? { replace: data.replace } : {}) };
-        const result = await d.node().submit(cmd, { user: this.#admin() });
-        const count = (result.value as { count?: unknown } | null)?.count;
-        return { count: typeof count === 'number' ? count : data.serversList.length };
-      },
-      'inventory:set-maintenance': ([host, on, reason]) =>
-        this.#submitServer({ type: 'maintenance', host, on, ...(reason !== undefined ? { reason } : {}) }, host, this.#admin(), undefined),
+      // the board service builds the command: a duration travels as a duration and the state
+      // machine adds it when the entry applies (issue 11: the end computed here from now was refused)
+      'board:reserve-server': async ([r]) => valueOf(await this.#board.reserve(r)),
+      'board:release-server': async ([r]) => valueOf(await this.#board.release(r)),
+      'board:extend-reservation': async ([r]) => valueOf(await this.#board.extend(r)),
+      'board:queue-server': async ([r]) => valueOf(await this.#board.queue(r)),
+      'board:leave-queue': async ([r]) => valueOf(await this.#board.leaveQueue(r)),
+      'inventory:add-server': async ([server]) => valueOf(await this.#board.addServer(server, { user: this.#admin() })),
+      'inventory:update-server': async ([host, patch]) => valueOf(await this.#board.updateServer(host, patch, { user: this.#admin() })),
+      'inventory:remove-server': async ([host]) => valueOf(await this.#board.removeServer(host, { user: this.#admin() })),
+      'inventory:import-servers': async ([data]) => valueOf(await this.#board.importServers(data, { user: this.#admin() })),
+      'inventory:set-maintenance': async ([host, on, reason]) => valueOf(await this.#board.setMaintenance(host, on, { user: this.#admin() }, reason)),
       'history:list-requests': ([filter]) => d.node().history(filter),
       'cluster:promote-node': ([nodeId]) => d.node().promote({ nodeId }),
       'settings:get-settings': () => d.settings.get(),
@@ -204,6 +179,8 @@ function teamOf(text: string): Pick<DesktopSettings, 'clusterKey'> & Partial<Pic
   });
 }
 
-function isServer(v: unknown): v is Server {
-  return typeof v === 'object' && v !== null && typeof (v as { host?: unknown }).host === 'string' && 'available' in v;
+/** A service answer's value; a refusal is thrown and call() turns it back into the same error value. */
+function valueOf<T>(r: Result<T>): T {
+  if (!r.ok) throw PeerboardError.fromValue(r.error);
+  return r.value;
 }

@@ -99,7 +99,8 @@ export class PbCluster {
       '--headless', '--cluster-id', this.clusterId, '--node-id', n.id, '--data-dir', n.dataDir,
       '--broadcast-address', '127.255.255.255', '--advertise-ip', '127.0.0.1',
       '--discovery-port', String(this.discoveryPort), '--peer-port', String(n.peerPort), '--api-port', String(n.apiPort),
-      '--ui-port', '-1', '--frontend-url', '', '--log-level', 'warn',
+      // diagnosis: BENCH_LOG_LEVEL=info shows elections and role changes in the kept logs
+      '--ui-port', '-1', '--frontend-url', '', '--log-level', process.env.BENCH_LOG_LEVEL ?? 'warn',
       ...(this.opts.extraArgs ?? []),
     ];
     const out = createWriteStream(join(this.dir, `${n.id}.log`), { flags: 'a' });

@@ -30,6 +30,7 @@ import { listIpv4Interfaces, preferredAddress } from './transport/interfaces.js'
 import { NetTransport } from './transport/net-transport.js';
 import { CloseConnection, Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
 import { realClock, type Clock, type Random, type TimerHandle } from './util/clock.js';
+import { WakeTracker } from './wake-tracker.js';
 
 /** Injected parts; defaults are the real ones. Tests pass a MemStore, a MemTransport, a FakeClock. */
 export interface NodeDeps {
@@ -106,6 +107,8 @@ export class PeerNode implements NodeHandle {
   private expiryTimer: TimerHandle | undefined;
   private stopping = false;
   private stopSelfRegistration: (() => void) | undefined;
+  /** pauses (sleep, SIGSTOP): distrust old contacts, say how old the board is until caught up */
+  private readonly wake: WakeTracker;
   ip: string;
   peerPort = 0;
   /** display name: config name, else user@host */
@@ -159,6 +162,15 @@ export class PeerNode implements NodeHandle {
         onSlaveLost: (id) => this.discovery.announceSlaveLost(id),
       },
     });
+    this.wake = new WakeTracker({
+      clock: deps.clock,
+      logger: this.log.child({ subsystem: 'wake' }),
+      lastMasterContact: () => (this.raft.role === 'master' ? (this.raft.hasQuorum() ? this.clock.monotonic() : Number.NEGATIVE_INFINITY) : this.raft.lastLeaderContact),
+      isMaster: () => this.raft.role === 'master',
+      clockPaused: (hiddenMs) => this.raft.clockPaused(hiddenMs),
+      current: () => (this.raft.role === 'master' ? this.raft.masterReady() && this.raft.hasQuorum() : this.raft.leaderAlive() && this.raft.appliedIndex >= this.raft.commitIndex),
+      changed: () => this.emitCluster(),
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -180,6 +192,7 @@ export class PeerNode implements NodeHandle {
     }, ADDRESS_CHECK_MS);
     this.addressTimer.unref();
     this.watchLiveness();
+    this.wake.start();
     this.raft.start();
     this.discovery.start();
     this.scheduleExpiry();
@@ -200,6 +213,7 @@ export class PeerNode implements NodeHandle {
     this.discovery.sendLeave('graceful shutdown');
     clearInterval(this.cpuTimer);
     clearInterval(this.addressTimer);
+    this.wake.stop();
     this.clock.clearTimeout(this.livenessTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
@@ -220,6 +234,7 @@ export class PeerNode implements NodeHandle {
     this.stopSelfRegistration?.();
     clearInterval(this.cpuTimer);
     clearInterval(this.addressTimer);
+    this.wake.stop();
     this.clock.clearTimeout(this.livenessTimer);
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
@@ -513,17 +528,19 @@ export class PeerNode implements NodeHandle {
       this.clusterTimer = undefined;
       const v = this.status();
       this.sentLiveness = this.liveness();
-      this.emit({ type: 'cluster', clusterView: v.clusterView, leader: v.leader, quorum: v.quorum, stale: v.stale });
+      this.emit({ type: 'cluster', clusterView: v.clusterView, leader: v.leader, quorum: v.quorum, stale: v.stale, asleep: v.asleep });
     }, 20);
   }
 
   /** a master before its first entry of the term committed; anyone else without a live master */
   private stale(): boolean {
+    if (this.wake.pending()) return true; // asleep until caught up: the board is old whatever the clocks say
     return this.raft.role === 'master' ? !this.raft.masterReady() : !this.raft.leaderAlive();
   }
 
   private liveness(): string {
-    return `${this.raft.leaderId ?? ''}|${this.raft.hasQuorum()}|${this.stale()}`;
+    const w = this.wake.info();
+    return `${this.raft.leaderId ?? ''}|${this.raft.hasQuorum()}|${this.stale()}|${w ? `${w.wokeAt}:${w.caughtUpAt}` : ''}`;
   }
 
   /**
@@ -608,6 +625,7 @@ export class PeerNode implements NodeHandle {
       quorum,
       stale: this.stale(),
       staleMs,
+      asleep: this.wake.info(),
       writeBlockedReason: quorum ? null : ErrorCode.NoQuorum,
     };
   }
@@ -649,6 +667,7 @@ export class PeerNode implements NodeHandle {
       quorum: v.quorum,
       stale: v.stale,
       staleMs: v.staleMs,
+      asleep: v.asleep,
       voters: this.raft.config?.voters.map((m) => m.nodeId) ?? [],
       peers: this.discovery.alivePeers().length,
       dropped: this.metrics_.droppedByReason(),

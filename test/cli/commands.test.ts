@@ -206,6 +206,14 @@ describe('usage errors (2) and unreachable nodes (3)', () => {
     [['servers', '--colour']],
     [['status', '--node', 'ftp://x']],
     [['status', 'extra']],
+    // the board's own limits, checked before any request (issue 11: one set of limits)
+    [['reserve', 's1', '--for', '31d']],
+    [['extend', 's1', '--for', '5w']],
+    [['queue', 's1', '--for', '31d']],
+    [['reserve', 'web 01', '--for', '1h']],
+    [['reserve', 'a/b', '--for', '1h']],
+    [['release', 'h'.repeat(129)]],
+    [['reserve', 's1', '--for', '1h', '-m', 'c'.repeat(1001)]],
   ])('%j exits 2 without contacting the node', async (args) => {
     const r = await cli(...args);
     expect(r.code).toBe(2);

@@ -16,7 +16,7 @@ describe('parseDuration', () => {
     expect(parseDuration(text)).toBe(sec);
   });
 
-  it.each(['', '10', 'h', '2x', '-1h', '1h 30m', '0s', '400d', 'abc', '2h;rm'])('refuses "%s" with a usage error', (text) => {
+  it.each(['', '10', 'h', '2x', '-1h', '1h 30m', '0s', '400d', '31d', '721h', 'abc', '2h;rm'])('refuses "%s" with a usage error', (text) => {
     expect(() => parseDuration(text)).toThrow(UsageError);
   });
 });
@@ -67,5 +67,12 @@ describe('showing times', () => {
   it('shows the time alone today and the date on other days', () => {
     expect(formatLocal(t(15, 5), now)).toBe('15:05');
     expect(formatLocal(t(9, 0, 12), now)).toBe('2025-06-12 09:00');
+  });
+});
+
+describe('the board\'s limit', () => {
+  it('accepts exactly 30 days and names the limit past it', () => {
+    expect(parseDuration('30d')).toBe(30 * 86400);
+    expect(() => parseDuration('30d1s')).toThrow(/board's limit of 30 days/);
   });
 });

@@ -1,10 +1,12 @@
-// A fake NodeHandle (records submits, answers from a small in-memory board) and board-view builders
-// for the desktop shell's tests; the real node is tested in test/node-core and test/cluster.
+// A NodeHandle for the desktop shell's tests: the real board state machine applied in-process (no
+// consensus), records of what was submitted, and board-view builders for the tray and notifications.
 import { EventEmitter } from 'node:events';
-import type { NodeHandle, SubmitOptions } from '../../node-core/src/api/node-handle.js';
+import type { NodeHandle, SubmitOptions, SubmitResult } from '../../node-core/src/api/node-handle.js';
 import type { BoardView, InviteInfo, NodeStatus, PeerEvent } from '../../node-core/src/api/peer-api.js';
-import type { BoardCommand, Server } from '../../node-core/src/board/types.js';
-import { PeerboardError } from '../../node-core/src/errors.js';
+import { checkProposal } from '../../node-core/src/board/commands.js';
+import { Board } from '../../node-core/src/board/state-machine.js';
+import type { BoardCommand, HistoryFilter, Server } from '../../node-core/src/board/types.js';
+import { ErrorCode, PeerboardError } from '../../node-core/src/errors.js';
 
 export function server(host: string, over: Partial<Server> = {}): Server {
   return {
@@ -41,50 +43,74 @@ export function boardView(servers: Server[], over: Partial<BoardView['self']> = 
   };
 }
 
+export interface FakeNodeOptions {
+  /** ms since the epoch each entry is stamped with (default Date.now) */
+  now?: () => number;
+}
+
+/**
+ * The board it starts with: web-1 held by alice for 30 minutes with carol waiting, web-2 free. Every
+ * write goes through the board's real gate (checkProposal) and state machine.
+ */
 export class FakeNode {
   readonly nodeId = 'n1';
   readonly events = new EventEmitter<{ event: [PeerEvent] }>();
   readonly submits: Array<{ cmd: BoardCommand; opts: SubmitOptions }> = [];
-  readonly servers = new Map<string, Server>([['web-1', server('web-1')]]);
+  readonly board = new Board();
   promotes: Array<{ nodeId?: string; ip?: string }> = [];
   /** the next submit throws this */
   failNext: unknown = null;
   stopped = 0;
   role: BoardView['self']['role'] = 'slave';
+  readonly now: () => number;
+  private index = 0;
 
-  async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<{ index: number; value: unknown }> {
+  constructor(opts: FakeNodeOptions = {}) {
+    this.now = opts.now ?? (() => Date.now());
+    const sec = Math.floor(this.now() / 1000);
+    this.apply({ type: 'servers-import', servers: [{ host: 'web-1', app: 'app', ip: '10.0.0.1', env: 'test' }, { host: 'web-2', app: 'app', ip: '10.0.0.2', env: 'test' }] }, 'admin');
+    this.apply({ type: 'reserve', host: 'web-1', user: 'alice', until: sec + 1800 }, 'alice');
+    this.apply({ type: 'queue', host: 'web-1', user: 'carol', durationSec: 600 }, 'carol');
+  }
+
+  async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
     this.submits.push({ cmd, opts });
     if (this.failNext) {
       const e = this.failNext;
       this.failNext = null;
       throw e;
     }
-    if (cmd.type === 'reserve') {
-      const s = this.servers.get(cmd.host);
-      if (!s) throw new PeerboardError('NOT_FOUND', `no server ${cmd.host}`);
-      const held = { ...s, holder: cmd.user, until: cmd.until, available: false, action: 'Reserved' };
-      this.servers.set(cmd.host, held);
-      return { index: this.submits.length, value: held };
-    }
-    if (cmd.type === 'server-add') {
-      this.servers.set(cmd.server.host, server(cmd.server.host));
-      return { index: this.submits.length, value: undefined }; // the shell then reads the row
-    }
-    if (cmd.type === 'servers-import') return { index: this.submits.length, value: { count: cmd.servers.length } };
-    return { index: this.submits.length, value: null };
+    return this.apply(cmd, opts.user, opts.reqId);
+  }
+
+  private apply(cmd: BoardCommand, user: string, reqId?: string): SubmitResult {
+    const meta = { user, nodeId: this.nodeId, nodeIP: '127.0.0.1', reqId: reqId ?? `fake-${this.index + 1}` };
+    const checked = checkProposal(cmd, meta);
+    if (!checked.ok) throw new PeerboardError(ErrorCode.BadRequest, checked.message, checked.details);
+    this.index += 1;
+    const r = this.board.apply({ index: this.index, at: this.now(), cmd, meta });
+    const request = this.board.history({ limit: 1 }).items[0] ?? null;
+    this.events.emit('event', { type: 'change', index: this.index, request: request?.id === this.index ? request : null });
+    if (!r.ok) throw PeerboardError.fromValue(r.error);
+    return { index: this.index, value: r.value };
+  }
+
+  /** the board's rows by host (a copy) */
+  get servers(): Map<string, Server> {
+    return new Map(this.board.serversData().serversList.map((s) => [s.host, s]));
   }
   server(host: string): Server | undefined {
-    return this.servers.get(host);
+    return this.board.server(host);
   }
   status(): NodeStatus {
     const { serversData: _rows, userRequests: _history, ...status } = this.view();
     return status;
   }
   view(): BoardView {
-    return boardView([...this.servers.values()], { role: this.role });
+    return { ...boardView(this.board.serversData().serversList, { role: this.role }), serversData: this.board.serversData() };
   }
-  history(filter: { limit?: number; offset?: number }) {
-    return { items: [], total: 0, limit: filter.limit ?? 50, offset: filter.offset ?? 0 };
+  history(filter: HistoryFilter) {
+    return this.board.history(filter);
   }
   /** what invite() answers (a test may change it) */
   inviteInfo: InviteInfo = { clusterId: 'peerboard', open: false, invite: `pb1:peerboard:${'k'.repeat(43)}@127.0.0.1:8779`, peers: ['127.0.0.1:8779'] };

@@ -23,7 +23,7 @@ const NOW_MS = 1_700_000_000_000;
 
 function setup() {
   state.ipcMain.handlers.clear();
-  const node = new FakeNode();
+  const node = new FakeNode({ now: () => NOW_MS });
   const contents = new FakeWebContents(`${APP_URL}#/board`);
   const win = { isDestroyed: () => false, webContents: contents };
   const settings = createSettingsStore({ cwd: mkdtempSync(join(tmpdir(), 'pb-ipc-')) });
@@ -52,17 +52,17 @@ function setup() {
   return { node, contents, manager, call, saved, settings, stopNode: () => (nodeRunning = false) };
 }
 
-/** One valid argument list per channel. */
+/** One valid argument list per channel, each good on the fake's starting board (web-1 held by alice, carol waiting; web-2 free). */
 const GOOD: Record<Channel, unknown[]> = {
   'board:get-state': [],
-  'board:reserve-server': [{ host: 'web-1', user: 'alice', durationSec: 3600, comment: 'tests', idempotencyKey: 'k1' }],
+  'board:reserve-server': [{ host: 'web-2', user: 'alice', durationSec: 3600, comment: 'tests', idempotencyKey: 'k1' }],
   'board:release-server': [{ host: 'web-1', user: 'alice' }],
   'board:extend-reservation': [{ host: 'web-1', user: 'alice', until: 1_700_009_000 }],
   'board:queue-server': [{ host: 'web-1', user: 'bob', durationSec: 600 }],
-  'board:leave-queue': [{ host: 'web-1', user: 'bob' }],
+  'board:leave-queue': [{ host: 'web-1', user: 'carol' }],
   'inventory:add-server': [{ host: 'db-1', app: 'Mid', env: 'preprod' }],
   'inventory:update-server': ['web-1', { comment: 'new disk' }],
-  'inventory:remove-server': ['web-1'],
+  'inventory:remove-server': ['web-2'],
   'inventory:import-servers': [{ serversList: [{ host: 'a' }, { host: 'b' }], replace: false }],
   'inventory:set-maintenance': ['web-1', true],
   'history:list-requests': [{ user: 'alice', limit: 20 }],
@@ -169,13 +169,44 @@ describe('IpcMainManager', () => {
     expect(JSON.parse(JSON.stringify(r))).toEqual(r); // plain JSON crosses IPC
   });
 
-  it('turns a reservation into a reserve command with an absolute end and the idempotency key', async () => {
+  it('turns a reservation into a reserve command carrying the duration and the idempotency key; the board sets the end', async () => {
     const r = await t.call('board:reserve-server', GOOD['board:reserve-server'][0]);
     expect(t.node.submits[0]).toEqual({
-      cmd: { type: 'reserve', host: 'web-1', user: 'alice', until: NOW_MS / 1000 + 3600, comment: 'tests' },
+      cmd: { type: 'reserve', host: 'web-2', user: 'alice', durationSec: 3600, comment: 'tests' },
       opts: { user: 'alice', reqId: 'k1' },
     });
-    expect(r.value).toMatchObject({ host: 'web-1', holder: 'alice', until: NOW_MS / 1000 + 3600 });
+    expect(r.value).toMatchObject({ host: 'web-2', holder: 'alice', until: NOW_MS / 1000 + 3600 });
+  });
+
+  it('extends by a preset from the current end of the hold, not from now (issue 11 regression)', async () => {
+    // alice holds web-1 until NOW + 30 min; the Extend button's +15 min preset used to become
+    // "now + 15 min", earlier than the current end, and the board refused it
+    const before = t.node.server('web-1')!.until!;
+    expect(before).toBe(NOW_MS / 1000 + 1800);
+    const r = await t.call('board:extend-reservation', { host: 'web-1', user: 'alice', durationSec: 900 });
+    expect(r).toMatchObject({ ok: true, value: { host: 'web-1', holder: 'alice', until: before + 900 } });
+    expect(t.node.submits.at(-1)!.cmd).toEqual({ type: 'extend', host: 'web-1', user: 'alice', durationSec: 900 });
+  });
+
+  it('refuses a release or extend by someone who does not hold the server with the board\'s FORBIDDEN', async () => {
+    expect((await t.call('board:release-server', { host: 'web-1', user: 'bob' })).error).toMatchObject({ code: 'FORBIDDEN' });
+    expect((await t.call('board:extend-reservation', { host: 'web-1', user: 'bob', durationSec: 60 })).error).toMatchObject({ code: 'FORBIDDEN' });
+  });
+
+  it.each([
+    ['a duration over the board\'s 30 days', 'board:reserve-server', { host: 'web-2', user: 'alice', durationSec: 31 * 86400 }, 'durationSec'],
+    ['an extension over 30 days', 'board:extend-reservation', { host: 'web-1', user: 'alice', durationSec: 30 * 86400 + 1 }, 'durationSec'],
+    ['a queue shorter than a minute', 'board:queue-server', { host: 'web-1', user: 'bob', durationSec: 59 }, 'durationSec'],
+    ['a host with a space', 'board:reserve-server', { host: 'web 1', user: 'alice', durationSec: 60 }, 'host'],
+    ['a host of 129 characters', 'inventory:add-server', { host: 'h'.repeat(129) }, 'host'],
+    ['a comment over 1000 characters', 'board:reserve-server', { host: 'web-2', user: 'alice', durationSec: 60, comment: 'c'.repeat(1001) }, 'comment'],
+    ['a user with a bidi override', 'board:reserve-server', { host: 'web-2', user: 'ali\u202Ece', durationSec: 60 }, 'user'],
+    ['an idempotency key with a space', 'board:release-server', { host: 'web-1', user: 'alice', idempotencyKey: 'a b' }, 'idempotencyKey'],
+  ] as const)('refuses %s before it reaches the node', async (_what, channel, arg, field) => {
+    const r = await t.call(channel, arg);
+    expect(r.error).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(r.error.message).toContain(field);
+    expect(t.node.submits).toHaveLength(0);
   });
 
   it('maps every board and inventory call to its command', async () => {
@@ -186,10 +217,10 @@ describe('IpcMainManager', () => {
       { type: 'release', host: 'web-1', user: 'alice' },
       { type: 'extend', host: 'web-1', user: 'alice', until: 1_700_009_000 },
       { type: 'queue', host: 'web-1', user: 'bob', durationSec: 600 },
-      { type: 'unqueue', host: 'web-1', user: 'bob' },
+      { type: 'unqueue', host: 'web-1', user: 'carol' },
       { type: 'server-add', server: { host: 'db-1', app: 'Mid', env: 'preprod' } },
       { type: 'server-update', host: 'web-1', patch: { comment: 'new disk' } },
-      { type: 'server-remove', host: 'web-1' },
+      { type: 'server-remove', host: 'web-2' },
       { type: 'servers-import', servers: [{ host: 'a' }, { host: 'b' }], replace: false },
       { type: 'maintenance', host: 'web-1', on: true },
     ]);
@@ -221,7 +252,8 @@ describe('IpcMainManager', () => {
     expect(r).toEqual({ ok: false, error: { code: 'CONFLICT', message: 'web-1 is held by bob', details: {} } });
     t.node.failNext = new Error('disk on fire');
     const r2 = await t.call('board:release-server', GOOD['board:release-server'][0]);
-    expect(r2.error).toMatchObject({ code: 'INTERNAL_ERROR', message: 'disk on fire' });
+    // an unexpected exception is logged in the main process; its message does not cross to the page
+    expect(r2.error).toMatchObject({ code: 'INTERNAL_ERROR', message: 'internal error while handling the request; see the node log' });
     expect((await t.call('board:reserve-server', { host: 'nope', user: 'a', durationSec: 5 })).error.code).toBe('NOT_FOUND');
   });
 

@@ -4,7 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from '../board/types.js';
 import type { NodeConfig } from '../config.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
-import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from './peer-api.js';
+import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent, WakeInfo } from './peer-api.js';
 
 export interface HealthReport {
   status: 'ok';
@@ -21,6 +21,7 @@ export interface HealthReport {
   quorum: boolean;
   stale: boolean;
   staleMs: number | null;
+  asleep?: WakeInfo | null;
   voters: string[];
   peers: number;
   /** messages dropped by the codec or the protocol, by reason */

@@ -36,6 +36,20 @@ export interface LeaderInfo {
 /** BoardView without the board's rows: the node's role, leader and freshness (cheap: copies no server). */
 export type NodeStatus = Omit<BoardView, 'serversData' | 'userRequests'>;
 
+/** what a node reports about its last pause (null when there was none lately) */
+export interface WakeInfo {
+  /** 'suspended': the system slept; 'stopped': the process did not run (SIGSTOP, a paused VM) */
+  kind: 'suspended' | 'stopped';
+  /** how long it did not run */
+  sleptMs: number;
+  /** when it ran again (epoch ms) */
+  wokeAt: number;
+  /** when it last heard from a master before the pause (epoch ms): the age of the board it shows; null if never */
+  dataAsOf: number | null;
+  /** when it had caught up with its master after the pause (epoch ms), null while it has not */
+  caughtUpAt: number | null;
+}
+
 /** GET /api/state: everything a board view needs, with how fresh it is. */
 export interface BoardView {
   serversData: ServersData;
@@ -52,6 +66,8 @@ export interface BoardView {
   stale: boolean;
   /** ms since the last contact with a master (0 on the master itself), null if never */
   staleMs: number | null;
+  /** the node did not run for a while (the computer slept, the process was stopped): how long, how old its board was, when it caught up; null when not lately */
+  asleep?: WakeInfo | null;
   /** why writes are refused now, if they are (e.g. NO_QUORUM) */
   writeBlockedReason: string | null;
 }
@@ -106,7 +122,7 @@ export type PeerEvent =
   /** this node's role changed (also what 8778 /updateRole carries) */
   | { type: 'role'; role: Role; ip: string; nodeId: string; term: number }
   /** membership, leader, quorum or staleness changed */
-  | { type: 'cluster'; clusterView: ClusterViewEntry[]; leader: LeaderInfo | null; quorum: boolean; stale: boolean }
+  | { type: 'cluster'; clusterView: ClusterViewEntry[]; leader: LeaderInfo | null; quorum: boolean; stale: boolean; asleep?: WakeInfo | null }
   /** this node founded a team and generated its key: the invite to share (carries the key: never sent to web clients) */
   | { type: 'invite'; invite: string };
 

@@ -1,5 +1,7 @@
 // Runtime schemas for board commands and inventory input: a command comes off the wire (log entry,
-// forwarded write, HTTP body), so the board validates it here before it touches any state.
+// forwarded write, HTTP body), so the board validates it here before it touches any state. These are
+// the one set of limits: every edge (HTTP, IPC, CLI, the renderer's demo) imports them. Pure TS, no
+// Node built-ins, so the renderer can bundle the board.
 import { z } from 'zod';
 import type { BoardCommand, BoardCommandType, BoardSnapshot, CommandMeta, ServerInput } from './types.js';
 
@@ -7,8 +9,14 @@ import type { BoardCommand, BoardCommandType, BoardSnapshot, CommandMeta, Server
 export const BoardLimits = {
   /** seconds a hold or a queued hold may last / reach ahead (30 days) */
   maxHoldSec: 30 * 24 * 3600,
+  /** shortest hold a reserve or an extension may ask for */
+  minHoldSec: 1,
   /** shortest queued hold */
   minQueueDurationSec: 60,
+  /** an absolute end (epoch seconds) above this is milliseconds passed by mistake (year 5138) */
+  maxEpochSec: 100_000_000_000,
+  /** host names: letters, digits, dots, dashes, underscores */
+  hostLen: 128,
   userLen: 128,
   commentLen: 1000,
   /** why a server is in maintenance */
@@ -46,17 +54,27 @@ const NAME_PATTERN = /^[^\s\p{Cc}](?:[^\p{Cc}]*[^\s\p{Cc}])?$/u;
 export const BIDI_CONTROLS = /[\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/u;
 const NO_BIDI = { message: 'must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069, ...)' };
 
-export const hostSchema = z.string().max(128).regex(HOST_PATTERN, 'must be 1-128 letters, digits, dots, dashes or underscores');
+export const hostSchema = z.string().max(BoardLimits.hostLen).regex(HOST_PATTERN, 'must be 1-128 letters, digits, dots, dashes or underscores');
 export const userSchema = z
   .string()
   .min(1)
   .max(BoardLimits.userLen)
   .regex(NAME_PATTERN, 'must not start or end with a space or contain control characters')
   .refine((v) => !BIDI_CONTROLS.test(v), NO_BIDI);
-const commentSchema = z.string().max(BoardLimits.commentLen);
+export const commentSchema = z.string().max(BoardLimits.commentLen);
 /** an absolute time in epoch seconds */
 const epochSecSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const durationSchema = z.number().int().min(BoardLimits.minQueueDurationSec).max(BoardLimits.maxHoldSec);
+/** how long a queued hold lasts once granted */
+export const queueDurationSchema = z.number().int().min(BoardLimits.minQueueDurationSec).max(BoardLimits.maxHoldSec);
+/** how long a reserve holds, or how much an extension adds (the state machine adds it at apply time) */
+export const holdDurationSchema = z.number().int().min(BoardLimits.minHoldSec).max(BoardLimits.maxHoldSec);
+/** an absolute end a request may name (epoch seconds; checked against the entry's time at apply) */
+export const untilSchema = z.number().int().min(1).max(BoardLimits.maxEpochSec);
+/** a reserve or extend names exactly one end: a duration or an absolute time */
+const oneEnd = {
+  check: (c: { until?: number | undefined; durationSec?: number | undefined }): boolean => (c.until === undefined) !== (c.durationSec === undefined),
+  message: { message: 'send exactly one of durationSec (seconds) or until (epoch seconds)', path: ['durationSec'] },
+};
 const idSchema = z
   .string()
   .min(1)
@@ -103,13 +121,28 @@ export function jsonDepth(value: unknown, stopAfter = Number.POSITIVE_INFINITY):
 
 export function jsonSize(v: unknown): number {
   try {
-    return Buffer.byteLength(JSON.stringify(v) ?? '', 'utf8');
+    return utf8Length(JSON.stringify(v) ?? '');
   } catch {
     return Number.POSITIVE_INFINITY; // cycles, BigInt: not JSON
   }
 }
 
-const inventoryFields = {
+/** UTF-8 length of a string without Buffer (the board also runs in the renderer's demo mode). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4; // a surrogate pair is one 4-byte code point
+      i++;
+    } else n += 3; // lone surrogates become U+FFFD (3 bytes), as Buffer and TextEncoder do
+  }
+  return n;
+}
+
+export const inventoryFields = {
   app: z.string().max(BoardLimits.appLen).optional(),
   ip: z.string().max(BoardLimits.ipLen).optional(),
   env: z.string().max(BoardLimits.envLen).optional(),
@@ -123,7 +156,7 @@ export const serverInputSchema = z.strictObject({ host: hostSchema, ...inventory
 /** A change to a server's inventory fields: at least one field. */
 export const serverPatchSchema = z
   .strictObject(inventoryFields)
-  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'patch must change at least one field' });
+  .refine((p) => Object.values(p).some((v) => v !== undefined), { message: 'send at least one of app, ip, env, comment, maintenance' });
 
 const clusterNodeInputSchema = z.strictObject({
   id: idSchema,
@@ -136,14 +169,31 @@ const clusterNodeInputSchema = z.strictObject({
 });
 
 export const boardCommandSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('reserve'), host: hostSchema, user: userSchema, until: epochSecSchema, comment: commentSchema.optional() }),
+  z
+    .strictObject({
+      type: z.literal('reserve'),
+      host: hostSchema,
+      user: userSchema,
+      until: epochSecSchema.optional(),
+      durationSec: holdDurationSchema.optional(),
+      comment: commentSchema.optional(),
+    })
+    .refine(oneEnd.check, oneEnd.message),
   z.strictObject({ type: z.literal('release'), host: hostSchema, user: userSchema, force: z.boolean().optional() }),
-  z.strictObject({ type: z.literal('extend'), host: hostSchema, user: userSchema, until: epochSecSchema }),
+  z
+    .strictObject({
+      type: z.literal('extend'),
+      host: hostSchema,
+      user: userSchema,
+      until: epochSecSchema.optional(),
+      durationSec: holdDurationSchema.optional(),
+    })
+    .refine(oneEnd.check, oneEnd.message),
   z.strictObject({
     type: z.literal('queue'),
     host: hostSchema,
     user: userSchema,
-    durationSec: durationSchema,
+    durationSec: queueDurationSchema,
     comment: commentSchema.optional(),
   }),
   z.strictObject({ type: z.literal('unqueue'), host: hostSchema, user: userSchema }),
@@ -374,7 +424,7 @@ export function checkProposal(cmd: unknown, meta: unknown): CheckedProposal {
   }
   let bytes: number;
   try {
-    bytes = Buffer.byteLength(JSON.stringify({ cmd: parsed.cmd, meta: m.data }), 'utf8');
+    bytes = utf8Length(JSON.stringify({ cmd: parsed.cmd, meta: m.data }));
   } catch (err) {
     return { ok: false, message: `the command cannot be serialised: ${(err as Error).message}`, details: { reason: 'not_serialisable' } };
   }

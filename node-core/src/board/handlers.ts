@@ -112,9 +112,11 @@ function reserve(d: BoardData, c: Cmd<'reserve'>, ctx: Ctx): ApplyResult {
       }
       return fail(ErrorCode.Conflict, `${s.host} is reserved by ${s.holder} until ${isoSec(until)}`, { holder: s.holder, until });
     }
-    const bad = checkUntil(c.until, ctx.at);
+    // a duration is turned into an end here, with the entry's committed time, on every replica alike
+    const until = c.durationSec !== undefined ? ctx.now + c.durationSec : (c.until ?? 0);
+    const bad = checkUntil(until, ctx.at);
     if (bad) return bad;
-    hold(s, c.user, c.until, c.comment ?? '', ctx.meta.nodeId, ctx);
+    hold(s, c.user, until, c.comment ?? '', ctx.meta.nodeId, ctx);
     return ok({ server: structuredClone(s) });
   });
 }
@@ -141,16 +143,21 @@ function extend(d: BoardData, c: Cmd<'extend'>, ctx: Ctx): ApplyResult {
     if (s.holder !== c.user) {
       return fail(ErrorCode.Forbidden, `${s.host} is reserved by ${s.holder}; only ${s.holder} can extend it`, { holder: s.holder });
     }
-    if (c.until <= s.until) {
-      return fail(ErrorCode.BadRequest, `the new end ${isoSec(c.until)} must be after the current end ${isoSec(s.until)}`, {
+    // "extend by N seconds" adds to the end as it stands when this entry applies (or to the entry's
+    // time if that end has passed and its expire is not applied yet): every replica computes the same
+    const until = c.durationSec !== undefined ? Math.max(s.until, ctx.now) + c.durationSec : (c.until ?? 0);
+    if (c.durationSec === undefined && until <= s.until) {
+      return fail(ErrorCode.BadRequest, `the new end ${isoSec(until)} must be after the current end ${isoSec(s.until)}`, {
         field: 'until',
         until: s.until,
       });
     }
-    const bad = checkUntil(c.until, ctx.at);
+    const bad = checkUntil(until, ctx.at);
     if (bad) return bad;
-    s.until = c.until;
+    const previous = s.until;
+    s.until = until;
     ctx.changed = true;
+    if (ctx.main) ctx.main.details = { previousUntil: previous, until };
     return ok({ server: structuredClone(s) });
   });
 }
@@ -431,7 +438,10 @@ function checkUntil(until: EpochSeconds, at: number): ApplyResult | null {
   }
   const max = Math.floor((at + BoardLimits.maxHoldSec * 1000) / 1000);
   if (until > max) {
-    return fail(ErrorCode.BadRequest, `until ${isoSec(until)} is more than 30 days ahead (latest ${isoSec(max)})`, { field: 'until', max });
+    return fail(ErrorCode.BadRequest, `the hold would end ${isoSec(until)}, more than ${BoardLimits.maxHoldSec / 86400} days ahead (latest ${isoSec(max)})`, {
+      field: 'until',
+      max,
+    });
   }
   return null;
 }

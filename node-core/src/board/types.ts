@@ -167,9 +167,14 @@ export interface PresenceNodeBeat extends NodeStats {
 // `at` (milliseconds, stamped by the master when it appended the entry).
 
 export type BoardCommand =
-  | { type: 'reserve'; host: string; user: string; until: EpochSeconds; comment?: string }
+  /** exactly one of until (an absolute end) or durationSec (the end is the entry's time + durationSec) */
+  | { type: 'reserve'; host: string; user: string; until?: EpochSeconds; durationSec?: number; comment?: string }
   | { type: 'release'; host: string; user: string; force?: boolean }
-  | { type: 'extend'; host: string; user: string; until: EpochSeconds }
+  /**
+   * exactly one of until (the new end) or durationSec: the state machine adds it to the hold's end
+   * as it stands when the entry applies (never an edge's clock or a replica's stale copy)
+   */
+  | { type: 'extend'; host: string; user: string; until?: EpochSeconds; durationSec?: number }
   | { type: 'queue'; host: string; user: string; durationSec: number; comment?: string }
   | { type: 'unqueue'; host: string; user: string }
   /** master-generated: end the hold on `host` if it still ends at `until` (never cuts an extended one) */
@@ -208,4 +213,26 @@ export interface BoardSnapshot {
   /** idempotency keys and their results, oldest first */
   applied: Array<[string, ApplyResult]>;
   lastUpdate: EpochSeconds;
+}
+
+/**
+ * What an applied command answers with (ApplyResult.value when ok), per command type: the contract
+ * between the board and its callers (board/service.ts reads these; nobody guesses the shape).
+ */
+export interface CommandValues {
+  reserve: { server: Server };
+  release: { server: Server; released: string; grantedTo: string | null };
+  extend: { server: Server };
+  queue: { server: Server; granted: boolean; position: number };
+  unqueue: { server: Server };
+  expire: { released: boolean; holder?: string; grantedTo?: string | null; server?: Server };
+  'server-add': { server: Server };
+  'server-update': { server: Server };
+  'server-remove': { removed: string; droppedQueue: string[] };
+  'servers-import': { added: number; updated: number; removed: number };
+  maintenance: { server: Server; changed: boolean };
+  'user-register': { user: RegisteredUser };
+  'cluster-register': { node: ClusterNodeRecord; created: boolean };
+  serving: { node: ClusterNodeRecord };
+  presence: { users: number; nodes: number };
 }

@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import type { Server } from '../board/types.js';
 import { pickServer, pickServers, RefusedError, UnreachableError } from './api-client.js';
-import { addCommon, begin, clientOf, emit, hostArg, userOf, type CliContext, type CommonOpts } from './context.js';
+import { BoardLimits } from '../board/commands.js';
+import { addCommon, begin, clientOf, commentArg, emit, hostArg, userOf, type CliContext, type CommonOpts } from './context.js';
 import { filterServers, renderServers, untilText } from './table.js';
 import { parseDuration, parseUntil, UsageError } from './time.js';
 
@@ -69,7 +70,7 @@ export function addBoardCommands(program: Command, ctx: CliContext): void {
     const user = userOf(ctx, o);
     const client = clientOf(ctx, o);
     const key = randomUUID();
-    const comment = o.comment !== undefined ? { comment: o.comment } : {};
+    const comment = commentArg(o.comment);
     try {
       const body = await client.post(`${path}/reserve`, { user, ...span, ...comment, idempotencyKey: key }, key);
       emit(ctx, body, () => heldText('reserved', pickServer<Server>(body), host, ctx));
@@ -78,7 +79,8 @@ export function addBoardCommands(program: Command, ctx: CliContext): void {
       if (!(o.wait && err instanceof RefusedError && err.code === 'CONFLICT')) throw err;
     }
     // held by someone else: queue, then wait until the node grants it to us
-    const durationSec = 'durationSec' in span ? span.durationSec : Math.max(1, span.until - Math.floor(ctx.now().getTime() / 1000));
+    const asked = 'durationSec' in span ? span.durationSec : span.until - Math.floor(ctx.now().getTime() / 1000);
+    const durationSec = Math.max(BoardLimits.minQueueDurationSec, asked); // the board's shortest queued hold
     const qkey = `${key}-queue`;
     const queued = await client.post(`${path}/queue`, { user, durationSec, ...comment, idempotencyKey: qkey }, qkey);
     const qs = pickServer<Server>(queued);
@@ -149,7 +151,7 @@ export function addBoardCommands(program: Command, ctx: CliContext): void {
     const durationSec = parseDuration(o.for);
     const user = userOf(ctx, o);
     const key = randomUUID();
-    const comment = o.comment !== undefined ? { comment: o.comment } : {};
+    const comment = commentArg(o.comment);
     const body = await clientOf(ctx, o).post(`/api/servers/${hostArg(host)}/queue`, { user, durationSec, ...comment, idempotencyKey: key }, key);
     const pos = pickServer<Server>(body)?.queue?.findIndex((q) => q.user === user) ?? -1;
     emit(ctx, body, () => `queued for ${host}${pos >= 0 ? ` at position ${pos + 1}` : ''}\n`);

@@ -3,6 +3,7 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import type { Io } from '../headless/run.js';
+import { BoardLimits, commentSchema, hostSchema } from '../board/commands.js';
 import { ApiClient, DEFAULT_NODE_URL } from './api-client.js';
 import { UsageError } from './time.js';
 
@@ -56,9 +57,18 @@ export function userOf(ctx: CliContext, o: CommonOpts): string {
   }
 }
 
+/** A host name as the board accepts it (board/commands.ts), URL-encoded; anything else is a usage error. */
 export function hostArg(host: string): string {
-  if (host.trim() === '' || host.length > 255 || /[\s/?#]/.test(host)) throw new UsageError(`bad host "${host}"`);
+  const r = hostSchema.safeParse(host);
+  if (!r.success) throw new UsageError(`bad host "${host.length > 64 ? `${host.slice(0, 64)}...` : host}": ${r.error.issues[0]?.message ?? 'invalid'}`);
   return encodeURIComponent(host);
+}
+
+/** A comment within the board's limit, or a usage error. */
+export function commentArg(comment: string | undefined): { comment: string } | Record<string, never> {
+  if (comment === undefined) return {};
+  if (!commentSchema.safeParse(comment).success) throw new UsageError(`comment too long: at most ${BoardLimits.commentLen} characters`);
+  return { comment };
 }
 
 /** Starts a command: records --json for error printing and returns the parsed options. */

@@ -1,8 +1,10 @@
 // Durations (30m, 2h, 1d, 90s, 1h30m) and end times (ISO or HH:MM today) typed on the command line,
 // and how the CLI shows times back: relative ("in 1h 20m") and local ("14:05" or "2025-01-02 14:05").
 
-/** Longest hold the CLI will ask for (a year); the node applies its own limits. */
-export const MAX_DURATION_SEC = 366 * 24 * 3600;
+import { BoardLimits } from '../board/commands.js';
+
+/** Longest hold the CLI will ask for: the board's own limit, so that a request it would refuse never leaves. */
+export const MAX_DURATION_SEC = BoardLimits.maxHoldSec;
 
 export class UsageError extends Error {
   override name = 'UsageError';
@@ -20,7 +22,7 @@ export function parseDuration(text: string): number {
   for (const m of t.matchAll(/(\d+(?:\.\d+)?)([smhdw])/g)) sec += Number(m[1]) * (UNIT_SEC[m[2] as string] as number);
   sec = Math.round(sec);
   if (sec < 1) throw new UsageError(`bad duration "${text}": must be at least 1s`);
-  if (sec > MAX_DURATION_SEC) throw new UsageError(`bad duration "${text}": longer than a year`);
+  if (sec > MAX_DURATION_SEC) throw new UsageError(`bad duration "${text}": longer than the board's limit of ${MAX_DURATION_SEC / 86400} days`);
   return sec;
 }
 

@@ -16,6 +16,8 @@ import type { LogEntry, Snapshot } from './types.js';
 
 /** longest pause of the fetch loop after refused answers (doubles from REFUSAL_BACKOFF_MS) */
 const REFUSAL_BACKOFF_MS = 10;
+/** after a voter answered without naming a master, how long a probe still waits for the others */
+const PROBE_GRACE_MS = 50;
 
 export class Follower {
   private fetching = false;
@@ -26,7 +28,32 @@ export class Follower {
   /** refusals not logged at warn since lastCondition was logged */
   suppressed = 0;
 
+  /** ends the wait on the fetch in flight (see interrupt()) */
+  private wake: (() => void) | undefined;
+
   constructor(private readonly raft: Raft) {}
+
+  /**
+   * Stops waiting for the fetch or probe in flight: the master changed (a vote for a newer term, a hint). A hung
+   * master never answers, and waiting out the fetch's own timeout (several seconds) kept a follower from
+   * the new master, whose first entry then could not commit: a hung-host failover took 3.2 s, not 1.3.
+   */
+  interrupt(): void {
+    this.wake?.();
+  }
+
+  /** the answer, or null when interrupt() came first (the late answer is dropped) */
+  private async interruptible<T>(p: Promise<T>): Promise<T | null> {
+    const woken = new Promise<null>((resolve) => {
+      this.wake = () => resolve(null);
+    });
+    try {
+      return await Promise.race([p, woken]);
+    } finally {
+      this.wake = undefined;
+      p.catch(() => undefined); // a late failure of an abandoned fetch is not an unhandled rejection
+    }
+  }
 
   /** logs a refusal once per condition (not once per answer: a hostile peer could flood the log) */
   private refuse(condition: string, detail: Record<string, unknown>): void {
@@ -66,12 +93,14 @@ export class Follower {
           continue;
         }
         const lastIndex = this.raft.store.lastIndex();
-        let resp: Message;
+        let resp: Message | null;
         try {
-          resp = await this.raft.deps.rpc(
-            leader,
-            { type: 'FetchState', node: this.raft.deps.selfInfo(), lastIndex, lastTerm: this.raft.store.termAt(lastIndex) ?? 0, maxWaitMs: this.raft.timing.fetchMaxWaitMs, commitIndex: this.raft.commitIndex },
-            this.raft.timing.fetchMaxWaitMs * 4 + this.raft.timing.requestTimeoutMs,
+          resp = await this.interruptible(
+            this.raft.deps.rpc(
+              leader,
+              { type: 'FetchState', node: this.raft.deps.selfInfo(), lastIndex, lastTerm: this.raft.store.termAt(lastIndex) ?? 0, maxWaitMs: this.raft.timing.fetchMaxWaitMs, commitIndex: this.raft.commitIndex },
+              this.raft.timing.fetchMaxWaitMs * 4 + this.raft.timing.requestTimeoutMs,
+            ),
           );
         } catch (err) {
           if (!this.following()) break;
@@ -81,6 +110,7 @@ export class Follower {
         }
         // the role may have changed while the request was out (elected, stopped): drop the answer
         if (!this.following()) break;
+        if (resp === null) continue; // interrupted: the master changed, ask the new one
         if (resp.type === 'StateUpdate') {
           try {
             this.handleStateUpdate(leader, resp);
@@ -113,25 +143,51 @@ export class Follower {
     if (this.raft.clock.monotonic() - this.raft.lastLeaderContact > this.raft.timing.electionTimeoutMs) this.raft.setLeader(null);
   }
 
-  /** no known master: ask the voters we know; a non-master answers with its leader hint */
+  /**
+   * No known master: ask the voters we know; a non-master answers with its leader hint. The first
+   * useful answer ends the probe: a hung voter (the old master, frozen) must not hold it up for a
+   * whole request timeout.
+   */
   private async probeForLeader(): Promise<void> {
     const targets = (this.raft.config?.voters ?? []).filter((v) => v.nodeId !== this.raft.nodeId);
     const lastIndex = this.raft.store.lastIndex();
     const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.raft.deps.selfInfo(), lastIndex, lastTerm: this.raft.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.raft.commitIndex };
-    const answers = await Promise.allSettled(targets.map((t) => this.raft.deps.rpc(t.nodeId, fetch, this.raft.timing.requestTimeoutMs)));
-    if (!this.following() || this.raft.leaderId) return;
-    for (const [i, a] of answers.entries()) {
-      if (a.status !== 'fulfilled' || a.value.type !== 'StateUpdate' || a.value.term < this.raft.term) continue;
-      // only a voter we asked may point us to a master, and only to a voter
-      if (a.value.nodeId !== targets[i]!.nodeId || !this.mayAdoptTerm(a.value.nodeId, a.value.term)) continue;
-      const hint = a.value.ok ? a.value.nodeId : a.value.leaderId;
-      if (hint && hint !== this.raft.nodeId && this.raft.isVoter(hint)) {
-        if (a.value.term > this.raft.term) this.raft.setTerm(a.value.term, null);
-        this.raft.setLeader(hint);
-        return;
+    const found = await this.interruptible(new Promise<boolean>((resolve) => {
+      let pending = targets.length;
+      if (pending === 0) resolve(false);
+      let graced = false;
+      for (const t of targets) {
+        this.raft.deps
+          .rpc(t.nodeId, fetch, this.raft.timing.requestTimeoutMs)
+          .then((answer) => {
+            if (this.followHint(t.nodeId, answer)) resolve(true);
+            // an answer without a master (an election is on): ask again soon rather than wait for a
+            // voter that does not answer at all
+            else if (!graced) {
+              graced = true;
+              this.raft.clock.setTimeout(() => resolve(false), PROBE_GRACE_MS);
+            }
+          }, () => undefined)
+          .finally(() => {
+            if (--pending === 0) resolve(false);
+          });
       }
-    }
-    await this.raft.sleep(Math.max(20, this.raft.timing.fetchMaxWaitMs / 2));
+    }));
+    // interrupted (null): a master became known another way (its heartbeat, a vote): go fetch from it
+    if (found === false) await this.interruptible(this.raft.sleep(Math.max(20, this.raft.timing.fetchMaxWaitMs / 2)));
+  }
+
+  /** follows the master that voter `asked` names in its answer, when that is allowed; true if it did */
+  private followHint(asked: string, a: Message): boolean {
+    if (!this.following() || this.raft.leaderId) return false;
+    if (a.type !== 'StateUpdate' || a.term < this.raft.term) return false;
+    // only a voter we asked may point us to a master, and only to a voter
+    if (a.nodeId !== asked || !this.mayAdoptTerm(a.nodeId, a.term)) return false;
+    const hint = a.ok ? a.nodeId : a.leaderId;
+    if (!hint || hint === this.raft.nodeId || !this.raft.isVoter(hint)) return false;
+    if (a.term > this.raft.term) this.raft.setTerm(a.term, null);
+    this.raft.setLeader(hint);
+    return true;
   }
 
   private handleStateUpdate(leader: string, resp: MessageOf<'StateUpdate'>): void {

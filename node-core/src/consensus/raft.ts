@@ -60,6 +60,16 @@ export interface RaftDeps {
 }
 
 
+/**
+ * Orders two voters' CPU loads for the election ladder. Each voter compares its own load now with the
+ * other's last reported one, so small differences would rank both first (and split the vote): loads
+ * within CPU_DEAD_BAND count as equal and the node id decides.
+ */
+const CPU_DEAD_BAND = 0.2;
+function cpuOrder(a: number, b: number): number {
+  return Math.abs(a - b) > CPU_DEAD_BAND ? a - b : 0;
+}
+
 export class Raft {
   role: Role = 'observer';
   term = 0;
@@ -159,6 +169,18 @@ export class Raft {
     return this.role === 'master' && this.commitIndex >= this.termStartIndex;
   }
 
+  /**
+   * This process did not run for a while and its monotonic clock missed `hiddenMs` of it (a system
+   * suspend). Every contact is that much older than the clock says: a follower stops counting its master
+   * as live and a master its followers, until fresh answers arrive. (A stop that the monotonic clock
+   * counted, like SIGSTOP, needs nothing: the contacts already look old.)
+   */
+  clockPaused(hiddenMs: number): void {
+    if (!(hiddenMs > 0)) return;
+    this.lastLeaderContact -= hiddenMs;
+    if (this.leader) for (const p of this.leader.progress.values()) p.lastFetch -= hiddenMs;
+  }
+
   /** master: reaches a majority now; others: have a live master */
   hasQuorum(): boolean {
     if (this.role === 'master') return this.leader?.hasQuorum() ?? false;
@@ -179,6 +201,8 @@ export class Raft {
   setLeader(id: string | null): void {
     if (this.leaderId === id) return;
     this.leaderId = id;
+    // a fetch still waiting on the old master (a hung host answers never) must not hold the new one up
+    this.follower.interrupt();
     this.hooks.onLeader(id);
   }
 
@@ -318,21 +342,56 @@ export class Raft {
     this.clock.clearTimeout(this.electionTimer);
     this.electionTimer = undefined;
     if (this.stopped || this.role === 'master' || !this.isVoter() || this.storageFailed) return;
-    const base = this.timing.electionTimeoutMs;
-    const d = delayMs ?? base + this.deps.random() * base;
+    const d = delayMs ?? this.timing.electionTimeoutMs + this.electionStagger();
     this.electionTimer = this.clock.setTimeout(() => void this.campaign(false), d);
   }
 
-  /** after a master's connection broke: elect soon, the preferred (failover order, CPU, id) first */
-  quickElectionDelay(): number {
-    const step = Math.max(10, this.timing.electionTimeoutMs / 8);
+  /** one step of the election ladder: the ranked voters campaign this far apart */
+  private electionStep(): number {
+    return Math.max(10, this.timing.electionTimeoutMs / 8);
+  }
+
+  /** this node's place among the live voters other than the master, the preferred (failover order, CPU, id) first */
+  private electionRank(): number {
     const voters = (this.config?.voters ?? []).filter((v) => v.nodeId !== this.leaderId);
     const ranked = voters
       .map((v) => ({ id: v.nodeId, p: v.nodeId === this.nodeId ? { ...this.deps.selfInfo(), alive: true } : this.deps.preference(v.nodeId) }))
       .filter((x) => x.p?.alive)
-      .sort((a, b) => a.p!.failoverOrder - b.p!.failoverOrder || a.p!.cpuLoad - b.p!.cpuLoad || a.id.localeCompare(b.id));
-    const rank = Math.max(0, ranked.findIndex((x) => x.id === this.nodeId));
-    return rank * step + this.deps.random() * (step / 2);
+      .sort((a, b) => a.p!.failoverOrder - b.p!.failoverOrder || cpuOrder(a.p!.cpuLoad, b.p!.cpuLoad) || a.id.localeCompare(b.id));
+    return Math.max(0, ranked.findIndex((x) => x.id === this.nodeId));
+  }
+
+  /**
+   * How long after the election timeout this voter campaigns when its master falls silent (a hung
+   * host: no reset, no close). Voters go one step apart by rank, with jitter over two steps, so the
+   * preferred survivor campaigns first and votes rarely split; the whole ladder stays within
+   * (voters) steps instead of Raft's usual [T, 2T] spread, which is what made a hung master cost 3 s.
+   */
+  electionStagger(): number {
+    return this.electionRank() * this.electionStep() + this.deps.random() * 2 * this.electionStep();
+  }
+
+  /** after a master's connection broke: elect soon, the preferred (failover order, CPU, id) first */
+  quickElectionDelay(): number {
+    const step = this.electionStep();
+    return this.electionRank() * step + this.deps.random() * (step / 2);
+  }
+
+  /**
+   * A voter refuses to help unseat a master it heard from this recently. Shorter than the election
+   * timeout by one long-poll cycle (plus a margin): the voters' last answers from a master differ by up
+   * to one fetch cycle, so a candidate whose timeout has just run out must find the others agreeing,
+   * not still inside their own timeout (which cost a whole second round before). Still far above the
+   * fetch cadence, so a single late answer does not unseat a live master.
+   */
+  voteQuietMs(): number {
+    const t = this.timing.electionTimeoutMs;
+    return t - Math.min(t / 2, this.timing.fetchMaxWaitMs + 100);
+  }
+
+  /** heard from a live master within voteQuietMs() (see there) */
+  private masterHeardRecently(): boolean {
+    return this.leaderId !== null && !this.leaderConnBroken && this.clock.monotonic() - this.lastLeaderContact < this.voteQuietMs();
   }
 
   async campaign(transfer: boolean): Promise<void> {
@@ -350,7 +409,9 @@ export class Raft {
     }
     this.setRole('candidate');
     this.setLeader(null);
-    this.resetElectionTimer();
+    // a split vote (two voters campaigned at once) is retried after a quarter to half a timeout, not a
+    // whole one: a majority already agreed in the pre-vote that the master is gone
+    this.resetElectionTimer((this.timing.electionTimeoutMs / 4) * (1 + this.deps.random()));
     this.logger.info({ term: electionTerm, transfer }, 'starting election');
     const won = await this.collectVotes(false, electionTerm, transfer);
     if (won && this.role === 'candidate' && this.term === electionTerm && !this.stopped) this.becomeMaster();
@@ -398,7 +459,7 @@ export class Raft {
     const lastTerm = this.store.termAt(lastIndex) ?? 0;
     const upToDate = msg.lastTerm > lastTerm || (msg.lastTerm === lastTerm && msg.lastIndex >= lastIndex);
     const knowsCandidate = !this.config || this.isVoter(msg.nodeId);
-    const leaderLive = this.role === 'master' ? this.hasQuorum() : this.leaderAlive();
+    const leaderLive = this.role === 'master' ? this.hasQuorum() : this.masterHeardRecently();
     const deny = (reason: string): Outgoing<'VoteResponse'> => ({ type: 'VoteResponse', preVote: msg.preVote, granted: false, reason });
     if (!knowsCandidate) return deny('candidate is not a voter in my configuration');
     if (this.storageFailed) return deny('my disk refuses writes: I cannot vote');

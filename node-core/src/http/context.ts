@@ -39,21 +39,6 @@ export function requestKey(request: FastifyRequest, fromBody: string | undefined
   return parsed.data;
 }
 
-function isServer(v: unknown): v is Server {
-  return typeof v === 'object' && v !== null && typeof (v as { host?: unknown }).host === 'string' && 'holder' in v;
-}
-
-/** The server a committed command answered with, else the node's current view of it. */
-export function serverAfter(ctx: RouteContext, value: unknown, host: string): Server {
-  if (isServer(value)) return value;
-  if (typeof value === 'object' && value !== null && isServer((value as { server?: unknown }).server)) {
-    return (value as { server: Server }).server;
-  }
-  const s = ctx.node.server(host);
-  if (!s) throw new NotFoundError(`server "${host}" does not exist`, { host });
-  return s;
-}
-
 /** Looks a server up or throws NOT_FOUND. */
 export function requireServer(ctx: RouteContext, host: string): Server {
   const s = ctx.node.server(host);

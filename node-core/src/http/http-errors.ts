@@ -51,7 +51,8 @@ function fromFastifyError(err: FastifyError): { status: number; body: HttpErrorB
 
 /** Status and seed-002 body for anything thrown by a handler or by fastify. */
 export function errorResponse(err: unknown): { status: number; body: HttpErrorBody; internal: boolean } {
-  if (err instanceof PeerboardError) return { status: err.status, body: err.toHttpBody(), internal: err.status >= 500 };
+  // a PeerboardError is an expected condition (no quorum, a timeout during an election), not a bug
+  if (err instanceof PeerboardError) return { status: err.status, body: err.toHttpBody(), internal: err.status === 500 };
   if (err && typeof err === 'object' && 'code' in err && typeof (err as FastifyError).code === 'string') {
     const mapped = fromFastifyError(err as FastifyError);
     if (mapped) return { ...mapped, internal: false };
@@ -76,10 +77,20 @@ export type NotFoundHandler = (request: FastifyRequest, reply: FastifyReply) => 
  * `notFound` replaces the default 404 (the frontend's SPA fallback).
  */
 export function installErrorHandling(app: FastifyInstance, logger: Logger, notFound?: NotFoundHandler): void {
+  // unavailability (503/504 during an election or without quorum) is logged once a second per code,
+  // without a stack: a client retrying every few milliseconds must not turn a failover into log I/O
+  const lastLogged = new Map<string, { at: number; suppressed: number }>();
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const r = errorResponse(err);
     if (r.internal) {
       logger.error({ err, method: request.method, url: request.url }, 'HTTP request failed');
+    } else if (r.status >= 500) {
+      const now = Date.now();
+      const seen = lastLogged.get(r.body.code);
+      if (!seen || now - seen.at >= 1000) {
+        logger.warn({ code: r.body.code, method: request.method, url: request.url, msg: r.body.message, suppressedBefore: seen?.suppressed ?? 0 }, 'HTTP request refused: the cluster is unavailable');
+        lastLogged.set(r.body.code, { at: now, suppressed: 0 });
+      } else seen.suppressed++;
     } else {
       logger.debug({ code: r.body.code, method: request.method, url: request.url, msg: r.body.message }, 'HTTP request refused');
     }

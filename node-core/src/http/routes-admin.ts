@@ -1,9 +1,11 @@
 // Admin routes under /api: the server inventory (add, update, remove, import, maintenance) and
 // the voter set (list, add, remove, force-shrink). Every one needs the admin token when tokens are set.
 import type { FastifyInstance } from 'fastify';
+import { BoardService } from '../board/service.js';
 import type { ServerInput } from '../board/types.js';
 import { Access, requireAccess } from './auth.js';
-import { type RouteContext, actorOf, serverAfter } from './context.js';
+import { type RouteContext, actorOf } from './context.js';
+import { answered } from './routes-board.js';
 import {
   forceShrinkBody,
   hostParams,
@@ -18,7 +20,7 @@ import {
 } from './schemas.js';
 
 /** Keeps only the inventory fields of an imported row (seed 000's state fields are ignored). */
-function inventoryOf(row: ServerInput & Record<string, unknown>): ServerInput {
+function inventoryOf(row: ServerInput): ServerInput {
   const out: ServerInput = { host: row.host };
   if (row.app !== undefined) out.app = row.app;
   if (row.ip !== undefined) out.ip = row.ip;
@@ -31,6 +33,8 @@ function inventoryOf(row: ServerInput & Record<string, unknown>): ServerInput {
 export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): void {
   const { node } = ctx;
   const admin = { onRequest: requireAccess(node.config, Access.admin) };
+  const service = new BoardService(node, { onInternalError: (err, what) => ctx.logger.error({ err, what }, 'board request failed unexpectedly') });
+  const by = (request: Parameters<typeof actorOf>[1]) => ({ user: actorOf(ctx, request), caller: request.caller ?? ('open' as const) });
 
   // Seed 000: {"role":"master","ip":"..."} makes this node (or the one named by nodeId) master;
   // "slave" hands mastership to another node. Also on the frontend port, for the web UI.
@@ -43,40 +47,30 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
 
   app.post('/api/servers', admin, async (request, reply) => {
     const server = parseInput(serverInputBody, request.body, 'request body');
-    const res = await node.submit({ type: 'server-add', server }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
-    return reply.code(201).send({ success: true, server: serverAfter(ctx, res.value, server.host) });
+    return reply.code(201).send(answered(await service.addServer(server, by(request)), (s) => ({ server: s })));
   });
 
   app.post('/api/servers/import', admin, async (request) => {
     const b = parseInput(importBody, request.body, 'request body');
-    const servers = b.serversList.map(inventoryOf);
-    const res = await node.submit(
-      b.replace === undefined ? { type: 'servers-import', servers } : { type: 'servers-import', servers, replace: b.replace },
-      { user: actorOf(ctx, request), caller: request.caller ?? 'open' },
-    );
-    const v = res.value as { count?: unknown } | null | undefined;
-    const count = v && typeof v === 'object' && typeof v.count === 'number' ? v.count : servers.length;
-    return { success: true, count };
+    const data = { serversList: b.serversList.map(inventoryOf), ...(b.replace !== undefined ? { replace: b.replace } : {}) };
+    return answered(await service.importServers(data, by(request)), (v) => ({ count: v.count }));
   });
 
   app.patch('/api/servers/:host', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
     const patch = parseInput(serverPatchBody, request.body, 'request body');
-    const res = await node.submit({ type: 'server-update', host, patch }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
-    return { success: true, server: serverAfter(ctx, res.value, host) };
+    return answered(await service.updateServer(host, patch, by(request)), (server) => ({ server }));
   });
 
   app.delete('/api/servers/:host', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
-    await node.submit({ type: 'server-remove', host }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
-    return { success: true, host };
+    return answered(await service.removeServer(host, by(request)), (v) => ({ host: v.host }));
   });
 
   app.post('/api/servers/:host/maintenance', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
     const { on, reason } = parseInput(maintenanceBody, request.body, 'request body');
-    const res = await node.submit({ type: 'maintenance', host, on, ...(reason !== undefined ? { reason } : {}) }, { user: actorOf(ctx, request), caller: request.caller ?? 'open' });
-    return { success: true, server: serverAfter(ctx, res.value, host) };
+    return answered(await service.setMaintenance(host, on, by(request), reason), (server) => ({ server }));
   });
 
   app.get('/api/cluster/voters', admin, async () => ({ success: true, voters: node.health().voters }));

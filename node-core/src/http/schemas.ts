@@ -1,18 +1,19 @@
 // Strict runtime schemas for every HTTP request body, path parameter and query string, and the
 // parse helper that turns a zod failure into a 400 naming the unknown, missing or wrong field.
 import { z } from 'zod';
-import { BoardLimits, jsonDepth } from '../board/commands.js';
+import { BoardLimits, hostSchema, inventoryFields, jsonDepth, serverInputSchema, serverPatchSchema } from '../board/commands.js';
+import { idempotencyKeySchema, requestBodies, requestUserSchema } from '../board/requests.js';
 import { BadRequestError } from '../errors.js';
 
-/** Named limits. */
+/** Named limits: the board's own (board/commands.ts), so that a request the board would refuse is refused here. */
 export const Limits = {
-  /** longest hold a reservation, extension or queue entry may ask for: 366 days */
-  maxDurationSec: 366 * 24 * 3600,
-  maxUser: 128,
-  maxHost: 253,
-  maxComment: 1024,
-  maxIdempotencyKey: 128,
-  maxImport: 10_000,
+  /** longest hold a reservation, extension or queue entry may ask for: the board's 30 days */
+  maxDurationSec: BoardLimits.maxHoldSec,
+  maxUser: BoardLimits.userLen,
+  maxHost: BoardLimits.hostLen,
+  maxComment: BoardLimits.commentLen,
+  maxIdempotencyKey: BoardLimits.idLen,
+  maxImport: BoardLimits.importServers,
   historyMaxLimit: 500,
   /** nesting of a free-form JSON field (seed 002's metadata, capabilities): the board's limit */
   maxJsonDepth: BoardLimits.jsonFieldDepth,
@@ -40,33 +41,18 @@ export function boundedJson(maxDepth: number = Limits.maxJsonDepth, maxBytes: nu
   });
 }
 
-const user = z.string().trim().min(1).max(Limits.maxUser);
-const comment = z.string().max(Limits.maxComment);
-const durationSec = z.int().min(1).max(Limits.maxDurationSec);
-/** an absolute end, epoch seconds (checked against the clock in the handler) */
-const until = z.int().min(1).max(100_000_000_000);
-export const idempotencyKey = z.string().min(1).max(Limits.maxIdempotencyKey).regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');
-export const hostName = z
-  .string()
-  .min(1)
-  .max(Limits.maxHost)
-  .regex(/^[^\s/\\?#%]+$/, 'a host name without spaces, slashes, ?, # or %');
+const user = requestUserSchema;
+export const idempotencyKey = idempotencyKeySchema;
+/** a server's host name: the board's rule */
+export const hostName = hostSchema;
 export const nodeIdSchema = z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/, 'letters, digits, . _ : -; 1 to 64 characters');
 
-/** Inventory fields (seed 000's descriptive fields). */
-const inventory = {
-  app: z.string().max(128).optional(),
-  ip: z.string().max(64).optional(),
-  env: z.string().max(64).optional(),
-  comment: comment.optional(),
-  maintenance: z.boolean().optional(),
-};
+/** Inventory fields (seed 000's descriptive fields): the board's schemas. */
+const inventory = inventoryFields;
 
-export const serverInputBody = z.strictObject({ host: hostName, ...inventory });
+export const serverInputBody = serverInputSchema;
 
-export const serverPatchBody = z
-  .strictObject(inventory)
-  .refine((p) => Object.keys(p).length > 0, { message: 'send at least one of app, ip, env, comment, maintenance' });
+export const serverPatchBody = serverPatchSchema;
 
 /** One row of an imported ServersData: seed 000's state fields are accepted and ignored. */
 const importRow = z.strictObject({
@@ -98,32 +84,10 @@ export const importBody = z
 /** reason: why (shown on the board with who set it); the same text rules as a comment, at most 200 characters */
 export const maintenanceBody = z.strictObject({ on: z.boolean(), reason: z.string().max(BoardLimits.maintenanceReasonLen).optional() });
 
-const exactlyOneEnd = (b: { durationSec?: number | undefined; until?: number | undefined }): boolean =>
-  (b.durationSec === undefined) !== (b.until === undefined);
-const oneEndMessage = { message: 'send exactly one of durationSec (seconds from now) or until (epoch seconds)', path: [] };
-
-export const reserveBody = z
-  .strictObject({
-    user,
-    durationSec: durationSec.optional(),
-    until: until.optional(),
-    comment: comment.optional(),
-    idempotencyKey: idempotencyKey.optional(),
-  })
-  .refine(exactlyOneEnd, oneEndMessage);
-
-export const releaseBody = z.strictObject({ user, force: z.boolean().optional(), idempotencyKey: idempotencyKey.optional() });
-
-export const extendBody = z
-  .strictObject({ user, durationSec: durationSec.optional(), until: until.optional(), idempotencyKey: idempotencyKey.optional() })
-  .refine(exactlyOneEnd, oneEndMessage);
-
-export const queueBody = z.strictObject({
-  user,
-  durationSec,
-  comment: comment.optional(),
-  idempotencyKey: idempotencyKey.optional(),
-});
+export const reserveBody = requestBodies.reserve;
+export const releaseBody = requestBodies.release;
+export const extendBody = requestBodies.extend;
+export const queueBody = requestBodies.queue;
 
 export const promoteBody = z.strictObject({
   role: z.enum(['master', 'slave']),

@@ -31,9 +31,21 @@ export class FakeClock implements Clock {
     this.start = startMs;
   }
 
+  /** what suspend() added to the wall clock alone */
+  private wallOffset = 0;
+
   /** whole milliseconds, like Date.now() (timers may fire at fractional times) */
   now(): number {
-    return Math.floor(this.current);
+    return Math.floor(this.current + this.wallOffset);
+  }
+
+  /**
+   * A system suspend as Linux shows it to a process: the wall clock moves on by `ms`, the monotonic
+   * clock (and so every timer) does not.
+   */
+  suspend(ms: number): void {
+    if (!(ms >= 0)) throw new RangeError(`FakeClock.suspend: ms must be >= 0, got ${ms}`);
+    this.wallOffset += ms;
   }
 
   monotonic(): number {

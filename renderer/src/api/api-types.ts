@@ -24,6 +24,7 @@ export type {
   ServerInput,
   ServersData,
   UserRequest,
+  WakeInfo,
 } from '../../../node-core/src/api/peer-api.js';
 export type { QueueEntry } from '../../../node-core/src/board/types.js';
 export type { DesktopApi, DesktopSettings, JoinTeamRequest } from '../../../electron/ipc-contract.js';

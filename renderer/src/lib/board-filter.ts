@@ -1,6 +1,7 @@
 // Searching, filtering and sorting the board: pure functions over the server list, so a 2,000-row
 // board re-sorts in a computed without touching the DOM.
 import type { Server } from '../api/api-types.js';
+import { isMine } from './hold-alerts.js';
 
 export const Status = {
   Available: 'Available',
@@ -34,9 +35,11 @@ export interface BoardQuery {
   sortDir: 'asc' | 'desc';
   /** the current user: their holds come first */
   me: string;
+  /** "My reservations": only servers the user holds or waits for */
+  mineOnly: boolean;
 }
 
-export const DEFAULT_QUERY: BoardQuery = { text: '', env: '', app: '', status: '', sortKey: 'host', sortDir: 'asc', me: '' };
+export const DEFAULT_QUERY: BoardQuery = { text: '', env: '', app: '', status: '', sortKey: 'host', sortDir: 'asc', me: '', mineOnly: false };
 
 /** The badge a server shows: maintenance wins, then the node's action word, then the hold. */
 export function statusOf(s: Server): Status {
@@ -77,6 +80,7 @@ function compare(a: Server, b: Server, key: SortKey): number {
 }
 
 function matches(s: Server, q: BoardQuery, needle: string): boolean {
+  if (q.mineOnly && !isMine(s, q.me)) return false;
   if (q.env && s.env !== q.env) return false;
   if (q.app && s.app !== q.app) return false;
   if (q.status && statusOf(s) !== q.status) return false;

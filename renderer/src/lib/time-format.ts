@@ -66,3 +66,42 @@ export function fromLocalInput(value: string): number | null {
   const ms = new Date(value).getTime();
   return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
+
+/** "UTC+1", "UTC+5:30", "UTC-3", "UTC+0": the local offset from UTC at a moment (DST aware). */
+export function utcOffset(atMs: number = Date.now()): string {
+  const min = -new Date(atMs).getTimezoneOffset();
+  const sign = min < 0 ? '-' : '+';
+  const abs = Math.abs(min);
+  const h = Math.floor(abs / 60);
+  const m = abs % 60;
+  return `UTC${sign}${h}${m ? `:${pad(m)}` : ''}`;
+}
+
+/** This window's time zone as shown once on the board: "Europe/Paris (UTC+1)", or "UTC". */
+export function zoneLabel(atMs: number = Date.now()): string {
+  let name = '';
+  try {
+    name = Intl.DateTimeFormat().resolvedOptions().timeZone ?? '';
+  } catch {
+    // no Intl time zone support: the offset alone
+  }
+  const offset = utcOffset(atMs);
+  if (!name || /^(Etc\/)?(UTC|GMT|Zulu|UCT|Universal)$/i.test(name)) return offset === 'UTC+0' ? 'UTC' : offset;
+  return `${name} (${offset})`;
+}
+
+/** A full local date and time that says its zone, for tooltips: "2026-12-02 14:00:00 UTC+1". */
+export function formatDateTimeZoned(epochSec: number): string {
+  return `${formatDateTime(epochSec)} ${utcOffset(epochSec * 1000)}`;
+}
+
+/** ISO 8601 UTC timestamps as a node writes them in messages ("2026-11-22T05:52:54Z", with or without ms). */
+const ISO_UTC = /\b(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)Z\b/g;
+
+/** A node's message with its UTC timestamps rewritten in the board's local clock ("… until 06:52"). */
+export function localizeTimes(message: string, nowMs: number = Date.now()): string {
+  return message.replace(ISO_UTC, (whole, body: string) => {
+    const ms = Date.parse(`${body}Z`);
+    return Number.isFinite(ms) ? formatClock(Math.floor(ms / 1000), nowMs) : whole;
+  });
+}

@@ -36,6 +36,9 @@ export const useBoardStore = defineStore('board', () => {
   const link = ref<LinkState>(LinkState.connecting);
   /** when (ms, local clock) the view was last refreshed from the node */
   const fetchedAt = ref<number | null>(null);
+  /** when (ms, local clock) the link to the node broke; null while it answers (retries keep it set) */
+  const offlineSince = ref<number | null>(null);
+  const offline = computed(() => offlineSince.value !== null);
   let debounce: ReturnType<typeof setTimeout> | undefined;
   let stops: Array<() => void> = [];
   let inFlight: Promise<void> | null = null;
@@ -48,6 +51,7 @@ export const useBoardStore = defineStore('board', () => {
   const readOnlyReason = computed(() => {
     const v = view.value;
     if (!v) return null;
+    if (offlineSince.value !== null) return 'Offline: this page has lost its node';
     if (v.writeBlockedReason) return explainBlock(v.writeBlockedReason);
     if (!v.quorum) return explainBlock('NO_QUORUM');
     return null;
@@ -58,6 +62,8 @@ export const useBoardStore = defineStore('board', () => {
     view.value = v;
     fetchedAt.value = Date.now();
     loadError.value = null;
+    // the node answered: the page is not offline (the event stream reconnects on its own)
+    offlineSince.value = null;
   }
 
   /** Refetches the whole view; concurrent calls coalesce into one more fetch. */
@@ -103,6 +109,7 @@ export const useBoardStore = defineStore('board', () => {
         stale: e.stale,
         writeBlockedReason: e.quorum ? null : v.writeBlockedReason,
         staleMs: e.stale ? v.staleMs : 0,
+        asleep: e.asleep ?? null,
       };
       // the exact reason and age come with the full view
       if (flipped) scheduleRefresh();
@@ -116,6 +123,8 @@ export const useBoardStore = defineStore('board', () => {
       api.onLink((state, hello) => {
         const wasClosed = link.value === LinkState.closed;
         link.value = state;
+        if (state === LinkState.open) offlineSince.value = null;
+        else if (state === LinkState.closed && offlineSince.value === null) offlineSince.value = Date.now();
         if (hello) setView(hello);
         else if (state === LinkState.open && wasClosed) void refresh();
       }),
@@ -141,6 +150,8 @@ export const useBoardStore = defineStore('board', () => {
     loadError,
     link,
     fetchedAt,
+    offlineSince,
+    offline,
     servers,
     self,
     role,

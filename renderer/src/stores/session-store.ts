@@ -1,10 +1,12 @@
-// Who is using this window: the user name (desktop settings, or a name kept in localStorage in web
-// mode), the web token, and whether the desktop first-run screen is still due.
+// Who is using this window: the user name (desktop settings, or in web mode a name kept in
+// localStorage and in a cookie, which other nodes' pages on the same host read too), the web token,
+// and whether the desktop first-run screen is still due.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { usePeerApi } from '../api/api-context.js';
 import { errorResult, type DesktopSettings, type ErrorValue, type Result } from '../api/api-types.js';
 import { TOKEN_KEY, USER_KEY } from '../api/select-api.js';
+import { readUserCookie, writeUserCookie } from '../lib/user-cookie.js';
 
 export { USER_KEY };
 export const MAX_USER_CHARS = 64;
@@ -46,7 +48,14 @@ export const useSessionStore = defineStore('session', () => {
         user.value = r.value.user;
       } else error.value = r.error;
     } else {
-      user.value = storage()?.getItem(USER_KEY) ?? '';
+      // the cookie is shared by every node's page on this host, so it holds the latest name given
+      // on any of them; localStorage (this port only) is the fallback and follows it
+      const saved = readUserCookie() || storage()?.getItem(USER_KEY) || '';
+      if (saved && userNameProblem(saved) === null) {
+        storage()?.setItem(USER_KEY, saved);
+        if (readUserCookie() !== saved) writeUserCookie(saved);
+        user.value = saved;
+      }
     }
     loaded.value = true;
   }
@@ -61,6 +70,7 @@ export const useSessionStore = defineStore('session', () => {
       settings.value = r.value;
     } else {
       storage()?.setItem(USER_KEY, n);
+      writeUserCookie(n);
     }
     user.value = n;
     return { ok: true, value: n };

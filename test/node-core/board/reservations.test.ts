@@ -2,6 +2,7 @@
 // and each refusal, with the history rows they leave.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DAY, Driver, T0_SEC, expectError, expectOk, stateOf } from './driver.js';
+import { Board } from '../../../node-core/src/board/state-machine.js';
 
 let d: Driver;
 beforeEach(() => {
@@ -145,6 +146,49 @@ describe('extend', () => {
     expectError(d.run({ type: 'extend', host: 'server-02', user: 'alice', until: T0_SEC + 7200 }), 'CONFLICT');
     expectError(d.run({ type: 'extend', host: 'ghost', user: 'alice', until: T0_SEC + 7200 }), 'NOT_FOUND');
     expect(d.board.server('server-01')!.until).toBe(T0_SEC + 3600);
+  });
+});
+
+describe('durations are turned into ends at apply time, with the entry\'s time', () => {
+  it('reserve with durationSec ends at the entry\'s time + durationSec', () => {
+    d.advance(42);
+    const v = expectOk(d.run({ type: 'reserve', host: 'server-01', user: 'alice', durationSec: 3600 }));
+    expect((v.server as { until: number }).until).toBe(T0_SEC + 42 + 3600);
+  });
+
+  it('extend by durationSec adds to the current end, whatever the proposer believed (issue 11)', () => {
+    expectOk(reserve('alice', T0_SEC + 3600));
+    d.advance(600);
+    // the desktop app's Extend +30 min on a hold that still has 50 min: the new end is 1h30 from T0
+    const v = expectOk(d.run({ type: 'extend', host: 'server-01', user: 'alice', durationSec: 1800 }));
+    expect((v.server as { until: number }).until).toBe(T0_SEC + 3600 + 1800);
+    // two extensions proposed from the same stale view both count
+    expectOk(d.run({ type: 'extend', host: 'server-01', user: 'alice', durationSec: 1800 }));
+    expect(d.board.server('server-01')!.until).toBe(T0_SEC + 3600 + 3600);
+    expect(d.board.history({ limit: 1 }).items[0]).toMatchObject({ operation: 'extend', details: { previousUntil: T0_SEC + 5400, until: T0_SEC + 7200 } });
+  });
+
+  it('extend by durationSec of a hold whose end has passed (expire not applied yet) counts from the entry\'s time', () => {
+    expectOk(reserve('alice', T0_SEC + 60));
+    d.advance(120);
+    const v = expectOk(d.run({ type: 'extend', host: 'server-01', user: 'alice', durationSec: 600 }));
+    expect((v.server as { until: number }).until).toBe(T0_SEC + 120 + 600);
+  });
+
+  it('extend by durationSec never reaches more than 30 days past the entry\'s time', () => {
+    expectOk(reserve('alice', T0_SEC + 29 * DAY));
+    const err = expectError(d.run({ type: 'extend', host: 'server-01', user: 'alice', durationSec: 2 * DAY }), 'BAD_REQUEST');
+    expect(err.message).toMatch(/more than 30 days ahead/);
+    expect(d.board.server('server-01')!.until).toBe(T0_SEC + 29 * DAY);
+  });
+
+  it('replicas replaying the same entries agree on the ends', () => {
+    expectOk(d.run({ type: 'reserve', host: 'server-01', user: 'alice', durationSec: 900 }));
+    d.advance(300);
+    expectOk(d.run({ type: 'extend', host: 'server-01', user: 'alice', durationSec: 900 }));
+    const replica = new Board();
+    for (const e of d.entries) replica.apply(e);
+    expect(replica.server('server-01')).toEqual(d.board.server('server-01'));
   });
 });
 

@@ -204,3 +204,35 @@ describe('consensus on the in-memory network', () => {
     expect(master.history({ user: 'alice', operation: 'reserve' }).total).toBe(1);
   });
 });
+
+describe('a hung master (silent, no connection reset)', () => {
+  // The defaults' proportions at a tenth of their size (election timeout 1000, long poll 300, request
+  // timeout 2000). A voter's last answer from the master is at most one long-poll cycle old when the
+  // master freezes; the first survivor campaigns at most T + 3 steps (T/8 each: its rank, and jitter over
+  // two) later, and the other grants because it stays quiet for T - (fetch + 100). A follower whose fetch
+  // still waits on the frozen master drops that wait when it votes, so the new master's first entry
+  // commits at once. Before: Raft's [T, 2T] timer, grants only after a full T, and a fetch that waited out
+  // its own timeout (4 x long poll + request timeout).
+  const T = 100;
+  const timing = { electionTimeoutMs: T, fetchMaxWaitMs: 30, requestTimeoutMs: 200, heartbeatIntervalMs: 200 };
+  const bound = T + 3 * (T / 8) + 30 + 20; // timeout, ladder, one fetch cycle, vote round trips
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('is replaced within one election timeout plus the ladder (seed %i)', async (seed) => {
+    const sim = new Sim(seed);
+    try {
+      for (const n of ['a', 'b', 'c']) await sim.add(n, timing);
+      let master = await sim.settled();
+      await sim.until('three voters', () => master.raft.config?.voters.length === 3 && !master.raft.configChangePending());
+      master = await sim.settled();
+      const survivors = sim.running().filter((n) => n !== master);
+      const t0 = sim.clock.now();
+      sim.partition([master.nodeId], survivors.map((n) => n.nodeId)); // packets dropped, nothing closed
+      await sim.until('a survivor becomes a ready master', () => survivors.some((n) => n.raft.role === 'master' && n.raft.masterReady()), 5_000);
+      const took = sim.clock.now() - t0;
+      expect(took, `new master after ${took} simulated ms`).toBeLessThanOrEqual(bound);
+      expect(sim.electionSafetyViolations()).toEqual([]);
+    } finally {
+      await sim.stopAll();
+    }
+  });
+});

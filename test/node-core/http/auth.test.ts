@@ -13,7 +13,7 @@ function requests(base: string) {
   return {
     read: [`${base}/api/state`, {}] as const,
     metrics: [`${base}/metrics`, {}] as const,
-    user: [`${base}/api/servers/server-01/queue`, { json: { user: 'ann', durationSec: 60 } }] as const,
+    user: [`${base}/api/servers/server-01/queue`, { json: { user: `u-${Math.random().toString(36).slice(2, 8)}`, durationSec: 60 } }] as const,
     admin: [`${base}/api/servers`, { json: { host: `h-${Math.random().toString(36).slice(2, 8)}` } }] as const,
     promote: [`${base}/promote`, { json: { role: 'master', ip: '127.0.0.1' } }] as const,
     forceRelease: [`${base}/api/servers/server-02/release`, { json: { user: 'bob', force: true } }] as const,
@@ -32,7 +32,7 @@ describe('no tokens configured', () => {
   let h: Harness;
   beforeAll(async () => {
     h = await startHarness({ uiPort: -1 });
-    await h.node.submit({ type: 'reserve', host: 'server-02', user: 'ann', until: 2_000_000_000 }, { user: 'ann' });
+    await h.node.submit({ type: 'reserve', host: 'server-02', user: 'ann', until: Math.floor(Date.now() / 1000) + 3600 }, { user: 'ann' });
   });
   afterAll(() => h.close());
 
@@ -88,7 +88,7 @@ describe('user and admin tokens configured', () => {
   });
 
   it('a forced release needs the admin token', async () => {
-    await h.node.submit({ type: 'reserve', host: 'server-02', user: 'ann', until: 2_000_000_000 }, { user: 'ann' });
+    await h.node.submit({ type: 'reserve', host: 'server-02', user: 'ann', until: Math.floor(Date.now() / 1000) + 3600 }, { user: 'ann' });
     const r = await call(`${h.api}/api/servers/server-02/release`, { json: { user: 'bob', force: true }, token: USER });
     expectError(r, 403, 'FORBIDDEN');
     expect(h.node.servers.get('server-02')!.holder).toBe('ann');

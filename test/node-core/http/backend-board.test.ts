@@ -24,7 +24,8 @@ describe('reads', () => {
 
   it('GET /api/servers answers ServersData and /api/servers/:host one server or 404', async () => {
     const all = await call(`${h.api}/api/servers`);
-    expect(all.body.lastUpdate).toBe(1706515614);
+    expect(all.body.lastUpdate).toBe(h.node.board.serversData().lastUpdate);
+    expect(all.body.lastUpdate).toBeGreaterThan(1_700_000_000);
     expect(all.body.serversList).toHaveLength(2);
     const one = await call(`${h.api}/api/servers/server-02`);
     expect(one.status).toBe(200);
@@ -64,7 +65,11 @@ describe('reads', () => {
     const res = await fetch(`${h.api}/metrics`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    expect(await res.text()).toContain('peerboard_up 1');
+    const text = await res.text();
+    // the node's real metrics (the test node runs node-metrics.ts, not a made-up line)
+    expect(text).toContain('# TYPE peerboard_role gauge');
+    expect(text).toContain('peerboard_role{role="master"} 1');
+    expect(text).toContain('peerboard_commit_index');
   });
 
   it('records the latency of each request by route pattern', async () => {
@@ -90,8 +95,9 @@ describe('reserve', () => {
     expect(r.body.success).toBe(true);
     expect(r.body.server).toMatchObject({ host: 'server-01', holder: 'ann', comment: 'load tests' });
     const { cmd, opts } = h.node.submits.at(-1)!;
-    expect(cmd).toMatchObject({ type: 'reserve', host: 'server-01', user: 'ann', comment: 'load tests' });
-    const until = (cmd as { until: number }).until;
+    // the duration travels in the command: the board turns it into an end with the entry's time
+    expect(cmd).toEqual({ type: 'reserve', host: 'server-01', user: 'ann', durationSec: 3600, comment: 'load tests' });
+    const until = r.body.server.until as number;
     expect(until).toBeGreaterThanOrEqual(before + 3600);
     expect(until).toBeLessThanOrEqual(now() + 3600);
     expect(opts.user).toBe('ann');
@@ -161,8 +167,8 @@ describe('release, extend, queue', () => {
     await call(`${h.api}/api/servers/server-01/reserve`, { json: { user: 'ann', durationSec: 600 } });
   });
 
-  it('releases by the holder and refuses someone else', async () => {
-    expectError(await call(`${h.api}/api/servers/server-01/release`, { json: { user: 'bob' } }), 409, 'CONFLICT');
+  it('releases by the holder and refuses someone else (403, the board\'s answer)', async () => {
+    expectError(await call(`${h.api}/api/servers/server-01/release`, { json: { user: 'bob' } }), 403, 'FORBIDDEN');
     const r = await call(`${h.api}/api/servers/server-01/release`, { json: { user: 'ann' } });
     expect(r.status).toBe(200);
     expect(r.body.server).toMatchObject({ holder: null, available: true });
@@ -174,21 +180,22 @@ describe('release, extend, queue', () => {
     expect(h.node.submits.at(-1)!.cmd).toEqual({ type: 'release', host: 'server-01', user: 'bob', force: true });
   });
 
-  it('extends by durationSec from the current end of the hold', async () => {
+  it('extends by durationSec from the current end of the hold (the command carries the duration)', async () => {
     const current = h.node.server('server-01')!.until!;
     const r = await call(`${h.api}/api/servers/server-01/extend`, { json: { user: 'ann', durationSec: 100 } });
     expect(r.status).toBe(200);
     expect(r.body.server.until).toBe(current + 100);
+    expect(h.node.submits.at(-1)!.cmd).toEqual({ type: 'extend', host: 'server-01', user: 'ann', durationSec: 100 });
     const until = now() + 5000;
     const abs = await call(`${h.api}/api/servers/server-01/extend`, { json: { user: 'ann', until } });
     expect(abs.body.server.until).toBe(until);
-    expectError(await call(`${h.api}/api/servers/server-01/extend`, { json: { user: 'bob', durationSec: 1 } }), 409, 'CONFLICT');
+    expectError(await call(`${h.api}/api/servers/server-01/extend`, { json: { user: 'bob', durationSec: 1 } }), 403, 'FORBIDDEN');
   });
 
   it('queues and leaves the queue', async () => {
     const q = await call(`${h.api}/api/servers/server-01/queue`, { json: { user: 'bob', durationSec: 300, comment: 'after ann' } });
     expect(q.status).toBe(200);
-    expect(q.body.server.queue).toEqual([{ user: 'bob', durationSec: 300, comment: 'after ann', since: 1 }]);
+    expect(q.body.server.queue).toEqual([{ user: 'bob', durationSec: 300, comment: 'after ann', since: expect.any(Number) }]);
     const d = await call(`${h.api}/api/servers/server-01/queue/bob`, { method: 'DELETE' });
     expect(d.status).toBe(200);
     expect(d.body.server.queue).toEqual([]);

@@ -123,6 +123,26 @@ describe('query strings and paths', () => {
     expectError(await call(`${h.api}/api/servers/%E0%A4%A`), 400, 'BAD_REQUEST');
   });
 
+  // one set of limits (issue 11): the board's schemas, enforced here before a consensus round
+  it.each([
+    ['reserve', { user: 'ann', durationSec: 30 * 86400 + 1 }, 'durationSec'],
+    ['reserve', { user: 'ann', until: 1_700_000_000_000 }, 'until'],
+    ['reserve', { user: 'ann', durationSec: 60, comment: 'c'.repeat(1001) }, 'comment'],
+    ['reserve', { user: 'ann\u202E', durationSec: 60 }, 'user'],
+    ['reserve', { user: ' ', durationSec: 60 }, 'user'],
+    ['extend', { user: 'ann', durationSec: 31 * 86400 }, 'durationSec'],
+    ['queue', { user: 'ann', durationSec: 59 }, 'durationSec'],
+    ['release', { user: 'ann', idempotencyKey: 'has space' }, 'idempotencyKey'],
+  ])('%s with %j answers 400 naming %s', async (op, json, named) => {
+    const body = expectError(await call(`${h.api}/api/servers/server-01/${op}`, { json }), 400, 'BAD_REQUEST');
+    expect(body.message).toContain(named);
+  });
+
+  it.each([['h'.repeat(129)], ['semi;colon'], ['ünïcode']])('host %s in the path answers 400', async (host) => {
+    const r = await call(`${h.api}/api/servers/${encodeURIComponent(host)}/reserve`, { json: { user: 'ann', durationSec: 5 } });
+    expect(expectError(r, 400, 'BAD_REQUEST').message).toContain('field "host"');
+  });
+
   it('the node never saw any of it and still serves', async () => {
     expect(h.node.submits).toHaveLength(0);
     expect((await call(`${h.api}/api/state`)).status).toBe(200);

@@ -1,5 +1,5 @@
-// An in-test NodeHandle for the HTTP tests: a map of servers with the board's holder rules, an
-// EventEmitter for PeerEvents, and records of what the HTTP layer asked of it.
+// An in-test NodeHandle for the HTTP tests: the real board state machine applied in-process (no
+// consensus), the real metrics, an EventEmitter for PeerEvents, and records of what the HTTP layer asked.
 import { EventEmitter } from 'node:events';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from '../../../node-core/src/api/node-handle.js';
 import type { BoardView, InviteInfo, NodeStatus } from '../../../node-core/src/api/peer-api.js';
@@ -14,48 +14,48 @@ import type {
   ServerInput,
   UserRequest,
 } from '../../../node-core/src/board/types.js';
+import { checkProposal } from '../../../node-core/src/board/commands.js';
+import { Board } from '../../../node-core/src/board/state-machine.js';
 import { type NodeConfig, type NodeConfigInput, parseConfig } from '../../../node-core/src/config.js';
-import { ConflictError, ErrorCode, NotFoundError, PeerboardError } from '../../../node-core/src/errors.js';
+import { ErrorCode, PeerboardError } from '../../../node-core/src/errors.js';
+import { NodeMetrics } from '../../../node-core/src/node-metrics.js';
 import type { ClusterViewEntry } from '../../../node-core/src/protocol/messages.js';
-
-export function makeServer(input: ServerInput): Server {
-  return {
-    host: input.host,
-    app: input.app ?? '',
-    ip: input.ip ?? '',
-    env: input.env ?? '',
-    available: !input.maintenance,
-    action: input.maintenance ? 'Maintenance' : 'Available',
-    since: 0,
-    comment: input.comment ?? '',
-    holder: null,
-    until: null,
-    maintenance: input.maintenance ?? false,
-    queue: [],
-    holderNode: null,
-  };
-}
 
 export class FakeNode implements NodeHandle {
   readonly config: NodeConfig;
   readonly nodeId = 'node-a';
   readonly events = new EventEmitter<NodeEvents>();
-  readonly servers = new Map<string, Server>();
+  /** the real board; commands apply at once, stamped with `now()` */
+  readonly board = new Board();
   readonly submits: Array<{ cmd: BoardCommand; opts: SubmitOptions }> = [];
   readonly promotes: Array<{ nodeId?: string; ip?: string }> = [];
   readonly historyCalls: HistoryFilter[] = [];
   readonly observed: Array<{ route: string; method: string; status: number; seconds: number }> = [];
   readonly voterCalls: Array<{ op: string; ids: string[]; by: string }> = [];
   voters = ['node-a', 'node-b', 'node-c'];
-  history_: UserRequest[] = [];
   /** the next submit/promote/voter call throws this */
   failNext: PeerboardError | null = null;
+  /** ms since the epoch that each applied entry is stamped with (a test may pin it) */
+  now: () => number = () => Date.now();
   private index = 0;
-  private readonly applied = new Map<string, SubmitResult>();
+  private readonly metrics_ = new NodeMetrics({
+    role: () => 'master',
+    term: () => 3,
+    commitIndex: () => this.index,
+    appliedIndex: () => this.index,
+    lastIndex: () => this.index,
+    peers: () => 2,
+    quorum: () => true,
+  });
 
   constructor(config: NodeConfigInput = {}) {
     this.config = parseConfig({ apiPort: 0, uiPort: 0, user: 'operator', ...config });
-    for (const host of ['server-01', 'server-02']) this.servers.set(host, makeServer({ host, app: 'Mid', env: 'preprod' }));
+    this.apply({ type: 'servers-import', servers: ['server-01', 'server-02'].map((host) => ({ host, app: 'Mid', env: 'preprod' })) }, 'admin', 'seed');
+  }
+
+  /** the board's rows by host (a copy) */
+  get servers(): Map<string, Server> {
+    return new Map(this.board.serversData().serversList.map((s) => [s.host, s]));
   }
 
   status(): NodeStatus {
@@ -64,9 +64,9 @@ export class FakeNode implements NodeHandle {
   }
   view(): BoardView {
     return {
-      serversData: { lastUpdate: 1706515614, serversList: [...this.servers.values()].map((s) => structuredClone(s)) },
+      serversData: this.board.serversData(),
       clusterView: this.clusterView(),
-      userRequests: this.history_.slice(0, 20),
+      userRequests: this.board.history({ limit: 20 }).items,
       self: {
         nodeId: this.nodeId,
         nodeIP: '127.0.0.1',
@@ -92,15 +92,11 @@ export class FakeNode implements NodeHandle {
     return [];
   }
   server(host: string): Server | undefined {
-    const s = this.servers.get(host);
-    return s ? structuredClone(s) : undefined;
+    return this.board.server(host);
   }
   history(filter: HistoryFilter): HistoryPage {
     this.historyCalls.push(filter);
-    const limit = filter.limit ?? 50;
-    const offset = filter.offset ?? 0;
-    const items = this.history_.filter((h) => (filter.user ? h.user === filter.user : true));
-    return { items: items.slice(offset, offset + limit), total: items.length, limit, offset };
+    return this.board.history(filter);
   }
   users(): RegisteredUser[] {
     return [];
@@ -130,11 +126,12 @@ export class FakeNode implements NodeHandle {
       uptimeSec: 12,
     };
   }
-  async metrics(): Promise<string> {
-    return '# HELP peerboard_up 1 when up\n# TYPE peerboard_up gauge\npeerboard_up 1\n';
+  metrics(): Promise<string> {
+    return this.metrics_.text();
   }
   observeHttp(route: string, method: string, status: number, seconds: number): void {
     this.observed.push({ route, method, status, seconds });
+    this.metrics_.http.observe({ route, method, status: String(status) }, seconds);
   }
 
   private takeFailure(): void {
@@ -143,87 +140,23 @@ export class FakeNode implements NodeHandle {
     if (f) throw f;
   }
 
-  private need(host: string): Server {
-    const s = this.servers.get(host);
-    if (!s) throw new NotFoundError(`server "${host}" does not exist`, { host });
-    return s;
-  }
-
+  /** What PeerNode.submit does, minus consensus: the same gate before the log, then the board's apply. */
   async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
     this.submits.push({ cmd: structuredClone(cmd), opts: { ...opts } });
     this.takeFailure();
-    if (opts.reqId && this.applied.has(opts.reqId)) return this.applied.get(opts.reqId)!;
-    const value = this.apply(cmd);
-    this.index += 1;
-    const result: SubmitResult = { index: this.index, value };
-    if (opts.reqId) this.applied.set(opts.reqId, result);
-    this.events.emit('event', { type: 'change', index: this.index, request: null });
-    return result;
+    return this.apply(cmd, opts.user, opts.reqId ?? `fake-${this.index + 1}`);
   }
 
-  private apply(cmd: BoardCommand): unknown {
-    switch (cmd.type) {
-      case 'reserve': {
-        const s = this.need(cmd.host);
-        if (s.holder !== null && s.holder !== cmd.user) {
-          throw new ConflictError(`server "${cmd.host}" is held by ${s.holder}`, { host: cmd.host, holder: s.holder, until: s.until });
-        }
-        Object.assign(s, { holder: cmd.user, until: cmd.until, available: false, action: 'Reserved', comment: cmd.comment ?? s.comment });
-        return structuredClone(s);
-      }
-      case 'release': {
-        const s = this.need(cmd.host);
-        if (s.holder === null) throw new ConflictError(`server "${cmd.host}" is not held`, { host: cmd.host });
-        if (s.holder !== cmd.user && !cmd.force) {
-          throw new ConflictError(`server "${cmd.host}" is held by ${s.holder}`, { host: cmd.host, holder: s.holder });
-        }
-        Object.assign(s, { holder: null, until: null, available: true, action: 'Available' });
-        return structuredClone(s);
-      }
-      case 'extend': {
-        const s = this.need(cmd.host);
-        if (s.holder !== cmd.user) throw new ConflictError(`server "${cmd.host}" is held by ${s.holder}`, { holder: s.holder });
-        s.until = cmd.until;
-        return structuredClone(s);
-      }
-      case 'queue': {
-        const s = this.need(cmd.host);
-        s.queue.push({ user: cmd.user, durationSec: cmd.durationSec, comment: cmd.comment ?? '', since: 1 });
-        return structuredClone(s);
-      }
-      case 'unqueue': {
-        const s = this.need(cmd.host);
-        if (!s.queue.some((q) => q.user === cmd.user)) throw new NotFoundError(`${cmd.user} is not in the queue of ${cmd.host}`);
-        s.queue = s.queue.filter((q) => q.user !== cmd.user);
-        return structuredClone(s);
-      }
-      case 'server-add': {
-        if (this.servers.has(cmd.server.host)) throw new ConflictError(`server "${cmd.server.host}" already exists`);
-        const s = makeServer(cmd.server);
-        this.servers.set(s.host, s);
-        return structuredClone(s);
-      }
-      case 'server-update': {
-        const s = this.need(cmd.host);
-        Object.assign(s, cmd.patch);
-        return structuredClone(s);
-      }
-      case 'server-remove':
-        this.need(cmd.host);
-        this.servers.delete(cmd.host);
-        return { host: cmd.host };
-      case 'servers-import':
-        if (cmd.replace) this.servers.clear();
-        for (const input of cmd.servers) this.servers.set(input.host, makeServer(input));
-        return { count: cmd.servers.length };
-      case 'maintenance': {
-        const s = this.need(cmd.host);
-        s.maintenance = cmd.on;
-        return structuredClone(s);
-      }
-      default:
-        throw new PeerboardError(ErrorCode.BadRequest, `unsupported command ${cmd.type}`);
-    }
+  private apply(cmd: BoardCommand, user: string, reqId: string): SubmitResult {
+    const meta = { user, nodeId: this.nodeId, nodeIP: '127.0.0.1', reqId };
+    const checked = checkProposal(cmd, meta);
+    if (!checked.ok) throw new PeerboardError(ErrorCode.BadRequest, checked.message, checked.details);
+    this.index += 1;
+    const r = this.board.apply({ index: this.index, at: this.now(), cmd, meta });
+    const request = this.board.history({ limit: 1 }).items[0] ?? null;
+    this.events.emit('event', { type: 'change', index: this.index, request: request?.id === this.index ? request : null });
+    if (!r.ok) throw PeerboardError.fromValue(r.error);
+    return { index: this.index, value: r.value };
   }
 
   /** the key invite() reports (a test sets it; default: the configured one) */

@@ -33,7 +33,8 @@ describe('GET /api/events', () => {
     await waitFor(() => c.named('change').length === 1, 'the change event');
     expect(c.named('role')).toEqual([role]);
     expect(c.named('cluster')).toEqual([cluster]);
-    expect(c.named('change')[0]).toMatchObject({ type: 'change', index: 1 });
+    // the event names the entry the board applied (index 1 seeded the two servers)
+    expect(c.named('change')[0]).toMatchObject({ type: 'change', index: 2, request: { operation: 'reserve', serverHost: 'server-01', user: 'ann', result: 'ok' } });
     c.close();
   });
 

@@ -13,6 +13,8 @@ let wrapper: VueWrapper | null = null;
 beforeEach(() => {
   localStorage.clear();
   localStorage.setItem(USER_KEY, 'dana');
+  // the name also lives in a cookie (shared by every node's page on the host): start without one
+  document.cookie = 'peerboard.user=; path=/; max-age=0';
   history.replaceState(null, '', '#board');
 });
 afterEach(() => {
@@ -133,18 +135,26 @@ describe('board', () => {
     await w.get('[role="dialog"] input[data-preset="1d"]').setValue(true);
     await w.get('[role="dialog"] form').trigger('submit');
     await until(() => expect(api.calls.find((c) => c.method === 'extend')?.args[0]).toMatchObject({ host: 'zeta-04', user: 'dana', durationSec: 86400 }));
+    await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false)); // the board answered
 
     await row(w, 'mid-02').findAll('button').find((b) => b.text() === 'Queue')!.trigger('click');
     await w.get('[role="dialog"] input[data-preset="30m"]').setValue(true);
     await w.get('[role="dialog"] form').trigger('submit');
     await until(() => expect(api.calls.find((c) => c.method === 'queue')?.args[0]).toMatchObject({ host: 'mid-02', user: 'dana', durationSec: 1800 }));
-    await until(() => expect(row(w, 'mid-02').get('[data-test="queue-len"]').text()).toBe('1'));
+    // the queue names who waits, in order
+    await until(() => expect(row(w, 'mid-02').get('[data-test="queue"]').attributes('data-count')).toBe('1'));
+    expect(row(w, 'mid-02').get('[data-test="queue"] li').text()).toBe('1. dana');
 
     await until(() => expect(row(w, 'mid-02').text()).toContain('Leave queue'));
     await row(w, 'mid-02').findAll('button').find((b) => b.text() === 'Leave queue')!.trigger('click');
     await until(() => expect(api.calls.find((c) => c.method === 'leaveQueue')?.args[0]).toEqual({ host: 'mid-02', user: 'dana' }));
 
     await row(w, 'zeta-04').findAll('button').find((b) => b.text() === 'Release')!.trigger('click');
+    // Release asks first
+    const confirm = w.get('[role="dialog"]');
+    expect(confirm.text()).toContain('Release zeta-04?');
+    expect(api.calls.some((c) => c.method === 'release')).toBe(false);
+    await confirm.findAll('button').find((b) => b.text() === 'Release')!.trigger('click');
     await until(() => expect(api.calls.find((c) => c.method === 'release')?.args[0]).toEqual({ host: 'zeta-04', user: 'dana' }));
     await until(() => expect(row(w, 'zeta-04').get('[data-status]').text()).toBe('Available'));
   });
@@ -171,8 +181,24 @@ describe('board', () => {
     api.setStale(false, 0);
     await until(() => expect(w.find('[data-test="stale"]').exists()).toBe(false));
     api.setLink('closed');
-    await until(() => expect(w.find('[data-test="stale"]').text()).toMatch(/Lost the connection.*0 s ago/));
+    await until(() => expect(w.find('[data-test="offline"]').text()).toMatch(/Offline\. This page's node stopped answering 0 s ago; the board below is as it was then/));
     expect(w.get('[data-test="link-state"]').text()).toBe('Offline');
+  });
+
+  it('after a sleep: how long, how old the board is while catching up, then when it caught up', async () => {
+    const { w, api } = await mountBoard();
+    expect(w.find('[data-test="asleep"]').exists()).toBe(false);
+    api.setStale(true, 95_000);
+    api.setAsleep({ kind: 'suspended', sleptMs: 95_000, wokeAt: NOW, dataAsOf: NOW - 95_000, caughtUpAt: null });
+    await until(() => expect(w.get('[data-test="asleep"]').text()).toBe(`This computer was asleep for 2 min. The board is from ${formatClock(Math.floor((NOW - 95_000) / 1000), NOW)}, 2 min old; catching up with the master…`));
+    expect(w.find('[data-test="stale"]').exists()).toBe(false); // one banner, not two
+    api.setStale(false, 0);
+    api.setAsleep({ kind: 'suspended', sleptMs: 95_000, wokeAt: NOW, dataAsOf: NOW - 95_000, caughtUpAt: NOW + 1_000 });
+    await until(() => expect(w.get('[data-test="asleep"]').text()).toBe(`This computer was asleep for 2 min. Caught up at ${formatClock(Math.floor((NOW + 1_000) / 1000), NOW)}: the board is current.`));
+    api.setAsleep({ kind: 'stopped', sleptMs: 61_000, wokeAt: NOW, dataAsOf: null, caughtUpAt: null });
+    await until(() => expect(w.get('[data-test="asleep"]').text()).toMatch(/^This node did not run for 1 min\. The board is of unknown age; catching up/));
+    api.setAsleep(null);
+    await until(() => expect(w.find('[data-test="asleep"]').exists()).toBe(false));
   });
 
   it('an empty board explains how to add or import servers', async () => {

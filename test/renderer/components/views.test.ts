@@ -11,6 +11,7 @@ let wrapper: VueWrapper | null = null;
 beforeEach(() => {
   localStorage.clear();
   localStorage.setItem(USER_KEY, 'dana');
+  document.cookie = 'peerboard.user=; path=/; max-age=0';
 });
 afterEach(() => {
   wrapper?.unmount();
@@ -179,11 +180,20 @@ describe('admin view', () => {
     await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false));
     expect(api.calls.find((c) => c.method === 'updateServer')?.args).toEqual(['api-05', { app: 'Gateway', ip: '10.0.0.5', env: 'dev', comment: '' }]);
 
+    // the board refuses to remove a held server ("release it first"): it stays
     await w.get('tr[data-host="mid-02"]').findAll('button').find((b) => b.text() === 'Remove')!.trigger('click');
     expect(w.get('[role="dialog"]').text()).toContain('alice holds it now');
     await w.get('[role="dialog"] .btn-danger').trigger('click');
-    await until(() => expect(w.find('tr[data-host="mid-02"]').exists()).toBe(false));
-    expect(api.calls.find((c) => c.method === 'removeServer')?.args).toEqual(['mid-02']);
+    await until(() => expect(api.calls.find((c) => c.method === 'removeServer')?.args).toEqual(['mid-02']));
+    expect(w.find('tr[data-host="mid-02"]').exists()).toBe(true);
+    await until(() => expect(w.text()).toContain('release it first'));
+    if (w.find('[role="dialog"]').exists()) await w.get('[role="dialog"]').trigger('keydown', { key: 'Escape' });
+    await until(() => expect(w.find('[role="dialog"]').exists()).toBe(false));
+
+    await w.get('tr[data-host="api-05"]').findAll('button').find((b) => b.text() === 'Remove')!.trigger('click');
+    await w.get('[role="dialog"] .btn-danger').trigger('click');
+    await until(() => expect(w.find('tr[data-host="api-05"]').exists()).toBe(false));
+    expect(api.calls.filter((c) => c.method === 'removeServer').map((c) => c.args)).toEqual([['mid-02'], ['api-05']]);
   });
 });
 

@@ -55,7 +55,9 @@ describe('useBoardStore', () => {
     const before = JSON.stringify(board.view?.serversData);
     const r = await board.reserve({ host: 'mid-02', user: 'dana', durationSec: 3600 });
     expect(r.ok).toBe(false);
-    expect(!r.ok && r.error.message).toMatch(/^mid-02 is reserved by alice until \d\d:\d\d$/);
+    // the real board's words (the demo API runs the board state machine)
+    expect(!r.ok && r.error).toMatchObject({ code: 'CONFLICT', details: { holder: 'alice' } });
+    expect(!r.ok && r.error.message).toMatch(/^mid-02 is reserved by alice until \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     expect(JSON.stringify(board.view?.serversData)).toBe(before);
     expect(api.calls.at(-1)?.method).toBe('reserve');
   });

@@ -1,0 +1,233 @@
+// The PeerApi contract (libp2p style): one suite, run against every implementation (the HTTP client
+// on a real node, the renderer's demo API, the desktop preload -> ipc-main -> real node path).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PeerApi, PeerEvent, Result, Server } from '../../node-core/src/api/peer-api.js';
+
+export interface PeerApiHarness {
+  api: PeerApi;
+  close(): Promise<void>;
+}
+
+/** Builds a fresh implementation: writes allowed (quorum, no token needed or one given), any board. */
+export type PeerApiFactory = () => Promise<PeerApiHarness>;
+
+const DAY = 86_400;
+const nowSec = (): number => Math.floor(Date.now() / 1000);
+
+function ok<T>(r: Result<T>): T {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
+  return r.value;
+}
+
+function refused<T>(r: Result<T>, code: string): { code: string; message: string; details?: Record<string, unknown> } {
+  if (r.ok) throw new Error(`expected ${code}, got ok: ${JSON.stringify(r.value).slice(0, 200)}`);
+  expect(r.error.code, r.error.message).toBe(code);
+  expect(typeof r.error.message).toBe('string');
+  return r.error;
+}
+
+/** Registers the suite. `name` says which implementation runs it. */
+export function peerApiContract(name: string, factory: PeerApiFactory): void {
+  describe(`PeerApi contract: ${name}`, () => {
+    let h: PeerApiHarness;
+    let api: PeerApi;
+    let n = 0;
+    /** a server of this test alone */
+    const fresh = async (extra: { app?: string; env?: string } = {}): Promise<string> => {
+      const host = `ct-${process.pid}-${++n}-${Math.random().toString(36).slice(2, 6)}`;
+      ok(await api.addServer({ host, app: 'Mid', env: 'qa', ...extra }));
+      return host;
+    };
+
+    beforeAll(async () => {
+      h = await factory();
+      api = h.api;
+    });
+    afterAll(async () => {
+      await h?.close();
+    });
+
+    it('getState answers the view with the servers', async () => {
+      const host = await fresh();
+      const view = ok(await api.getState());
+      expect(view.serversData.serversList.find((s) => s.host === host)).toMatchObject({ host, holder: null, available: true, action: 'Available' });
+      expect(typeof view.self.nodeId).toBe('string');
+      expect(typeof view.quorum).toBe('boolean');
+    });
+
+    it('reserve for a duration: the board sets the end from its own clock', async () => {
+      const host = await fresh();
+      const before = nowSec();
+      const s = ok(await api.reserve({ host, user: 'alice', durationSec: 3600, comment: 'contract' }));
+      expect(s).toMatchObject({ host, holder: 'alice', available: false, action: 'Reserved', comment: 'contract' });
+      expect(s.until).toBeGreaterThanOrEqual(before + 3600 - 1);
+      expect(s.until).toBeLessThanOrEqual(nowSec() + 3600 + 1);
+    });
+
+    it('reserve until an absolute time; one in the past is BAD_REQUEST', async () => {
+      const host = await fresh();
+      const until = nowSec() + 7200;
+      expect(ok(await api.reserve({ host, user: 'alice', until })).until).toBe(until);
+      const other = await fresh();
+      refused(await api.reserve({ host: other, user: 'alice', until: nowSec() - 60 }), 'BAD_REQUEST');
+    });
+
+    it('a held server: CONFLICT naming the holder, for others and for the holder', async () => {
+      const host = await fresh();
+      ok(await api.reserve({ host, user: 'alice', durationSec: 600 }));
+      const e = refused(await api.reserve({ host, user: 'bob', durationSec: 600 }), 'CONFLICT');
+      expect(e.message).toContain('alice');
+      expect(e.details?.holder).toBe('alice');
+      expect(refused(await api.reserve({ host, user: 'alice', durationSec: 600 }), 'CONFLICT').message).toMatch(/extend/);
+    });
+
+    it('extend by a duration adds to the current end, not to now (issue 11)', async () => {
+      const host = await fresh();
+      const held = ok(await api.reserve({ host, user: 'alice', durationSec: 3600 }));
+      // a 15-minute preset on a hold with an hour left: the end moves 15 minutes later
+      const s = ok(await api.extend({ host, user: 'alice', durationSec: 900 }));
+      expect(s.until).toBe(held.until! + 900);
+      const again = ok(await api.extend({ host, user: 'alice', durationSec: 900 }));
+      expect(again.until).toBe(held.until! + 1800);
+    });
+
+    it('extend to an absolute end must move it later', async () => {
+      const host = await fresh();
+      const held = ok(await api.reserve({ host, user: 'alice', durationSec: 3600 }));
+      refused(await api.extend({ host, user: 'alice', until: held.until! - 60 }), 'BAD_REQUEST');
+      expect(ok(await api.extend({ host, user: 'alice', until: held.until! + 60 })).until).toBe(held.until! + 60);
+    });
+
+    it('release and extend by someone who does not hold it: FORBIDDEN; of a free server: CONFLICT', async () => {
+      const host = await fresh();
+      refused(await api.release({ host, user: 'alice' }), 'CONFLICT');
+      refused(await api.extend({ host, user: 'alice', durationSec: 60 }), 'CONFLICT');
+      ok(await api.reserve({ host, user: 'alice', durationSec: 600 }));
+      refused(await api.release({ host, user: 'bob' }), 'FORBIDDEN');
+      refused(await api.extend({ host, user: 'bob', durationSec: 60 }), 'FORBIDDEN');
+      const s = ok(await api.release({ host, user: 'alice' }));
+      expect(s).toMatchObject({ host, holder: null, until: null, available: true });
+    });
+
+    it('queue behind a holder, leave it, and a release grants the next in line', async () => {
+      const host = await fresh();
+      ok(await api.reserve({ host, user: 'alice', durationSec: 600 }));
+      const q = ok(await api.queue({ host, user: 'bob', durationSec: 1800, comment: 'after alice' }));
+      expect(q.queue).toEqual([expect.objectContaining({ user: 'bob', durationSec: 1800, comment: 'after alice' })]);
+      refused(await api.queue({ host, user: 'bob', durationSec: 1800 }), 'CONFLICT');
+      ok(await api.queue({ host, user: 'carol', durationSec: 600 }));
+      expect(ok(await api.leaveQueue({ host, user: 'carol' })).queue.map((e) => e.user)).toEqual(['bob']);
+      refused(await api.leaveQueue({ host, user: 'carol' }), 'NOT_FOUND');
+      const before = nowSec();
+      const s = ok(await api.release({ host, user: 'alice' }));
+      expect(s).toMatchObject({ holder: 'bob', queue: [] });
+      expect(s.until).toBeGreaterThanOrEqual(before + 1800 - 1);
+    });
+
+    it('a server that does not exist: NOT_FOUND', async () => {
+      refused(await api.reserve({ host: 'no-such-server-x', user: 'alice', durationSec: 60 }), 'NOT_FOUND');
+      refused(await api.setMaintenance('no-such-server-x', true), 'NOT_FOUND');
+    });
+
+    it('maintenance refuses reservations until it ends', async () => {
+      const host = await fresh();
+      expect(ok(await api.setMaintenance(host, true))).toMatchObject({ maintenance: true, available: false, action: 'Maintenance' });
+      refused(await api.reserve({ host, user: 'alice', durationSec: 60 }), 'CONFLICT');
+      ok(await api.setMaintenance(host, false));
+      ok(await api.reserve({ host, user: 'alice', durationSec: 60 }));
+    });
+
+    it('inventory: update, import, and remove (a held server must be released first)', async () => {
+      const host = await fresh();
+      expect(ok(await api.updateServer(host, { app: 'Gateway', comment: 'new disk' }))).toMatchObject({ host, app: 'Gateway', comment: 'new disk' });
+      refused(await api.addServer({ host }), 'CONFLICT');
+      const a = `${host}-a`;
+      expect(ok(await api.importServers({ serversList: [{ host: a }, { host: `${host}-b`, env: 'dev' }] }))).toEqual({ count: 2 });
+      ok(await api.reserve({ host: a, user: 'alice', durationSec: 60 }));
+      refused(await api.removeServer(a), 'CONFLICT');
+      ok(await api.release({ host: a, user: 'alice' }));
+      expect(ok(await api.removeServer(a))).toEqual({ host: a });
+      const view = ok(await api.getState());
+      expect(view.serversData.serversList.some((s) => s.host === a)).toBe(false);
+    });
+
+    it.each([
+      ['a hold over the board\'s 30 days', (host: string) => ({ host, user: 'alice', durationSec: 30 * DAY + 1 })],
+      ['a zero duration', (host: string) => ({ host, user: 'alice', durationSec: 0 })],
+      ['a fractional duration', (host: string) => ({ host, user: 'alice', durationSec: 1.5 })],
+      ['both a duration and an end', (host: string) => ({ host, user: 'alice', durationSec: 60, until: nowSec() + 60 })],
+      ['neither a duration nor an end', (host: string) => ({ host, user: 'alice' })],
+      ['a comment over 1000 characters', (host: string) => ({ host, user: 'alice', durationSec: 60, comment: 'c'.repeat(1001) })],
+      ['an empty user', (host: string) => ({ host, user: '   ', durationSec: 60 })],
+      ['a user of 129 characters', (host: string) => ({ host, user: 'u'.repeat(129), durationSec: 60 })],
+      ['a user with a bidi override', (host: string) => ({ host, user: 'ali\u202Ece', durationSec: 60 })],
+      ['a user with a newline', (host: string) => ({ host, user: 'al\nice', durationSec: 60 })],
+    ])('refuses %s with BAD_REQUEST and changes nothing', async (_what, make) => {
+      const host = await fresh();
+      refused(await api.reserve(make(host) as never), 'BAD_REQUEST');
+      const row = ok(await api.getState()).serversData.serversList.find((s) => s.host === host);
+      expect(row).toMatchObject({ holder: null });
+    });
+
+    it.each([
+      ['a host with a space', 'web 01'],
+      ['a host with a slash', 'a/b'],
+      ['a host of 129 characters', 'h'.repeat(129)],
+      ['an empty host', ''],
+    ])('refuses %s in the inventory with BAD_REQUEST', async (_what, host) => {
+      const r = await api.addServer({ host });
+      // the HTTP path may refuse some before the route (404 for an empty path segment is not a contract answer)
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(['BAD_REQUEST', 'NOT_FOUND']).toContain(r.error.code);
+      if (!r.ok && host !== '') expect(r.error.code).toBe('BAD_REQUEST');
+    });
+
+    it('a queue shorter than the board\'s minute is BAD_REQUEST', async () => {
+      const host = await fresh();
+      refused(await api.queue({ host, user: 'bob', durationSec: 59 }), 'BAD_REQUEST');
+    });
+
+    it('the history records each operation with its outcome', async () => {
+      const host = await fresh();
+      ok(await api.reserve({ host, user: 'alice', durationSec: 600 }));
+      refused(await api.release({ host, user: 'bob' }), 'FORBIDDEN');
+      const page = ok(await api.history({ host, limit: 10 }));
+      const ops = page.items.map((r) => [r.operation, r.user, r.result]);
+      expect(ops).toContainEqual(['reserve', 'alice', 'ok']);
+      expect(ops).toContainEqual(['release', 'bob', 'error']);
+      expect(page.items.every((r) => r.serverHost === host)).toBe(true);
+    });
+
+    it('subscribe delivers a change event naming the operation, and stops when unsubscribed', async () => {
+      const host = await fresh();
+      const events: PeerEvent[] = [];
+      const stop = api.subscribe((e) => events.push(e));
+      try {
+        // the stream may take a moment to open: write until an event for this host arrives
+        const deadline = Date.now() + 10_000;
+        let i = 0;
+        const mine = (e: PeerEvent): e is Extract<PeerEvent, { type: 'change' }> => e.type === 'change' && e.request?.serverHost === host && e.request.operation === 'server-update';
+        const seen = (): boolean => events.some(mine);
+        while (!seen() && Date.now() < deadline && i < 40) {
+          ok(await api.updateServer(host, { comment: `tick ${i++}` }));
+          const until = Date.now() + 250;
+          while (!seen() && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+        }
+        const change = events.find(mine);
+        expect(change?.request).toMatchObject({ operation: 'server-update', serverHost: host, result: 'ok' });
+        expect(typeof change?.index).toBe('number');
+      } finally {
+        stop();
+      }
+      const count = events.length;
+      ok(await api.updateServer(host, { comment: 'after unsubscribe' }));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(events.length).toBe(count);
+    });
+  });
+}
+
+/** The server row out of a Result, for implementations' own extra tests. */
+export function serverOf(r: Result<Server>): Server {
+  return ok(r);
+}
