@@ -56,7 +56,7 @@ export interface InvokeChannels {
   'inventory:update-server': [[string, Omit<ServerInput, 'host'>], Result<Server>];
   'inventory:remove-server': [[string], Result<{ host: string }>];
   'inventory:import-servers': [[{ serversList: ServerInput[]; replace?: boolean }], Result<{ count: number }>];
-  'inventory:set-maintenance': [[string, boolean], Result<Server>];
+  'inventory:set-maintenance': [[string, boolean, string?], Result<Server>];
   'history:list-requests': [[HistoryFilter], Result<HistoryPage>];
   'cluster:promote-node': [[string], Result<{ leaderId: string }>];
   'settings:get-settings': [[], Result<DesktopSettings>];

@@ -142,7 +142,7 @@ export class IpcMainManager {
       'inventory:update-server': async ([host, patch]) => valueOf(await this.#board.updateServer(host, patch, { user: this.#admin() })),
       'inventory:remove-server': async ([host]) => valueOf(await this.#board.removeServer(host, { user: this.#admin() })),
       'inventory:import-servers': async ([data]) => valueOf(await this.#board.importServers(data, { user: this.#admin() })),
-      'inventory:set-maintenance': async ([host, on]) => valueOf(await this.#board.setMaintenance(host, on, { user: this.#admin() })),
+      'inventory:set-maintenance': async ([host, on, reason]) => valueOf(await this.#board.setMaintenance(host, on, { user: this.#admin() }, reason)),
       'history:list-requests': ([filter]) => d.node().history(filter),
       'cluster:promote-node': ([nodeId]) => d.node().promote({ nodeId }),
       'settings:get-settings': () => d.settings.get(),

@@ -29,7 +29,7 @@ const api = {
   updateServer: (host, patch) => invoke('inventory:update-server', host, patch),
   removeServer: (host) => invoke('inventory:remove-server', host),
   importServers: (data) => invoke('inventory:import-servers', data),
-  setMaintenance: (host, on) => invoke('inventory:set-maintenance', host, on),
+  setMaintenance: (host, on, reason) => (reason === undefined ? invoke('inventory:set-maintenance', host, on) : invoke('inventory:set-maintenance', host, on, reason)),
   history: (filter) => invoke('history:list-requests', filter),
   promote: (nodeId) => invoke('cluster:promote-node', nodeId),
   getSettings: () => invoke('settings:get-settings'),

@@ -1,9 +1,10 @@
 // One typed configuration for a node, with defaults and a comment on every setting. Validated at
 // start: an unknown key or a bad value is a ConfigError that names the key.
-import { homedir, userInfo } from 'node:os';
+import { homedir, hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { MAX_NODE_NAME_CHARS, NOT_PRINTABLE, nodeNameSchema } from './node-name.js';
 import { MAX_INVITE_CHARS, parseInvite } from './security/invite.js';
 
 /** Most old keys still accepted during a key rotation. */
@@ -47,6 +48,8 @@ export const configSchema = z.strictObject({
     .default([]),
   /** Stable id of this node. Generated on first start and kept in the data directory when not given. */
   nodeId: z.string().regex(/^[A-Za-z0-9._:-]{1,64}$/).optional(),
+  /** Display name of this node (cluster view, history, CLI). Unset: user@host. 1-64 printable characters. */
+  name: nodeNameSchema.optional(),
   /** The person using this node (desktop) or the host's operator (headless). */
   user: z.string().min(1).max(128).default(() => safeUser()),
   /** true for server hosts without UI; headless nodes are preferred as voters. */
@@ -145,6 +148,21 @@ function safeUser(): string {
     return userInfo().username || 'user';
   } catch {
     return process.env.USER ?? 'user';
+  }
+}
+
+/** The name a node shows: its configured name, else user@host (cut to 64 characters, made printable). */
+export function nodeDisplayName(config: Pick<NodeConfig, 'name' | 'user'>, host: string = safeHostname()): string {
+  if (config.name !== undefined) return config.name.trim();
+  const shown = `${config.user}@${host}`.replace(new RegExp(NOT_PRINTABLE.source, 'gu'), '').trim();
+  return Array.from(shown).slice(0, MAX_NODE_NAME_CHARS).join('') || 'node';
+}
+
+function safeHostname(): string {
+  try {
+    return hostname().split('.')[0] || 'host';
+  } catch {
+    return 'host';
   }
 }
 

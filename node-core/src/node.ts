@@ -10,7 +10,8 @@ import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult 
 import { Board } from './board/state-machine.js';
 import { changeEventOf } from './change-rows.js';
 import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
-import { parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
+import { nodeDisplayName, parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
+import { nodeNameSchema } from './node-name.js';
 import { Raft } from './consensus/raft.js';
 import type { StateMachine } from './consensus/state-machine.js';
 import type { LogEntry } from './consensus/types.js';
@@ -111,6 +112,8 @@ export class PeerNode implements NodeHandle {
   private readonly wake: WakeTracker;
   ip: string;
   peerPort = 0;
+  /** display name: config name, else user@host */
+  readonly name: string;
 
   constructor(
     readonly config: NodeConfig,
@@ -121,6 +124,7 @@ export class PeerNode implements NodeHandle {
     this.clock = deps.clock;
     this.startedAt = deps.clock.monotonic();
     this.ip = config.advertiseIP ?? '127.0.0.1';
+    this.name = nodeDisplayName(config);
     this.clusterKey = config.clusterKey;
     this.keyMode = deps.keyMode ?? (config.clusterKey ? 'keyed' : 'open');
     this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey, previousKeys: config.previousClusterKeys });
@@ -265,6 +269,7 @@ export class PeerNode implements NodeHandle {
       failoverOrder: this.config.failoverOrder,
       cpuLoad: this.cpuLoad,
       version: PEERBOARD_VERSION,
+      name: this.name,
       ...(this.deps.ipExplicit === false ? {} : { ipExplicit: true }),
     };
   }
@@ -513,7 +518,7 @@ export class PeerNode implements NodeHandle {
     if (e.kind === 'config') this.emitCluster();
     if (this.events.listenerCount('event') === 0) return;
     if (e.kind !== 'board') return;
-    const last = this.sm.board.history({ limit: 1 }).items[0];
+    const last = this.history({ limit: 1 }).items[0];
     // the event carries the rows the entry touched (issue 11): hosts patch, never copy the board
     this.emit(changeEventOf(e.index, e.cmd, this.sm.board, last && last.id === e.index ? last : null));
     void result;
@@ -566,20 +571,38 @@ export class PeerNode implements NodeHandle {
   // ---------------------------------------------------------------- NodeHandle: reads
 
   clusterView(): ClusterViewEntry[] {
-    return this.discovery.clusterView();
+    return this.discovery.clusterView().map((e) => {
+      const name = this.nameOf(e.nodeId);
+      return name ? { ...e, name } : e;
+    });
+  }
+
+  /**
+   * A node's display name: this node's own, else what the node said about itself in discovery,
+   * else the name in its registry record (metadata.name, kept after it leaves).
+   */
+  nameOf(nodeId: string): string | undefined {
+    if (nodeId === this.nodeId) return this.name;
+    const heard = this.discovery.infoOf(nodeId)?.name;
+    if (heard) return heard;
+    const rec = this.sm.board.clusterNodes().find((n) => n.id === nodeId);
+    const n = rec?.metadata.name;
+    return typeof n === 'string' && nodeNameSchema.safeParse(n).success ? n : undefined;
   }
 
   leaderInfo(): LeaderInfo | null {
     const id = this.raft.leaderId;
     if (!id) return null;
-    if (id === this.nodeId) return { nodeId: id, nodeIP: this.ip, apiPort: this.config.apiPort };
+    const name = this.nameOf(id);
+    const named = name ? { name } : {};
+    if (id === this.nodeId) return { nodeId: id, nodeIP: this.ip, apiPort: this.config.apiPort, ...named };
     const info = this.discovery.infoOf(id);
-    return info ? { nodeId: id, nodeIP: info.nodeIP, apiPort: info.apiPort } : { nodeId: id, nodeIP: '', apiPort: 0 };
+    return info ? { nodeId: id, nodeIP: info.nodeIP, apiPort: info.apiPort, ...named } : { nodeId: id, nodeIP: '', apiPort: 0, ...named };
   }
 
   view(): BoardView {
     const { clusterView, ...status } = this.status();
-    return { serversData: this.sm.board.serversData(), clusterView, userRequests: this.sm.board.history({ limit: 50 }).items, ...status };
+    return { serversData: this.sm.board.serversData(), clusterView, userRequests: this.history({ limit: 50 }).items, ...status };
   }
 
   status(): NodeStatus {
@@ -600,6 +623,7 @@ export class PeerNode implements NodeHandle {
         clusterId: this.config.clusterId,
         apiPort: this.config.apiPort,
         uiPort: this.config.uiPort,
+        name: this.name,
       },
       leader: this.leaderInfo(),
       commitIndex: this.raft.commitIndex,
@@ -615,8 +639,16 @@ export class PeerNode implements NodeHandle {
   server(host: string): Server | undefined {
     return this.sm.board.server(host);
   }
+  /** the history, each row with the name of the node it came from (nodeName) when known */
   history(filter: HistoryFilter): HistoryPage {
-    return this.sm.board.history(filter);
+    const page = this.sm.board.history(filter);
+    const names = new Map<string, string | undefined>();
+    for (const r of page.items) {
+      if (!names.has(r.nodeId)) names.set(r.nodeId, this.nameOf(r.nodeId));
+      const name = names.get(r.nodeId);
+      if (name) r.nodeName = name;
+    }
+    return page;
   }
   users(): RegisteredUser[] {
     return this.sm.board.users();
@@ -630,6 +662,7 @@ export class PeerNode implements NodeHandle {
     return {
       status: 'ok',
       nodeId: this.nodeId,
+      name: this.name,
       clusterId: this.config.clusterId,
       role: this.raft.role,
       term: this.raft.term,

@@ -35,7 +35,7 @@ export function selfNodeRecord(node: NodeHandle, startTime: string): SelfNode {
     role: self.role === 'master' ? 'coordinator' : 'worker',
     capabilities: { board: true, headless: self.headless },
     tags: ['peerboard'],
-    metadata: { peerboard: true, autoRegistered: true, nodeVersion: process.version, platform: process.platform, startTime },
+    metadata: { peerboard: true, autoRegistered: true, nodeVersion: process.version, platform: process.platform, startTime, ...(self.name ? { name: self.name } : {}) },
   };
 }
 
@@ -43,7 +43,7 @@ export function selfNodeRecord(node: NodeHandle, startTime: string): SelfNode {
 export async function ensureSelfRecord(node: NodeHandle, startTime: string, by: string): Promise<void> {
   const want = selfNodeRecord(node, startTime);
   const have = node.clusterNodes().find((n) => n.id === node.nodeId);
-  if (have && have.url === want.url) return;
+  if (have && have.url === want.url && have.metadata.name === want.metadata.name) return;
   await node.submit({ type: 'cluster-register', node: want }, { user: by });
 }
 

@@ -1,4 +1,5 @@
 // Renderer entry: picks the API (desktop IPC, demo, or HTTP), then mounts the board.
+import './zod-jitless.js'; // first: before any module builds a zod schema
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import { providePeerApi } from './api/api-context.js';

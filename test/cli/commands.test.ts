@@ -78,7 +78,7 @@ describe('reserve, release, extend, queue', () => {
     );
     const r = await cli('reserve', 'server-01', '--for', '2h', '-m', 'perf run');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^reserved server-01 for alice until in (1h 59m|2h) \(\d\d:\d\d\)/);
+    expect(r.stdout).toMatch(/^reserved server-01 for alice until in (1h 59m|2h) \((\d{4}-\d\d-\d\d )?\d\d:\d\d [^)]+\)/); // the date too when it ends on another day
     const req = posts()[0]!;
     expect(req.body).toMatchObject({ user: 'alice', durationSec: 7200, comment: 'perf run' });
     const key = (req.body as { idempotencyKey: string }).idempotencyKey;
@@ -164,7 +164,7 @@ describe('history, promote, maintenance', () => {
     const r = await cli('history', '--user', 'bob', '--host', 's1', '--operation', 'reserve', '--limit', '5');
     expect(r.code).toBe(0);
     expect(node.requests[0]?.url).toBe('/api/history?user=bob&host=s1&operation=reserve&limit=5');
-    expect(r.stdout).toMatch(/bob\s+reserve\s+s1\s+ok\s+x/);
+    expect(r.stdout).toMatch(/bob\s+reserve\s+s1\s+ok\s+10\.0\.0\.1\s+x/);
     expect((await cli('history', '--limit', '0')).code).toBe(2);
   });
 

@@ -36,7 +36,7 @@ describe('renderServers', () => {
       now,
     );
     const lines = out.trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^HOST\s+APP\s+ENV\s+STATUS\s+HOLDER\s+UNTIL\s+COMMENT$/);
+    expect(lines[0]).toMatch(/^HOST\s+APP\s+ENV\s+STATUS\s+HOLDER\s+UNTIL \(.+\)\s+COMMENT$/);
     expect(lines[1]).toMatch(/^server-01\s+Mid\s+preprod\s+Available$/);
     expect(lines[2]).toMatch(/^server-02\s+Front\s+prod\s+Reserved \+1 queued\s+alice\s+in 1h 30m \(13:30\)\s+load test$/);
     // the columns line up: every row has HOLDER's column at the same offset
@@ -70,11 +70,17 @@ describe('filterServers', () => {
 });
 
 describe('renderHistory', () => {
-  it('shows time, user, operation, host, result and comment', () => {
+  it('shows date and time (zone in the header), user, operation, host, result, node and comment', () => {
     const item: UserRequest = { nodeIP: '10.0.0.2', timestamp: at(11, 5), operation: 'reserve', serverHost: 'server-01', comment: 'tests', id: 7, user: 'alice', nodeId: 'n1', result: 'error', errorCode: 'CONFLICT' };
-    const lines = renderHistory([item], now).trimEnd().split('\n');
-    expect(lines[0]).toMatch(/^TIME\s+USER\s+OPERATION\s+HOST\s+RESULT\s+COMMENT$/);
-    expect(lines[1]).toMatch(/^11:05\s+alice\s+reserve\s+server-01\s+error CONFLICT\s+tests$/);
+    const lines = renderHistory([item, { ...item, nodeName: 'Lab rack A' }], now).trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME \(.+\)\s+USER\s+OPERATION\s+HOST\s+RESULT\s+NODE\s+COMMENT$/);
+    expect(lines[1]).toMatch(/^2025-06-10 11:05\s+alice\s+reserve\s+server-01\s+error CONFLICT\s+10\.0\.0\.2\s+tests$/);
+    expect(lines[2]).toMatch(/^2025-06-10 11:05\s+.*\s+Lab rack A\s+tests$/);
     expect(renderHistory([], now)).toBe('no history entries\n');
+  });
+
+  it("puts an import's summary where the host goes", () => {
+    const item: UserRequest = { nodeIP: '10.0.0.2', timestamp: at(11, 5), operation: 'servers-import', serverHost: '', comment: '', id: 8, user: 'admin', nodeId: 'n1', result: 'ok', details: { added: 3, updated: 1, removed: 0 } };
+    expect(renderHistory([item], now)).toMatch(/servers-import\s+3 added, 1 updated, 0 removed\s+ok/);
   });
 });

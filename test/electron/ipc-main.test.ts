@@ -228,6 +228,17 @@ describe('IpcMainManager', () => {
     expect(t.node.submits[4]!.opts.user).toBe(t.settings.get().user);
   });
 
+  it('set-maintenance carries an optional reason of at most 200 characters', async () => {
+    expect(await t.call('inventory:set-maintenance', 'web-1', true, 'kernel upgrade')).toMatchObject({ ok: true });
+    expect(t.node.submits.map((s) => s.cmd)).toEqual([{ type: 'maintenance', host: 'web-1', on: true, reason: 'kernel upgrade' }]);
+    for (const bad of ['r'.repeat(201), 42]) {
+      const r = await t.call('inventory:set-maintenance', 'web-1', true, bad);
+      expect(r).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+      expect(r.error.message).toContain('reason');
+    }
+    expect(t.node.submits).toHaveLength(1);
+  });
+
   it('returns the new row for add-server, the count for import, the leader for promote', async () => {
     expect((await t.call('inventory:add-server', { host: 'db-9' })).value).toMatchObject({ host: 'db-9' });
     expect((await t.call('inventory:import-servers', GOOD['inventory:import-servers'][0])).value).toEqual({ count: 2 });

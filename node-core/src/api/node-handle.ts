@@ -9,6 +9,8 @@ import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent, WakeInfo
 export interface HealthReport {
   status: 'ok';
   nodeId: string;
+  /** display name (config name, else user@host) */
+  name?: string;
   clusterId: string;
   role: Role;
   term: number;

@@ -21,12 +21,16 @@ export interface SelfInfo {
   clusterId: string;
   apiPort: number;
   uiPort: number;
+  /** display name (config name, else user@host); absent from older nodes and fakes */
+  name?: string;
 }
 
 export interface LeaderInfo {
   nodeId: string;
   nodeIP: string;
   apiPort: number;
+  /** the leader's display name, when known */
+  name?: string;
 }
 
 /** BoardView without the board's rows: the node's role, leader and freshness (cheap: copies no server). */
@@ -156,7 +160,8 @@ export interface PeerApi {
   updateServer(host: string, patch: Omit<ServerInput, 'host'>): Promise<Result<Server>>;
   removeServer(host: string): Promise<Result<{ host: string }>>;
   importServers(data: { serversList: ServerInput[]; replace?: boolean }): Promise<Result<{ count: number }>>;
-  setMaintenance(host: string, on: boolean): Promise<Result<Server>>;
+  /** reason: why (at most 200 characters), stored with who set it and since when */
+  setMaintenance(host: string, on: boolean, reason?: string): Promise<Result<Server>>;
   history(filter: HistoryFilter): Promise<Result<HistoryPage>>;
   /** leadership transfer to the given node (admin) */
   promote(nodeId: string): Promise<Result<{ leaderId: string }>>;

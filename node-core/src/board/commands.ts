@@ -19,6 +19,8 @@ export const BoardLimits = {
   hostLen: 128,
   userLen: 128,
   commentLen: 1000,
+  /** why a server is in maintenance */
+  maintenanceReasonLen: 200,
   appLen: 128,
   ipLen: 64,
   envLen: 64,
@@ -204,7 +206,7 @@ export const boardCommandSchema = z.discriminatedUnion('type', [
     servers: z.array(serverInputSchema).max(BoardLimits.importServers),
     replace: z.boolean().optional(),
   }),
-  z.strictObject({ type: z.literal('maintenance'), host: hostSchema, on: z.boolean() }),
+  z.strictObject({ type: z.literal('maintenance'), host: hostSchema, on: z.boolean(), reason: z.string().max(BoardLimits.maintenanceReasonLen).optional() }),
   z.strictObject({
     type: z.literal('user-register'),
     username: userSchema,
@@ -335,6 +337,9 @@ const serverSchema = z.object({
   maintenance: z.boolean(),
   queue: z.array(z.object({ user: z.string(), durationSec: z.number().int(), comment: z.string(), since: epochSecSchema })),
   holderNode: z.string().nullable(),
+  maintenanceReason: z.string().optional(),
+  maintenanceBy: z.string().optional(),
+  maintenanceSince: epochSecSchema.optional(),
 });
 const userRequestSchema = z.object({
   nodeIP: z.string(),

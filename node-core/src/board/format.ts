@@ -1,7 +1,7 @@
 // Small pure helpers of the board: result values, time formatting, derived server fields and the
 // history query. No state lives here.
 import { ErrorCode } from '../errors.js';
-import { ServerStatus, type ApplyResult, type HistoryFilter, type HistoryPage, type Server, type UserRequest } from './types.js';
+import { SYSTEM_OPERATIONS, ServerStatus, type ApplyResult, type HistoryFilter, type HistoryPage, type Server, type UserRequest } from './types.js';
 
 export const HISTORY_DEFAULT_LIMIT = 50;
 export const HISTORY_MAX_LIMIT = 500;
@@ -67,7 +67,8 @@ export function queryHistory(history: readonly UserRequest[], filter: HistoryFil
     (f.host === undefined || r.serverHost === f.host) &&
     (f.operation === undefined || r.operation === f.operation) &&
     (f.result === undefined || r.result === f.result) &&
-    (f.since === undefined || r.timestamp >= f.since);
+    (f.since === undefined || r.timestamp >= f.since) &&
+    (f.system === undefined || SYSTEM_OPERATIONS.has(r.operation) === f.system);
   const items: UserRequest[] = [];
   let total = 0;
   for (let i = history.length - 1; i >= 0; i--) {

@@ -75,7 +75,13 @@ export function applyCommand(d: BoardData, c: BoardCommand, ctx: Ctx): ApplyResu
       return serversImport(d, c, ctx);
     case 'maintenance':
       return withServer(d, c.host, (s) => {
-        const changed = applyInventory(s, { maintenance: c.on }, ctx);
+        let changed = applyInventory(s, { maintenance: c.on }, ctx);
+        if (c.on && c.reason !== undefined && c.reason !== s.maintenanceReason) {
+          // a new reason for a server already in maintenance: who gave it changes, the since does not
+          Object.assign(s, { maintenanceReason: c.reason, maintenanceBy: ctx.meta.user });
+          changed = ctx.changed = true;
+        }
+        if (ctx.main && c.reason) ctx.main.comment = c.reason;
         return ok({ server: structuredClone(s), changed });
       });
     case 'user-register':
@@ -307,6 +313,12 @@ function applyInventory(s: Server, input: Omit<ServerInput, 'host'>, ctx: Ctx, i
   if (input.maintenance !== undefined && input.maintenance !== s.maintenance) {
     s.maintenance = input.maintenance;
     if (!isNew) s.since = ctx.now;
+    if (s.maintenance) Object.assign(s, { maintenanceReason: '', maintenanceBy: ctx.meta.user, maintenanceSince: ctx.now });
+    else {
+      delete s.maintenanceReason;
+      delete s.maintenanceBy;
+      delete s.maintenanceSince;
+    }
     changed = true;
   }
   derive(s);

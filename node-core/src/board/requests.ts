@@ -55,7 +55,8 @@ export const requestSchemas = {
   updateServer: z.tuple([hostSchema, serverPatchSchema]),
   removeServer: hostSchema,
   importServers: z.strictObject({ serversList: z.array(serverInputSchema).max(BoardLimits.importServers), replace: z.boolean().optional() }),
-  setMaintenance: z.tuple([hostSchema, z.boolean()]),
+  /** host, on, and why (optional, at most BoardLimits.maintenanceReasonLen characters) */
+  setMaintenance: z.tuple([hostSchema, z.boolean(), z.string().max(BoardLimits.maintenanceReasonLen).optional()]),
 };
 
 export type RequestName = keyof typeof requestSchemas;

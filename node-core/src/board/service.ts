@@ -104,8 +104,11 @@ export class BoardService {
     });
   }
 
-  setMaintenance(host: string, on: boolean, by: Actor = {}): Promise<BoardResult<Server>> {
-    return this.run('setMaintenance', [host, on], async ([h, o]) => serverOf('maintenance', await this.submit({ type: 'maintenance', host: h, on: o }, adminOf(by), by), h));
+  /** reason: why (optional, at most 200 characters), kept on the row with who and since when */
+  setMaintenance(host: string, on: boolean, by: Actor = {}, reason?: string): Promise<BoardResult<Server>> {
+    return this.run('setMaintenance', reason === undefined ? [host, on] : [host, on, reason], async ([h, o, r]) =>
+      serverOf('maintenance', await this.submit({ type: 'maintenance', host: h, on: o, ...(r !== undefined ? { reason: r } : {}) }, adminOf(by), by), h),
+    );
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -37,6 +37,12 @@ export interface Server {
   queue: QueueEntry[];
   /** node id the holder reserved from (extension) */
   holderNode: string | null;
+  /** while in maintenance: why (the maintenance command's reason; '' when none was given) */
+  maintenanceReason?: string;
+  /** while in maintenance: who put it there */
+  maintenanceBy?: string;
+  /** while in maintenance: since when */
+  maintenanceSince?: EpochSeconds;
 }
 
 export interface QueueEntry {
@@ -77,9 +83,16 @@ export interface UserRequest {
   result: 'ok' | 'error';
   errorCode?: string;
   details?: Record<string, unknown>;
+  /** display name of nodeId, added when read (never stored in the log) */
+  nodeName?: string;
 }
 
+/** History operations that are the cluster's bookkeeping, not a person's action on a server. */
+export const SYSTEM_OPERATIONS: ReadonlySet<string> = new Set(['user-register', 'cluster-register', 'serving']);
+
 export interface HistoryFilter {
+  /** false: leave out SYSTEM_OPERATIONS rows; true: only those; unset: all */
+  system?: boolean;
   user?: string;
   host?: string;
   operation?: string;
@@ -170,7 +183,7 @@ export type BoardCommand =
   | { type: 'server-update'; host: string; patch: Omit<ServerInput, 'host'> }
   | { type: 'server-remove'; host: string }
   | { type: 'servers-import'; servers: ServerInput[]; replace?: boolean }
-  | { type: 'maintenance'; host: string; on: boolean }
+  | { type: 'maintenance'; host: string; on: boolean; reason?: string }
   | { type: 'user-register'; username: string; addr: string; userId: string }
   | { type: 'cluster-register'; node: Omit<ClusterNodeRecord, 'createdAt' | 'serving' | 'servingChangedAt'> }
   | { type: 'serving'; nodeId: string; enabled: boolean }

@@ -24,7 +24,7 @@ function spanOf(ctx: CliContext, o: { for?: string; until?: string }, fallback?:
 }
 
 function heldText(verb: string, s: Server | undefined, host: string, ctx: CliContext): string {
-  const until = s?.until ? ` until ${untilText(s.until, ctx.now())}` : '';
+  const until = s?.until ? ` until ${untilText(s.until, ctx.now(), true)}` : '';
   return `${verb} ${host}${s?.holder ? ` for ${s.holder}` : ''}${until}\n`;
 }
 

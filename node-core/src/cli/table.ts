@@ -1,6 +1,6 @@
 // Plain-text tables for the terminal: the servers board and the history, columns padded to fit.
 import type { Server, UserRequest } from '../board/types.js';
-import { formatLocal, formatRelative } from './time.js';
+import { formatLocal, formatLocalDateTime, formatRelative, zoneLabel } from './time.js';
 
 /** Longest text kept in one cell; longer text is cut with an ellipsis. */
 export const MAX_CELL = 40;
@@ -24,10 +24,11 @@ export function statusOf(s: Server): string {
   return s.action || (s.maintenance ? 'Maintenance' : s.holder ? 'Reserved' : 'Available');
 }
 
-/** "in 1h 15m (15:20)" */
-export function untilText(until: number | null | undefined, now: Date): string {
+/** "in 1h 15m (15:20)", or with the zone when no header says it: "in 1h 15m (15:20 Europe/Berlin, UTC+01:00)" */
+export function untilText(until: number | null | undefined, now: Date, withZone = false): string {
   if (until === null || until === undefined || !Number.isFinite(until)) return '';
-  return `${formatRelative(until, now)} (${formatLocal(until, now)})`;
+  const zone = withZone ? ` ${zoneLabel(new Date(until * 1000))}` : '';
+  return `${formatRelative(until, now)} (${formatLocal(until, now)}${zone})`;
 }
 
 export function renderServers(servers: Server[], now: Date = new Date()): string {
@@ -36,20 +37,29 @@ export function renderServers(servers: Server[], now: Date = new Date()): string
     const queued = Array.isArray(s.queue) && s.queue.length > 0 ? ` +${s.queue.length} queued` : '';
     return [s.host, s.app, s.env, statusOf(s) + queued, s.holder ?? '', untilText(s.until, now), s.comment];
   });
-  return renderTable(['HOST', 'APP', 'ENV', 'STATUS', 'HOLDER', 'UNTIL', 'COMMENT'], rows);
+  return renderTable(['HOST', 'APP', 'ENV', 'STATUS', 'HOLDER', `UNTIL (${zoneLabel(now)})`, 'COMMENT'], rows);
 }
 
+/** What an import did, for its own column: "3 added, 1 updated, 0 removed" */
+export function importSummary(h: UserRequest): string {
+  if (h.operation !== 'servers-import' || !h.details) return '';
+  const n = (k: string): number => (typeof h.details?.[k] === 'number' ? (h.details[k] as number) : 0);
+  return `${n('added')} added, ${n('updated')} updated, ${n('removed')} removed`;
+}
+
+/** The history, newest first: the date and time of each row in local time, the zone said once in the header. */
 export function renderHistory(items: UserRequest[], now: Date = new Date()): string {
   if (items.length === 0) return 'no history entries\n';
   const rows = items.map((h) => [
-    formatLocal(h.timestamp, now),
+    formatLocalDateTime(h.timestamp),
     h.user,
     h.operation,
-    h.serverHost,
+    h.serverHost || importSummary(h),
     h.result === 'error' ? `error${h.errorCode ? ` ${h.errorCode}` : ''}` : h.result ?? '',
+    h.nodeName || h.nodeIP,
     h.comment,
   ]);
-  return renderTable(['TIME', 'USER', 'OPERATION', 'HOST', 'RESULT', 'COMMENT'], rows);
+  return renderTable([`TIME (${zoneLabel(now)})`, 'USER', 'OPERATION', 'HOST', 'RESULT', 'NODE', 'COMMENT'], rows);
 }
 
 export interface ServerFilter {

@@ -89,6 +89,24 @@ export function formatRelative(epochSec: number, now: Date = new Date()): string
   return diff >= 0 ? `in ${formatSpan(diff)}` : `${formatSpan(-diff)} ago`;
 }
 
+/**
+ * The local time zone, said once where times are shown: "Europe/Berlin, UTC+01:00" (the offset at
+ * `at`), or just "UTC". TZ decides it, like every local time the CLI prints.
+ */
+export function zoneLabel(at: Date = new Date()): string {
+  const name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const off = -at.getTimezoneOffset();
+  const offset = `UTC${off < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(off) / 60))}:${pad(Math.abs(off) % 60)}`;
+  if (off === 0 && (name === undefined || name === 'UTC' || name === 'Etc/UTC')) return 'UTC';
+  return name ? `${name}, ${offset}` : offset;
+}
+
+/** "2025-01-02 14:05" in local time, always with the date */
+export function formatLocalDateTime(epochSec: number): string {
+  const d = new Date(epochSec * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 /** "14:05" when on the same local day as now, else "2025-01-02 14:05" */
 export function formatLocal(epochSec: number, now: Date = new Date()): string {
   const d = new Date(epochSec * 1000);

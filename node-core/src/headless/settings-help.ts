@@ -9,6 +9,7 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   invite: 'Team invite pb1:<clusterId>:<key>[@ip:port,...] (from the first node or peerboard invite): sets clusterId and clusterKey, adds its peers to staticPeers.',
   previousClusterKeys: 'Old keys (at most 2, comma-separated) still accepted on receive during a key rotation.',
   nodeId: 'Stable id of this node. Generated on first start and kept in the data directory when not given.',
+  name: 'Display name of this node in the cluster view, the history and the CLI (1-64 printable characters). Unset: user@host.',
   user: "The person using this node (desktop) or the host's operator (headless).",
   headless: 'true for server hosts without UI; headless nodes are preferred as voters.',
   dataDir: 'Directory for the SQLite database (log, snapshots, term and vote).',
@@ -37,7 +38,7 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   servers: 'A ServersData JSON file to import when this node is master and the board is empty.',
   snapshotEvery: 'Take a snapshot and compact the log every this many entries.',
   historyLimit: 'History entries kept (oldest dropped first).',
-  uiDir: 'Directory of the built renderer to serve on uiPort (web mode).',
+  uiDir: 'Directory of the built renderer to serve on uiPort (web mode). Default: dist/renderer; until it holds a build, / says how to make one.',
   logLevel: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
 };
 

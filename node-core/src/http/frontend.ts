@@ -1,10 +1,13 @@
 // The frontend HTTP port (seed 000's 8778): POST /updateRole and its event stream and, in web mode
 // (uiDir set), the built board UI with SPA fallback plus the same /api routes on the same origin.
+// A uiDir with no built UI yet answers pages with a short HTML note and is picked up once built.
+import { existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NodeHandle } from '../api/node-handle.js';
+import type { Logger } from '../log.js';
 import { ErrorCode, PeerboardError } from '../errors.js';
 import { type HttpOptions, createApp } from './app.js';
 import { Access, requireAccess } from './auth.js';
@@ -55,7 +58,8 @@ function isApiPath(path: string): boolean {
 
 export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInstance {
   const root = node.config.uiDir ? resolve(node.config.uiDir) : null;
-  const { app, ctx } = createApp(node, opts, 'ui', root ? spaFallback(root) : undefined);
+  const ui = root ? new UiPresence(root, opts.logger.child({ subsystem: 'http', port: 'ui' })) : null;
+  const { app, ctx } = createApp(node, opts, 'ui', ui ? spaFallback(ui) : undefined);
   const roleStreams = new Set<SseStream>();
 
   app.addHook('onRequest', async (request, reply) => {
@@ -64,6 +68,8 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     if (root && !isApiPath(path) && !isSafeStaticPath(path)) {
       throw new PeerboardError(ErrorCode.NotFound, 'no such file');
     }
+    // a page request notices (and logs) a UI built since the last one, also when the file handler answers it
+    if (ui && request.method === 'GET' && isSpaPath(path)) await ui.check();
   });
 
   // Seed 000: the backend posts role changes here. With tokens configured every caller needs one,
@@ -103,16 +109,62 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
   return app;
 }
 
-/** Unknown GET paths of the app answer index.html; anything else is seed 002's 404. */
-function spaFallback(root: string) {
+/** Seconds between reloads of the "no UI yet" page, so it turns into the board once built. */
+export const NO_UI_RELOAD_SEC = 5;
+
+/** Whether uiDir holds a built UI; logs when it is missing and when it appears (once each way). */
+class UiPresence {
+  private built: boolean | null = null;
+  constructor(
+    readonly root: string,
+    private readonly log: Logger,
+  ) {
+    this.note(existsSync(join(root, 'index.html')));
+  }
+
+  /** true when index.html is there; checked on every page request, so a later build is picked up */
+  async check(): Promise<boolean> {
+    const ok = await access(join(this.root, 'index.html')).then(
+      () => true,
+      () => false,
+    );
+    this.note(ok);
+    return ok;
+  }
+
+  private note(ok: boolean): void {
+    if (ok !== this.built) {
+      if (!ok) this.log.warn({ uiDir: this.root }, 'no board UI to serve yet: run npm run build:renderer (the node picks it up without a restart)');
+      else if (this.built === false) this.log.info({ uiDir: this.root }, 'the board UI has appeared: serving it');
+      this.built = ok;
+    }
+  }
+}
+
+/** The page / answers while uiDir holds no built UI: what is missing and how to build it. */
+export function noUiPage(root: string): string {
+  const esc = (t: string): string => t.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="${NO_UI_RELOAD_SEC}">
+<title>Peerboard: the board UI is not built</title></head>
+<body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 3rem auto; line-height: 1.5">
+<h1>The board UI is not built yet</h1>
+<p>This Peerboard node runs, but it has no web UI to serve: <code>${esc(join(root, 'index.html'))}</code> does not exist.</p>
+<p>Build it in the Peerboard directory:</p>
+<pre>npm run build:renderer</pre>
+<p>No restart is needed: this page reloads every ${NO_UI_RELOAD_SEC} seconds and shows the board once it is built.
+The node's API works meanwhile (<code>/api/health</code>).</p>
+</body></html>
+`;
+}
+
+/** Unknown GET paths of the app answer index.html (or the "not built" page); anything else is seed 002's 404. */
+function spaFallback(ui: UiPresence) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
     const path = request.url.split('?')[0] ?? '/';
     if ((request.method === 'GET' || request.method === 'HEAD') && isSpaPath(path)) {
-      const ok = await access(join(root, 'index.html')).then(
-        () => true,
-        () => false,
-      );
-      if (ok) return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+      if (await ui.check()) return reply.header('Cache-Control', 'no-cache').sendFile('index.html');
+      return reply.code(503).header('Cache-Control', 'no-store').header('Retry-After', String(NO_UI_RELOAD_SEC)).type('text/html; charset=utf-8').send(noUiPage(ui.root));
     }
     return sendError(reply, new PeerboardError(ErrorCode.NotFound, `no route ${request.method} ${path}`));
   };

@@ -69,8 +69,8 @@ export function registerAdminRoutes(app: FastifyInstance, ctx: RouteContext): vo
 
   app.post('/api/servers/:host/maintenance', admin, async (request) => {
     const { host } = parseInput(hostParams, request.params, 'path');
-    const { on } = parseInput(maintenanceBody, request.body, 'request body');
-    return answered(await service.setMaintenance(host, on, by(request)), (server) => ({ server }));
+    const { on, reason } = parseInput(maintenanceBody, request.body, 'request body');
+    return answered(await service.setMaintenance(host, on, by(request), reason), (server) => ({ server }));
   });
 
   app.get('/api/cluster/voters', admin, async () => ({ success: true, voters: node.health().voters }));

@@ -81,7 +81,8 @@ export const importBody = z
     });
   });
 
-export const maintenanceBody = z.strictObject({ on: z.boolean() });
+/** reason: why (shown on the board with who set it); the same text rules as a comment, at most 200 characters */
+export const maintenanceBody = z.strictObject({ on: z.boolean(), reason: z.string().max(BoardLimits.maintenanceReasonLen).optional() });
 
 export const reserveBody = requestBodies.reserve;
 export const releaseBody = requestBodies.release;
@@ -123,6 +124,8 @@ export const historyQuery = z.strictObject({
   host: hostName.optional(),
   operation: z.string().min(1).max(64).optional(),
   result: z.enum(['ok', 'error']).optional(),
+  /** false: without the cluster's bookkeeping rows (registrations); true: only those */
+  system: z.enum(['true', 'false'], 'true or false').transform((v) => v === 'true').optional(),
   since: qInt(0, 100_000_000_000).optional(),
   limit: qInt(1, Limits.historyMaxLimit).optional(),
   offset: qInt(0, 1_000_000_000).optional(),

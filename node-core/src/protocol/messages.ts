@@ -2,6 +2,7 @@
 // Seed 000's message names are kept exactly; Peerboard's additions are new types and optional
 // fields. Names are part of the protocol: never rename one, only add.
 import { z } from 'zod';
+import { nodeNameSchema } from '../node-name.js';
 import { MAX_TERM } from '../consensus/limits.js';
 
 /** Version of this protocol. A node drops messages whose v is outside [MIN, CURRENT]. */
@@ -57,6 +58,8 @@ export const nodeInfoSchema = z.object({
    * peer uses the source address of what it receives from the node.
    */
   ipExplicit: z.boolean().optional(),
+  /** display name (config `name`, else user@host): 1-64 printable characters; absent from older nodes */
+  name: nodeNameSchema.optional(),
 });
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
 
@@ -83,6 +86,8 @@ export const clusterViewEntrySchema = z.object({
    * any message); false keeps lastHeartbeat as the last time it was heard, 0 if never
    */
   reachable: z.boolean().optional(),
+  /** display name of the node (1-64 printable characters), when known */
+  name: nodeNameSchema.optional(),
 });
 export type ClusterViewEntry = z.infer<typeof clusterViewEntrySchema>;
 

@@ -45,6 +45,9 @@ export const Code = {
   Internal: 'INTERNAL_ERROR',
 } as const;
 
+/** History operations that are cluster bookkeeping (mirrors node-core's SYSTEM_OPERATIONS). */
+export const SYSTEM_OPERATIONS: ReadonlySet<string> = new Set(['user-register', 'cluster-register', 'serving']);
+
 /** The link between this window and its node. */
 export const LinkState = { connecting: 'connecting', open: 'open', closed: 'closed' } as const;
 export type LinkState = (typeof LinkState)[keyof typeof LinkState];

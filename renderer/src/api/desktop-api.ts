@@ -32,7 +32,7 @@ export function createDesktopApi(bridge: DesktopApi): RendererApi {
     updateServer: (host, patch) => guard(() => bridge.updateServer(host, patch)),
     removeServer: (host) => guard(() => bridge.removeServer(host)),
     importServers: (data) => guard(() => bridge.importServers(data)),
-    setMaintenance: (host, on) => guard(() => bridge.setMaintenance(host, on)),
+    setMaintenance: (host, on, reason) => guard(() => bridge.setMaintenance(host, on, reason)),
     history: (f) => guard(() => bridge.history(f)),
     promote: (nodeId) => guard(() => bridge.promote(nodeId)),
     invite: () => guard(() => bridge.invite()),

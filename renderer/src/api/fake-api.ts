@@ -252,8 +252,9 @@ export class FakeApi implements RendererApi {
     return this.write('importServers', [data], (b) => b.importServers(data, { user: this.board.self.user }));
   }
 
-  setMaintenance(host: string, on: boolean): Promise<Result<Server>> {
-    return this.write('setMaintenance', [host, on], (b) => b.setMaintenance(host, on, { user: this.board.self.user }));
+  setMaintenance(host: string, on: boolean, reason?: string): Promise<Result<Server>> {
+    const args: unknown[] = reason === undefined ? [host, on] : [host, on, reason];
+    return this.write('setMaintenance', args, (b) => b.setMaintenance(host, on, { user: this.board.self.user }, reason));
   }
 
   /** the node's own history query over the board's rows */

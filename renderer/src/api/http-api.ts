@@ -186,8 +186,8 @@ export class HttpApi implements RendererApi {
   importServers(data: { serversList: ServerInput[]; replace?: boolean }): Promise<Result<{ count: number }>> {
     return this.call('POST', '/api/servers/import', data, (b) => (typeof b.count === 'number' ? { count: b.count } : undefined));
   }
-  setMaintenance(host: string, on: boolean): Promise<Result<Server>> {
-    return this.serverOp(this.hostPath(host, '/maintenance'), { on });
+  setMaintenance(host: string, on: boolean, reason?: string): Promise<Result<Server>> {
+    return this.serverOp(this.hostPath(host, '/maintenance'), reason === undefined ? { on } : { on, reason });
   }
   history(filter: HistoryFilter): Promise<Result<HistoryPage>> {
     const q = new URLSearchParams();

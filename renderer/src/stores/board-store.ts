@@ -255,7 +255,7 @@ export const useBoardStore = defineStore('board', () => {
     updateServer: (...a: Parameters<typeof api.updateServer>) => write(api.updateServer(...a)),
     removeServer: (host: string) => write(api.removeServer(host)),
     importServers: (...a: Parameters<typeof api.importServers>) => write(api.importServers(...a)),
-    setMaintenance: (host: string, on: boolean) => write(api.setMaintenance(host, on)),
+    setMaintenance: (host: string, on: boolean, reason?: string) => write(api.setMaintenance(host, on, reason)),
     promote: (nodeId: string) => write(api.promote(nodeId)),
   };
 });

@@ -1,4 +1,5 @@
-// The history view's state: filters, the current page of UserRequests, paging.
+// The history view's state: filters, the current page of UserRequests, paging. The cluster's
+// bookkeeping rows (registrations) are left out unless asked for.
 import { defineStore } from 'pinia';
 import { reactive, ref } from 'vue';
 import { usePeerApi } from '../api/api-context.js';
@@ -11,11 +12,13 @@ export interface HistoryFilters {
   host: string;
   operation: string;
   result: '' | 'ok' | 'error';
+  /** also show the cluster's bookkeeping rows (user and node registrations) */
+  system: boolean;
 }
 
 export const useHistoryStore = defineStore('history', () => {
   const api = usePeerApi();
-  const filters = reactive<HistoryFilters>({ user: '', host: '', operation: '', result: '' });
+  const filters = reactive<HistoryFilters>({ user: '', host: '', operation: '', result: '', system: false });
   const offset = ref(0);
   const page = ref<HistoryPage | null>(null);
   const loading = ref(false);
@@ -28,6 +31,8 @@ export const useHistoryStore = defineStore('history', () => {
     if (filters.user.trim()) f.user = filters.user.trim();
     if (filters.host.trim()) f.host = filters.host.trim();
     if (filters.operation) f.operation = filters.operation;
+    // a chosen operation is shown whatever it is; otherwise bookkeeping only on request
+    else if (!filters.system) f.system = false;
     if (filters.result) f.result = filters.result;
     loading.value = true;
     const r = await api.history(f);

@@ -110,6 +110,8 @@ describe('HttpApi requests', () => {
       await api.setMaintenance('h1', true),
       await api.history({ user: 'u', result: 'error', limit: 25, offset: 50 }),
       await api.promote('n2'),
+      await api.setMaintenance('h1', true, 'kernel upgrade'),
+      await api.history({ system: false, limit: 25 }),
     ];
     expect(results.every((r) => r.ok)).toBe(true);
     expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([
@@ -124,7 +126,10 @@ describe('HttpApi requests', () => {
       'POST /api/servers/h1/maintenance',
       'GET /api/history?user=u&result=error&limit=25&offset=50',
       'POST /promote',
+      'POST /api/servers/h1/maintenance',
+      'GET /api/history?system=false&limit=25',
     ]);
+    expect(JSON.parse(seen[11]?.body ?? '')).toEqual({ on: true, reason: 'kernel upgrade' });
     expect(JSON.parse(seen[10]?.body ?? '')).toEqual({ role: 'master', nodeId: 'n2' });
     expect(JSON.parse(seen[8]?.body ?? '')).toEqual({ on: true });
     expect(results[7]).toEqual({ ok: true, value: { count: 2 } });

@@ -28,16 +28,24 @@ async function open(tab: string, opts: FakeApiOptions = { board: smallBoard(demo
 }
 
 describe('cluster view', () => {
-  it('lists every node with role badge, user, address, heartbeat, term, voter and match index', async () => {
+  it('lists every node by name with role badge, user, last heard and voter; ids, addresses, terms and match indexes behind details', async () => {
     const { w } = await open('cluster');
     await until(() => expect(w.findAll('tr[data-node]')).toHaveLength(4));
     const roles = w.findAll('tr[data-node] [data-role]').map((b) => b.text());
     expect(roles).toEqual(['master', 'slave', 'slave', 'observer']);
-    const bob = w.get('tr[data-node="node-c4e0"]');
-    expect(bob.text()).toContain('bob');
-    expect(bob.text()).toContain('192.168.1.12:8777');
-    expect(bob.text()).toContain('just now');
-    expect(bob.text()).toContain('118');
+    const bob = () => w.get('tr[data-node="node-c4e0"]');
+    expect(bob().get('[data-test="node-name"]').text()).toBe('bob');
+    expect(bob().text()).toContain('just now');
+    for (const hidden of ['node-c4e0', '192.168.1.12:8777', '118']) expect(bob().text()).not.toContain(hidden);
+    expect(w.find('[data-test="cluster-counters"]').exists()).toBe(false);
+    const toggle = w.get('[data-test="cluster-details"]');
+    expect(toggle.attributes('aria-pressed')).toBe('false');
+    await toggle.trigger('click');
+    expect(toggle.attributes('aria-pressed')).toBe('true');
+    expect(bob().get('[data-test="node-id"]').text()).toBe('node-c4e0');
+    expect(bob().text()).toContain('192.168.1.12:8777');
+    expect(bob().text()).toContain('118');
+    expect(w.get('[data-test="cluster-counters"]').text()).toMatch(/term \d+ · committed \d+, applied \d+/);
     expect(w.get('tr[data-node="node-d2b8"]').text()).toContain('No');
     expect(w.get('tr[data-node="node-a7f3"]').text()).toContain('(this node)');
   });
@@ -66,9 +74,10 @@ describe('cluster view', () => {
     await until(() => expect(w.findAll('tr[data-node]')).toHaveLength(4));
     const bob = w.get('tr[data-node="node-c4e0"]');
     expect(bob.find('[data-test="unreachable"]').exists()).toBe(true);
-    expect(bob.text()).toContain('5 min ago');
+    expect(bob.get('[data-test="last-heard"]').text()).toBe('last heard 5 min ago');
     expect(bob.text()).not.toContain('never');
-    expect(bob.findAll('td').filter((td) => td.text() === '—')).toHaveLength(2); // term and match index unknown, not "0"
+    await w.get('[data-test="cluster-details"]').trigger('click');
+    expect(w.get('tr[data-node="node-c4e0"]').findAll('td').filter((td) => td.text() === '—')).toHaveLength(2); // term and match index unknown, not "0"
     expect(bob.find('button').exists()).toBe(false);
     // the others are reachable: no badge, and a voter can be promoted
     expect(w.findAll('[data-test="unreachable"]')).toHaveLength(1);
@@ -89,10 +98,10 @@ describe('history view', () => {
   it('shows the newest entries, filters and pages', async () => {
     const { w, api } = await open('history', { board: demoBoard(NOW) });
     await until(() => expect(w.findAll('tr[data-id]')).toHaveLength(25));
-    expect(w.get('[data-test="history-span"]').text()).toBe('1–25 of 40');
+    expect(w.get('[data-test="history-span"]').text()).toBe('1–25 of 40 entries');
     expect(w.findAll('tr[data-id]')[0]?.attributes('data-id')).toBe('120');
     await w.findAll('.pager button').find((b) => b.text() === 'Older')!.trigger('click');
-    await until(() => expect(w.get('[data-test="history-span"]').text()).toBe('26–40 of 40'));
+    await until(() => expect(w.get('[data-test="history-span"]').text()).toBe('26–40 of 40 entries'));
     await w.get('input[name="user"]').setValue('bob');
     await w.get('select[name="operation"]').setValue('release');
     await w.get('form[role="search"]').trigger('submit');
@@ -149,8 +158,19 @@ describe('admin view', () => {
     const { w, api } = await open('admin');
     await until(() => expect(w.findAll('tr[data-host]')).toHaveLength(6));
     await w.get('tr[data-host="web-01"] input[role="switch"]').setValue(true);
-    await until(() => expect(api.calls.find((c) => c.method === 'setMaintenance')?.args).toEqual(['web-01', true]));
+    // switching on asks why first; the switch stays off until confirmed
+    const ask = w.get('[role="dialog"]');
+    expect(ask.text()).toContain('Put web-01 in maintenance?');
+    expect((w.get('tr[data-host="web-01"] input[role="switch"]').element as HTMLInputElement).checked).toBe(false);
+    expect(api.calls.some((c) => c.method === 'setMaintenance')).toBe(false);
+    await ask.get('[data-test="maintenance-reason"]').setValue('  kernel upgrade ');
+    await ask.findAll('button').find((b) => b.text() === 'Start maintenance')!.trigger('click');
+    await until(() => expect(api.calls.find((c) => c.method === 'setMaintenance')?.args).toEqual(['web-01', true, 'kernel upgrade']));
     await until(() => expect(w.get('tr[data-host="web-01"] [data-status]').text()).toBe('Maintenance'));
+    await until(() => expect(w.get('tr[data-host="web-01"] [data-test="maintenance-why"]').text()).toBe('kernel upgrade (dana)'));
+    // off needs no reason
+    await w.get('tr[data-host="web-01"] input[role="switch"]').setValue(false);
+    await until(() => expect(api.calls.filter((c) => c.method === 'setMaintenance').at(-1)?.args).toEqual(['web-01', false]));
 
     await w.get('tr[data-host="api-05"]').findAll('button').find((b) => b.text() === 'Edit')!.trigger('click');
     const dialog = w.get('[role="dialog"]');

@@ -60,7 +60,15 @@ describe('useHistoryStore', () => {
     await history.applyFilters();
     expect(history.offset).toBe(0);
     expect(history.page?.items.every((h) => h.user === 'alice' && h.result === 'ok')).toBe(true);
+    // the cluster's bookkeeping rows stay out unless asked for, or unless an operation is chosen
+    expect(api.calls.at(-1)?.args[0]).toEqual({ limit: HISTORY_PAGE_SIZE, offset: 0, user: 'alice', result: 'ok', system: false });
+    history.filters.system = true;
+    await history.applyFilters();
     expect(api.calls.at(-1)?.args[0]).toEqual({ limit: HISTORY_PAGE_SIZE, offset: 0, user: 'alice', result: 'ok' });
+    history.filters.system = false;
+    history.filters.operation = 'user-register';
+    await history.applyFilters();
+    expect(api.calls.at(-1)?.args[0]).toEqual({ limit: HISTORY_PAGE_SIZE, offset: 0, user: 'alice', result: 'ok', operation: 'user-register' });
   });
 
   it('shows the error of a failed load', async () => {
