@@ -182,7 +182,7 @@ describe('admin view', () => {
 
     // the board refuses to remove a held server ("release it first"): it stays
     await w.get('tr[data-host="mid-02"]').findAll('button').find((b) => b.text() === 'Remove')!.trigger('click');
-    expect(w.get('[role="dialog"]').text()).toContain('alice holds it now');
+    expect(w.get('[role="dialog"]').text()).toContain('alice holds it now, and the board refuses to remove a held server: release it first');
     await w.get('[role="dialog"] .btn-danger').trigger('click');
     await until(() => expect(api.calls.find((c) => c.method === 'removeServer')?.args).toEqual(['mid-02']));
     expect(w.find('tr[data-host="mid-02"]').exists()).toBe(true);
