@@ -108,6 +108,8 @@ describe.skipIf(skipReason !== null)(`desktop board in Chromium, the app's node 
 
   it('release: the row is free again on every node', async () => {
     await row(page, 'srv-app-01').getByRole('button', { name: 'Release' }).click();
+    // Release asks first (issue 14): confirm in the dialog
+    await page.getByRole('dialog').getByRole('button', { name: 'Release' }).click();
     await row(page, 'srv-app-01').getByRole('button', { name: 'Reserve' }).waitFor({ timeout: 10_000 });
     for (const t of c.nodes) await waitFor('released everywhere', () => t.node.server('srv-app-01')?.holder === null);
     expect(app.node().server('srv-app-01')?.holder).toBeNull();
