@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Server, UserRequest } from '../../node-core/src/board/types.js';
 import { filterServers, MAX_CELL, renderHistory, renderServers, renderTable } from '../../node-core/src/cli/table.js';
+import { renderStatus } from '../../node-core/src/cli/admin-commands.js';
 
 const now = new Date(2025, 5, 10, 12, 0, 0);
 const at = (h: number, m: number): number => new Date(2025, 5, 10, h, m).getTime() / 1000;
@@ -82,5 +83,16 @@ describe('renderHistory', () => {
   it("puts an import's summary where the host goes", () => {
     const item: UserRequest = { nodeIP: '10.0.0.2', timestamp: at(11, 5), operation: 'servers-import', serverHost: '', comment: '', id: 8, user: 'admin', nodeId: 'n1', result: 'ok', details: { added: 3, updated: 1, removed: 0 } };
     expect(renderHistory([item], now)).toMatch(/servers-import\s+3 added, 1 updated, 0 removed\s+ok/);
+  });
+});
+
+describe('renderStatus after a pause', () => {
+  it('says how long the node did not run and whether it caught up', () => {
+    const base = { nodeId: 'n1', clusterId: 'c', role: 'slave', term: 3, leader: null, quorum: true, stale: false, peers: 2, voters: ['n1'] };
+    expect(renderStatus(base)).not.toContain('paused');
+    const pending = renderStatus({ ...base, stale: true, asleep: { kind: 'suspended', sleptMs: 180_000, wokeAt: 1, dataAsOf: Date.UTC(2026, 0, 1, 9, 0, 0), caughtUpAt: null } });
+    expect(pending).toMatch(/^paused {3}asleep for 3m; board from .+, catching up \(local time\)$/m);
+    const done = renderStatus({ ...base, asleep: { kind: 'stopped', sleptMs: 61_000, wokeAt: 1, dataAsOf: null, caughtUpAt: Date.UTC(2026, 0, 1, 9, 1, 0) } });
+    expect(done).toMatch(/^paused {3}not running for 1m 1s; caught up at .+ \(local time\)$/m);
   });
 });

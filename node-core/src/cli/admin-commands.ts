@@ -35,6 +35,12 @@ export function renderStatus(h: Record<string, unknown>): string {
     ['peers', String(h.peers ?? '?')],
     ['voters', voters || '-'],
   ];
+  const w = h.asleep as { kind?: string; sleptMs?: number; dataAsOf?: number | null; caughtUpAt?: number | null } | null | undefined;
+  if (w && typeof w.sleptMs === 'number') {
+    const what = w.kind === 'suspended' ? 'asleep' : 'not running';
+    const then = typeof w.caughtUpAt === 'number' ? `caught up at ${new Date(w.caughtUpAt).toLocaleTimeString()}` : typeof w.dataAsOf === 'number' ? `board from ${new Date(w.dataAsOf).toLocaleTimeString()}, catching up` : 'catching up';
+    rows.push(['paused', `${what} for ${formatSpan(w.sleptMs / 1000)}; ${then} (local time)`]);
+  }
   if (Array.isArray(h.foreignIncarnations) && h.foreignIncarnations.length > 0) {
     rows.push(['warning', `other incarnations of this cluster seen: ${h.foreignIncarnations.join(', ')}`]);
   }
