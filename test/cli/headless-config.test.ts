@@ -1,6 +1,6 @@
 // Headless configuration: the layers (defaults < settings file < JSON file < env < flags), flags and
 // variables derived from configSchema, validation naming the key, and --help listing every setting.
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { configSchema } from '../../node-core/src/config.js';
@@ -196,6 +196,12 @@ describe('the real command (child process)', () => {
     const help = await runCli(['--headless', '--help'], env);
     expect(help.code).toBe(0);
     for (const k of KEYS) expect(help.stdout).toContain(`key ${k} `);
+    // README's settings table names every flag that --help lists (issue 14)
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 5));
+    const flags = [...new Set(help.stdout.match(/^\s+--[a-z0-9-]+/gm)!.map((f) => f.trim()))];
+    expect(flags.length).toBeGreaterThan(30);
+    expect(flags.filter((f) => !table.includes(`\`${f}\``) && !table.includes(`${f}\``))).toEqual([]);
   });
 });
 
