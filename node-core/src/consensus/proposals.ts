@@ -5,9 +5,19 @@ import { checkProposal } from '../board/commands.js';
 import type { ApplyResult } from '../board/types.js';
 import { ErrorCode, isStorageFailure, PeerboardError, toPeerboardError } from '../errors.js';
 import type { TimerHandle } from '../util/clock.js';
-import type { LeaderState } from './leader.js';
-import type { Raft } from './raft.js';
+import type { RaftCore } from './raft-core.js';
 import type { EntryPayload, LogEntry } from './types.js';
+
+/** What proposals need of the master's replication state (LeaderState in leader.ts). */
+export interface ReplicationState {
+  /** a hand-over to this node is in progress (writes wait for the new master) */
+  readonly transferring: string | null;
+  hasQuorum(): boolean;
+  /** ends the long polls waiting for new entries */
+  wake(): void;
+  /** commits what a majority stored */
+  maybeCommit(): void;
+}
 
 export interface Committed {
   index: number;
@@ -27,8 +37,8 @@ export class Proposals {
   private queue: LogEntry[] = [];
 
   constructor(
-    private readonly raft: Raft,
-    private readonly leader: LeaderState,
+    private readonly raft: RaftCore,
+    private readonly leader: ReplicationState,
   ) {}
 
   /** appends payloads to the local log (one durable batch per event-loop turn); returns their indexes */
