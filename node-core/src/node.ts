@@ -25,7 +25,7 @@ import { Codec, type Decoded } from './protocol/codec.js';
 import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
 import { openStore } from './storage/open-store.js';
 import type { Store } from './storage/store.js';
-import { generateClusterKey, resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
+import { generateClusterKey, resolveClusterKey, saveClusterKey, type KeyMode } from './security/cluster-key.js';
 import { inviteInfoOf } from './security/invite.js';
 import { listIpv4Interfaces, preferredAddress } from './transport/interfaces.js';
 import { NetTransport } from './transport/net-transport.js';
@@ -54,7 +54,7 @@ export interface NodeDeps {
   ipExplicit?: boolean;
 }
 
-export type KeyMode = 'keyed' | 'open' | 'pending';
+export type { KeyMode };
 
 /** how often a node re-reads its addresses */
 const ADDRESS_CHECK_MS = 1000;

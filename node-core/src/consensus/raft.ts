@@ -10,10 +10,10 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { Election } from './election.js';
 import { Follower } from './follower.js';
 import { LeaderState } from './leader.js';
-import type { Committed } from './proposals.js';
+import type { Committed, UncheckedProposal } from './proposals.js';
 import { MAX_TERM_JUMP } from './limits.js';
 import { weightOf, type RaftCore, type RaftDeps, type RaftHooks, type RaftTiming } from './raft-core.js';
-import type { ClusterConfig, EntryPayload, LogEntry, Member } from './types.js';
+import type { ClusterConfig, LogEntry, Member } from './types.js';
 
 /** how often a node whose disk refused a write tries again */
 const STORAGE_PROBE_MS = 1000;
@@ -373,7 +373,7 @@ export class Raft implements RaftCore {
    * Proposes a board command. Resolves with the board's result once a majority stored it; rejects
    * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
    */
-  propose(payload: EntryPayload & { kind: 'board' }): Promise<Committed> {
+  propose(payload: UncheckedProposal): Promise<Committed> {
     if (this.role !== 'master' || this.stopped || !this.leader) return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
     return this.leader.proposals.propose(payload);
   }
