@@ -13,7 +13,7 @@ import { LeaderState } from './leader.js';
 import type { Committed, UncheckedProposal } from './proposals.js';
 import { MAX_TERM_JUMP } from './limits.js';
 import { weightOf, type RaftCore, type RaftDeps, type RaftHooks, type RaftTiming } from './raft-core.js';
-import type { ClusterConfig, LogEntry, Member } from './types.js';
+import type { ClusterConfig, Member } from './types.js';
 
 /** how often a node whose disk refused a write tries again */
 const STORAGE_PROBE_MS = 1000;
