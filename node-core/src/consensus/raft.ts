@@ -12,14 +12,12 @@ import { Follower } from './follower.js';
 import { LeaderState } from './leader.js';
 import type { Committed, UncheckedProposal } from './proposals.js';
 import { MAX_TERM_JUMP } from './limits.js';
+import { Snapshotter } from './snapshotter.js';
 import { weightOf, type RaftCore, type RaftDeps, type RaftHooks, type RaftTiming } from './raft-core.js';
 import type { ClusterConfig, Member } from './types.js';
 
 /** how often a node whose disk refused a write tries again */
 const STORAGE_PROBE_MS = 1000;
-/** first wait after a failed snapshot, doubled per failure up to the max */
-const SNAPSHOT_RETRY_MS = 1000;
-const SNAPSHOT_RETRY_MAX_MS = 5 * 60_000;
 
 export type { RaftDeps, RaftHooks, RaftTiming } from './raft-core.js';
 
@@ -61,6 +59,7 @@ export class Raft implements RaftCore {
   readonly hooks: RaftHooks;
   readonly follower: Follower;
   readonly election: Election;
+  private readonly snapshots: Snapshotter;
 
   constructor(readonly deps: RaftDeps) {
     this.nodeId = deps.nodeId;
@@ -72,6 +71,7 @@ export class Raft implements RaftCore {
     this.hooks = deps.hooks;
     this.follower = new Follower(this);
     this.election = new Election(this);
+    this.snapshots = new Snapshotter(this);
   }
 
   // ---------------------------------------------------------------- start, stop, queries
@@ -404,7 +404,7 @@ export class Raft implements RaftCore {
     if (this.config && !this.isVoter() && this.role === 'master' && !this.configChangePending()) {
       this.stepDown(this.term, 'removed from the voter set');
     }
-    this.maybeSnapshot();
+    this.snapshots.maybeTake();
     this.schedulePersistCommit();
   }
 
@@ -425,38 +425,6 @@ export class Raft implements RaftCore {
       this.logger.warn({ err }, 'could not persist the commit index');
     }
   }
-
-  /**
-   * Snapshots cost time in proportion to the board's size, so they are taken every snapshotEvery
-   * entries, or every twice the board's size in entries when that is more (a big board is then
-   * snapshotted less often and the cost per entry stays bounded, as in most Raft implementations).
-   */
-  private maybeSnapshot(): void {
-    const every = Math.max(this.deps.snapshotEvery, 2 * this.snapshotWeight);
-    if (this.appliedIndex - this.snapshotIndex < every || !this.config) return;
-    if (this.clock.monotonic() < this.snapshotRetryAt) return;
-    const term = this.store.termAt(this.appliedIndex);
-    if (term === undefined) return;
-    const config = this.configIndex <= this.appliedIndex ? this.config : (this.store.snapshot()?.config ?? this.config);
-    const t0 = performance.now();
-    try {
-      // shared rows: saveSnapshot encodes them to JSON before anything can change them
-      const board = this.deps.sm.snapshot({ share: true });
-      this.store.saveSnapshot({ index: this.appliedIndex, term, config, board }, Math.min(1000, this.deps.snapshotEvery));
-      this.snapshotIndex = this.appliedIndex;
-      this.snapshotWeight = weightOf(board);
-      this.snapshotFailures = 0;
-      this.logger.info({ index: this.appliedIndex, rows: this.snapshotWeight, ms: Math.round(performance.now() - t0) }, 'snapshot taken, log compacted');
-    } catch (err) {
-      // contained: the log still holds everything, so a failed snapshot only delays compaction
-      this.snapshotFailures++;
-      const backoff = Math.min(SNAPSHOT_RETRY_MAX_MS, SNAPSHOT_RETRY_MS * 2 ** Math.min(10, this.snapshotFailures - 1));
-      this.snapshotRetryAt = this.clock.monotonic() + backoff;
-      this.logger.error({ index: this.appliedIndex, failures: this.snapshotFailures, retryInMs: backoff, err: toPeerboardError(err).message }, 'snapshot failed: the log is kept, retrying later');
-    }
-  }
-  private snapshotFailures = 0;
-  private snapshotRetryAt = Number.NEGATIVE_INFINITY;
 
   // ---------------------------------------------------------------- master: fetches, transfer
 
