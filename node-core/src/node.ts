@@ -1,6 +1,7 @@
 // PeerNode: one whole peer. Wires the store, the board, consensus, the codec and the transport,
 // runs discovery (JoinRequest/Heartbeat) and the bootstrap rule, and offers NodeHandle to hosts.
-// Headless mode and the Electron main process both start it through createNode(config).
+// Headless mode and the Electron main process both start it through createNode(config). Its parts
+// (node-reads, node-wire, node-writes, node-events, node-leadership) each see it through a small interface.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { cpus, loadavg } from 'node:os';
@@ -15,6 +16,7 @@ import type { LogEntry } from './consensus/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
 import { Discovery } from './discovery.js';
+import type { NodeDeps } from './node-deps.js';
 import { bestSuccessor, dueExpiries, frontendTarget, postRole, serversFileImport } from './node-leadership.js';
 import { NodeEventPump } from './node-events.js';
 import { NodeMetrics } from './node-metrics.js';
@@ -32,7 +34,6 @@ import { NetTransport } from './transport/net-transport.js';
 import type { StreamAddress } from './transport/transport.js';
 import { realClock, type Clock, type TimerHandle } from './util/clock.js';
 import { WakeTracker } from './wake-tracker.js';
-import type { NodeDeps } from './node-deps.js';
 
 export type { KeyMode, NodeDeps };
 
@@ -211,7 +212,6 @@ export class PeerNode implements NodeHandle {
     return this.reads.selfInfo(this.cpuLoad);
   }
 
-
   /** a hint IP follows the interfaces (DHCP renewal, another Wi-Fi); a configured one never changes */
   private refreshAddress(): void {
     if (this.deps.ipExplicit !== false) return;
@@ -247,6 +247,16 @@ export class PeerNode implements NodeHandle {
   decodeResult(data: Buffer, max: number, from: string): Decoded {
     return this.wire.decodeResult(data, max, from);
   }
+  rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number, ts?: number): Promise<Message> {
+    return this.wire.rpc(to, msg, timeoutMs, term, ts);
+  }
+  /** does the node `nodeId` answer at `addr` (a pre-vote probe from the right node id)? */
+  answersAt(addr: StreamAddress, nodeId: string): Promise<boolean> {
+    return this.wire.answersAt(addr, nodeId);
+  }
+
+  // ---------------------------------------------------------------- cluster key
+
   /** messages are authenticated with a cluster key */
   get keyed(): boolean {
     return this.codec.keyed;
@@ -267,13 +277,6 @@ export class PeerNode implements NodeHandle {
     this.emitInvite();
   }
 
-  rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number, ts?: number): Promise<Message> {
-    return this.wire.rpc(to, msg, timeoutMs, term, ts);
-  }
-  /** does the node `nodeId` answer at `addr` (a pre-vote probe from the right node id)? */
-  answersAt(addr: StreamAddress, nodeId: string): Promise<boolean> {
-    return this.wire.answersAt(addr, nodeId);
-  }
   // ---------------------------------------------------------------- NodeHandle: writes (node-writes.ts)
 
   submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
@@ -373,7 +376,7 @@ export class PeerNode implements NodeHandle {
   }
 
   private onApplied(e: LogEntry, result: ApplyResult | null): void {
-    if (e.kind === 'board' && !REGISTRY_COMMANDS.has((e.cmd as { type: string }).type)) this.dataEntries++;
+    if (e.kind === 'board' && !REGISTRY_COMMANDS.has(e.cmd.type)) this.dataEntries++;
     if (e.kind === 'config') this.emitCluster();
     if (this.events.listenerCount('event') === 0) return;
     if (e.kind !== 'board') return;

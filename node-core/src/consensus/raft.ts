@@ -2,6 +2,8 @@
 // of voters; only a candidate whose log holds every committed entry can win (election restriction);
 // pre-votes keep a cut-off node from disrupting the cluster; slaves pull the log with FetchState
 // long polls (KRaft) and a write is acknowledged only once a majority stored it durably.
+// Raft holds the state and role changes; its parts (election, follower, leader, proposals,
+// snapshotter) see it as RaftCore (raft-core.ts).
 import { ErrorCode, NoQuorumError, PeerboardError, StorageError, toPeerboardError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { MessageOf, Outgoing, Role } from '../protocol/messages.js';
