@@ -10,10 +10,13 @@
 //   that could not hear each other founded two clusters, the merge rule (mergeInto) folds a young
 //   one into the other when they meet.
 import { randomUUID } from 'node:crypto';
+import type { NodeConfig } from './config.js';
+import type { Raft } from './consensus/raft.js';
 import type { Logger } from './log.js';
-import type { PeerNode } from './node.js';
-import type { ClusterViewEntry, Message, MessageOf, NodeInfo } from './protocol/messages.js';
-import { Limits, type StreamAddress } from './transport/transport.js';
+import type { Decoded } from './protocol/codec.js';
+import type { ClusterViewEntry, Message, MessageOf, MessageType, NodeInfo, Outgoing } from './protocol/messages.js';
+import type { KeyMode } from './security/cluster-key.js';
+import { Limits, type StreamAddress, type Transport } from './transport/transport.js';
 import type { TimerHandle } from './util/clock.js';
 
 export const PEERBOARD_VERSION = '0.1.0';
@@ -55,6 +58,37 @@ interface Known {
 /** Why a claim about a node was refused (counted as a drop reason). */
 export type LearnRefusal = 'address_conflict' | 'book_full';
 
+/**
+ * What discovery uses of its node (PeerNode implements it): identity and key mode, the codec, the
+ * consensus state it reports and feeds, and the founding and merge steps it triggers.
+ */
+export interface DiscoveryHost {
+  readonly nodeId: string;
+  readonly ip: string;
+  readonly config: Pick<NodeConfig, 'clusterKey' | 'discoveryWindowMs' | 'electionTimeoutMs' | 'heartbeatIntervalMs'>;
+  readonly keyMode: KeyMode;
+  /** messages are authenticated with a cluster key */
+  readonly keyed: boolean;
+  readonly raft: Pick<
+    Raft,
+    'bootstrap' | 'clock' | 'commitIndex' | 'config' | 'follower' | 'isVoter' | 'leaderAlive' | 'leaderId' | 'observeMaster' | 'progress' | 'role' | 'store' | 'term' | 'transferLeadership'
+  >;
+  readonly deps: { readonly transport: Pick<Transport, 'broadcast'> };
+  /** counts a dropped message by reason (metrics) */
+  readonly metrics_: { drop(reason: string): void };
+  selfInfo(): NodeInfo;
+  encode(msg: Outgoing<MessageType>): Buffer;
+  decodeResult(data: Buffer, max: number, from: string): Decoded;
+  /** does the node `nodeId` answer at `addr` (a pre-vote probe)? */
+  answersAt(addr: StreamAddress, nodeId: string): Promise<boolean>;
+  /** creates the team's key when this node founds a cluster without one */
+  beforeFounding(): void;
+  /** this young cluster holds no board data (it may dissolve to merge into another) */
+  young(): boolean;
+  dissolve(why: string): void;
+  emitCluster(): void;
+}
+
 export class Discovery {
   private readonly book = new Map<string, Known>();
   private readonly fresh = new Map<string, number>();
@@ -78,7 +112,7 @@ export class Discovery {
   private keyedHintLogged = false;
 
   constructor(
-    private readonly node: PeerNode,
+    private readonly node: DiscoveryHost,
     private readonly log: Logger,
   ) {}
 
@@ -161,7 +195,7 @@ export class Discovery {
 
   // ---------------------------------------------------------------- sending
 
-  private broadcast(msg: Parameters<PeerNode['encode']>[0]): void {
+  private broadcast(msg: Outgoing<MessageType>): void {
     if (this.stopped) return;
     const buf = this.node.encode(msg);
     if (buf.length > Limits.maxPacketBytes) {
@@ -184,7 +218,7 @@ export class Discovery {
    * first, and a big cluster with long names loses its last observers from the view, never the
    * heartbeat itself (which would cost the master its followers).
    */
-  private broadcastWithView(make: (view: ClusterViewEntry[]) => Parameters<PeerNode['encode']>[0]): void {
+  private broadcastWithView(make: (view: ClusterViewEntry[]) => Outgoing<MessageType>): void {
     if (this.stopped) return;
     const view = this.clusterView().sort((a, b) => Number(b.voter) - Number(a.voter));
     let n = Math.min(view.length, MAX_VIEW_ENTRIES);

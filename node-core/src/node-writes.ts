@@ -6,12 +6,17 @@ import { z } from 'zod';
 import type { SubmitOptions, SubmitResult } from './api/node-handle.js';
 import { checkProposal } from './board/commands.js';
 import type { ApplyResult, BoardCommand } from './board/types.js';
+import type { NodeConfig } from './config.js';
+import type { Raft } from './consensus/raft.js';
 import type { Member } from './consensus/types.js';
+import type { Discovery } from './discovery.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
-import type { PeerNode } from './node.js';
-import type { MessageOf, Outgoing } from './protocol/messages.js';
-import { commandNeed, signForward, verifyForward, type CallerRole } from './security/forward-auth.js';
+import type { Logger } from './log.js';
+import type { NodeMetrics } from './node-metrics.js';
+import type { Message, MessageOf, MessageType, Outgoing } from './protocol/messages.js';
+import { commandNeed, signForward, verifyForward, type CallerRole, type TokenConfig } from './security/forward-auth.js';
 import { TransportError } from './transport/transport.js';
+import type { Clock } from './util/clock.js';
 
 const nodeIdSchema = z.string().min(1).max(128);
 /** Control commands that travel in ForwardRequest to the master but are not board commands. */
@@ -21,14 +26,35 @@ const controlCommandSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('remove-voter'), nodeId: nodeIdSchema, by: z.string().max(128) }),
 ]);
 type ControlCommand = z.infer<typeof controlCommandSchema>;
-const CONTROL = new Set(['promote', 'add-voter', 'remove-voter']);
+/** the command types that controlCommandSchema validates (every other type is a board command) */
+const CONTROL_TYPES: ReadonlySet<string> = new Set(controlCommandSchema.options.map((o) => o.shape.type.value));
 type Meta = { user: string; nodeId: string; nodeIP: string; reqId: string };
 
 /** A forwarded write whose sender's clock is further than this from ours is refused (replays). */
 export const FORWARD_WINDOW_MS = 5 * 60_000;
 
+/**
+ * What the write path uses of its node (PeerNode implements it): identity and timings, the consensus
+ * calls that write, the address book, the commit metrics, and one TCP request to the master.
+ */
+export interface WriteHost {
+  readonly nodeId: string;
+  readonly ip: string;
+  readonly peerPort: number;
+  readonly config: TokenConfig & Pick<NodeConfig, 'apiPort' | 'headless' | 'commitTimeoutMs' | 'electionTimeoutMs' | 'fetchMaxWaitMs' | 'requestTimeoutMs'>;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly raft: Pick<Raft, 'role' | 'leaderId' | 'config' | 'isVoter' | 'changeVoters' | 'transferLeadership' | 'propose' | 'noQuorum' | 'forceNewConfig'>;
+  readonly discovery: Pick<Discovery, 'infoOf' | 'byIp'>;
+  readonly metrics_: Pick<NodeMetrics, 'drop' | 'commit'>;
+  /** the caught-up voter that should lead after this master, if any */
+  bestSuccessor(): string | null;
+  rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number, ts?: number): Promise<Message>;
+  sleep(ms: number): Promise<void>;
+}
+
 export class WritePath {
-  constructor(private readonly node: PeerNode) {}
+  constructor(private readonly node: WriteHost) {}
 
   /**
    * A write forwarded by another node. Checked before anything runs: the time window (a captured
@@ -43,16 +69,18 @@ export class WritePath {
         this.node.metrics_.drop('replay');
         throw new PeerboardError(ErrorCode.Unauthorized, `the forwarded write is ${Math.round(skew / 1000)} s away from the master's clock: a replay, or clocks that differ (sync them with NTP)`);
       }
-      const cmd = msg.cmd as { type: string };
-      verifyForward(this.node.config, commandNeed(cmd as { type: string; force?: unknown }), msg.auth, msg.ts, msg.meta.reqId, msg.meta.user, cmd);
-      if (CONTROL.has(cmd.type)) {
+      // the codec checked the envelope ({ type } and bounded fields); the command itself is checked
+      // by its own schema: a control command here, a board command by propose() (checkProposal)
+      const cmd = msg.cmd;
+      verifyForward(this.node.config, commandNeed(cmd), msg.auth, msg.ts, msg.meta.reqId, msg.meta.user, cmd);
+      if (CONTROL_TYPES.has(cmd.type)) {
         const c = controlCommandSchema.safeParse(cmd);
         if (!c.success) throw new PeerboardError(ErrorCode.BadRequest, `invalid ${cmd.type} command: ${c.error.issues[0]?.path.join('.') ?? ''}: ${c.error.issues[0]?.message ?? 'invalid'}`);
         await this.runControl(c.data);
         return { type: 'ForwardResponse', result: { ok: true } };
       }
-      const r = await this.node.raft.propose({ kind: 'board', cmd: cmd as BoardCommand, meta: msg.meta });
-      return { type: 'ForwardResponse', result: r.result as Outgoing<'ForwardResponse'>['result'], index: r.index };
+      const r = await this.node.raft.propose({ kind: 'board', cmd, meta: msg.meta });
+      return { type: 'ForwardResponse', result: r.result, index: r.index };
     } catch (err) {
       const e = toPeerboardError(err);
       return { type: 'ForwardResponse', result: { ok: false, error: { code: e.code, message: e.message, details: e.details } } };

@@ -1,92 +1,47 @@
 // PeerNode: one whole peer. Wires the store, the board, consensus, the codec and the transport,
 // runs discovery (JoinRequest/Heartbeat) and the bootstrap rule, and offers NodeHandle to hosts.
-// Headless mode and the Electron main process both start it through createNode(config).
-import { createHash, randomUUID } from 'node:crypto';
+// Headless mode and the Electron main process both start it through createNode(config). Its parts
+// (node-reads, node-wire, node-writes, node-events, node-leadership) each see it through a small interface.
+import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent } from './api/peer-api.js';
 import type { HealthReport, NodeEvents, NodeHandle, SubmitOptions, SubmitResult } from './api/node-handle.js';
-import { Board } from './board/state-machine.js';
+import { BoardMachine } from './board/board-machine.js';
 import { changeEventOf } from './change-rows.js';
 import type { ApplyResult, BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from './board/types.js';
 import { nodeDisplayName, parseConfig, type NodeConfig, type NodeConfigInput } from './config.js';
-import { nodeNameSchema } from './node-name.js';
 import { Raft } from './consensus/raft.js';
-import type { StateMachine } from './consensus/state-machine.js';
 import type { LogEntry } from './consensus/types.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
 import { createLogger, type Logger } from './log.js';
-import { Discovery, PEERBOARD_VERSION } from './discovery.js';
+import { Discovery } from './discovery.js';
+import type { NodeDeps } from './node-deps.js';
+import { bestSuccessor, dueExpiries, frontendTarget, postRole, serversFileImport } from './node-leadership.js';
+import { NodeEventPump } from './node-events.js';
 import { NodeMetrics } from './node-metrics.js';
+import { NodeReads } from './node-reads.js';
+import { NodeWire } from './node-wire.js';
 import { WritePath } from './node-writes.js';
 import { startSelfRegistration } from './self-register.js';
 import { Codec, type Decoded } from './protocol/codec.js';
-import { PROTOCOL_VERSION, type ClusterViewEntry, type Message, type MessageType, type NodeInfo, type Outgoing, type Role } from './protocol/messages.js';
+import type { ClusterViewEntry, Message, MessageType, NodeInfo, Outgoing, Role } from './protocol/messages.js';
 import { openStore } from './storage/open-store.js';
-import type { Store } from './storage/store.js';
-import { generateClusterKey, resolveClusterKey, saveClusterKey } from './security/cluster-key.js';
+import { generateClusterKey, resolveClusterKey, saveClusterKey, type KeyMode } from './security/cluster-key.js';
 import { inviteInfoOf } from './security/invite.js';
 import { listIpv4Interfaces, preferredAddress } from './transport/interfaces.js';
 import { NetTransport } from './transport/net-transport.js';
-import { CloseConnection, Limits, TransportError, type StreamAddress, type Transport } from './transport/transport.js';
-import { realClock, type Clock, type Random, type TimerHandle } from './util/clock.js';
+import type { StreamAddress } from './transport/transport.js';
+import { realClock, type Clock, type TimerHandle } from './util/clock.js';
 import { WakeTracker } from './wake-tracker.js';
 
-/** Injected parts; defaults are the real ones. Tests pass a MemStore, a MemTransport, a FakeClock. */
-export interface NodeDeps {
-  logger: Logger;
-  clock: Clock;
-  random: Random;
-  store: Store;
-  transport: Transport;
-  /**
-   * 'keyed': a key is configured; 'open': explicitly no key; 'pending': no key yet, one is created
-   * when this node founds a cluster (secure by default). Default: keyed with a key, else open.
-   */
-  keyMode?: KeyMode;
-  /** keeps a key this node created (createNode: the data directory); absent: kept in memory only */
-  saveKey?: (key: string) => void;
-  /**
-   * the advertised IP was configured (default true); false: it is a hint, re-read from the
-   * interfaces as they change, and peers use the source address of our packets
-   */
-  ipExplicit?: boolean;
-}
-
-export type KeyMode = 'keyed' | 'open' | 'pending';
+export type { KeyMode, NodeDeps };
 
 /** how often a node re-reads its addresses */
 const ADDRESS_CHECK_MS = 1000;
 
-/** seed 000's frontend address, the default of frontendUrl */
-const DEFAULT_FRONTEND_URL = 'http://localhost:8778';
-
 /** commands that nodes issue by themselves; they do not make a cluster hold user data */
 const REGISTRY_COMMANDS = new Set(['presence', 'cluster-register', 'user-register', 'serving']);
-
-class BoardMachine implements StateMachine {
-  board: Board;
-  constructor(private readonly opts: { historyLimit: number }) {
-    this.board = new Board(opts);
-  }
-  apply(e: Parameters<StateMachine['apply']>[0]): ApplyResult {
-    return this.board.apply(e);
-  }
-  snapshot(opts?: { share?: boolean }) {
-    return this.board.snapshot(opts);
-  }
-  restore(s: Parameters<StateMachine['restore']>[0]): void {
-    this.board = Board.fromSnapshot(s, this.opts);
-  }
-  resultFor(reqId: string) {
-    return this.board.resultFor(reqId);
-  }
-  reset(): void {
-    this.board.reset();
-  }
-}
-
 
 export class PeerNode implements NodeHandle {
   readonly events = new EventEmitter<NodeEvents>();
@@ -96,6 +51,7 @@ export class PeerNode implements NodeHandle {
   private readonly writes = new WritePath(this);
   private readonly sm: BoardMachine;
   private readonly codec: Codec;
+  private readonly wire: NodeWire;
   keyMode: KeyMode;
   /** the key messages are authenticated with (configured, stored or created at founding) */
   private clusterKey: string | undefined;
@@ -110,6 +66,8 @@ export class PeerNode implements NodeHandle {
   private stopSelfRegistration: (() => void) | undefined;
   /** pauses (sleep, SIGSTOP): distrust old contacts, say how old the board is until caught up */
   private readonly wake: WakeTracker;
+  private readonly reads: NodeReads;
+  private readonly pump: NodeEventPump;
   ip: string;
   peerPort = 0;
   /** display name: config name, else user@host */
@@ -128,6 +86,7 @@ export class PeerNode implements NodeHandle {
     this.clusterKey = config.clusterKey;
     this.keyMode = deps.keyMode ?? (config.clusterKey ? 'keyed' : 'open');
     this.codec = new Codec({ clusterId: config.clusterId, key: config.clusterKey, previousKeys: config.previousClusterKeys });
+    this.wire = new NodeWire(this, this.codec, (msg) => this.writes.handleForward(msg));
     this.sm = new BoardMachine({ historyLimit: config.historyLimit });
     this.metrics_ = new NodeMetrics({
       role: () => this.raft.role,
@@ -173,6 +132,8 @@ export class PeerNode implements NodeHandle {
       current: () => (this.raft.role === 'master' ? this.raft.masterReady() && this.raft.hasQuorum() : this.raft.leaderAlive() && this.raft.appliedIndex >= this.raft.commitIndex),
       changed: () => this.emitCluster(),
     });
+    this.reads = new NodeReads(this, () => this.sm.board, this.wake, this.startedAt);
+    this.pump = new NodeEventPump(this, { stopping: () => this.stopping, stale: () => this.reads.stale(), wake: this.wake });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -180,7 +141,7 @@ export class PeerNode implements NodeHandle {
   async start(): Promise<void> {
     const ports = await this.deps.transport.start(
       (data, from) => this.discovery.onPacket(data, `${from.ip}:${from.port}`),
-      (data, from) => this.onRequest(data, from),
+      (data, from) => this.wire.onRequest(data, from),
     );
     this.peerPort = ports.streamPort;
     this.refreshCpu();
@@ -193,7 +154,7 @@ export class PeerNode implements NodeHandle {
       this.deps.transport.checkInterfaces?.();
     }, ADDRESS_CHECK_MS);
     this.addressTimer.unref();
-    this.watchLiveness();
+    this.pump.watchLiveness();
     this.wake.start();
     this.raft.start();
     this.discovery.start();
@@ -213,14 +174,7 @@ export class PeerNode implements NodeHandle {
       }
     }
     this.discovery.sendLeave('graceful shutdown');
-    clearInterval(this.cpuTimer);
-    clearInterval(this.addressTimer);
-    this.wake.stop();
-    this.clock.clearTimeout(this.livenessTimer);
-    this.clock.clearTimeout(this.expiryTimer);
-    this.discovery.stop();
-    this.raft.stop();
-    this.clock.clearTimeout(this.clusterTimer);
+    this.stopActivities();
     await this.deps.transport.close();
     this.deps.store.close();
     this.events.removeAllListeners();
@@ -234,44 +188,28 @@ export class PeerNode implements NodeHandle {
   halt(): void {
     this.stopping = true;
     this.stopSelfRegistration?.();
+    this.stopActivities();
+  }
+
+  /** timers, discovery and consensus stop (the transport and the store stay open) */
+  private stopActivities(): void {
     clearInterval(this.cpuTimer);
     clearInterval(this.addressTimer);
     this.wake.stop();
-    this.clock.clearTimeout(this.livenessTimer);
+    this.pump.stopWatch();
     this.clock.clearTimeout(this.expiryTimer);
     this.discovery.stop();
     this.raft.stop();
-    this.clock.clearTimeout(this.clusterTimer);
+    this.pump.dropPending();
   }
 
   /** the caught-up voter that should lead after us, if any */
   bestSuccessor(): string | null {
-    const voters = this.raft.config?.voters.filter((v) => v.nodeId !== this.nodeId) ?? [];
-    const now = this.clock.monotonic();
-    const progress = this.raft.progress();
-    const ok = voters.filter((v) => {
-      const p = progress?.get(v.nodeId);
-      return p && now - p.lastFetch < this.config.electionTimeoutMs;
-    });
-    ok.sort((a, b) => (this.raft.matchIndexOf(b.nodeId) ?? 0) - (this.raft.matchIndexOf(a.nodeId) ?? 0) || a.nodeId.localeCompare(b.nodeId));
-    return ok[0]?.nodeId ?? null;
+    return bestSuccessor(this.raft, this.nodeId, this.clock.monotonic(), this.config.electionTimeoutMs);
   }
 
   selfInfo(): NodeInfo {
-    return {
-      nodeId: this.nodeId,
-      nodeIP: this.ip,
-      peerPort: this.peerPort,
-      apiPort: this.config.apiPort,
-      ...(this.config.uiPort > 0 ? { uiPort: this.config.uiPort } : {}),
-      headless: this.config.headless,
-      user: this.config.user,
-      failoverOrder: this.config.failoverOrder,
-      cpuLoad: this.cpuLoad,
-      version: PEERBOARD_VERSION,
-      name: this.name,
-      ...(this.deps.ipExplicit === false ? {} : { ipExplicit: true }),
-    };
+    return this.reads.selfInfo(this.cpuLoad);
   }
 
   /** a hint IP follows the interfaces (DHCP renewal, another Wi-Fi); a configured one never changes */
@@ -299,23 +237,25 @@ export class PeerNode implements NodeHandle {
 
   // ---------------------------------------------------------------- wire
 
-  encode(msg: Outgoing<MessageType>, term = this.raft.term, ts = this.clock.now()): Buffer {
-    return this.codec.encode({ ...msg, v: PROTOCOL_VERSION, clusterId: this.config.clusterId, nodeId: this.nodeId, term, ts } as Message);
+  encode(msg: Outgoing<MessageType>, term?: number, ts?: number): Buffer {
+    return this.wire.encode(msg, term, ts);
   }
-
   decode(data: Buffer, max: number, from: string): Message | null {
-    const d = this.decodeResult(data, max, from);
-    return d.ok ? d.msg : null;
+    return this.wire.decode(data, max, from);
   }
-
   /** decodes a message; a refused one is counted by reason and logged at debug level */
   decodeResult(data: Buffer, max: number, from: string): Decoded {
-    const d = this.codec.decode(data, max);
-    if (d.ok) return d;
-    this.metrics_.drop(d.reason);
-    this.log.debug({ from, reason: d.reason, detail: d.detail }, 'dropped a peer message');
-    return d;
+    return this.wire.decodeResult(data, max, from);
   }
+  rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number, ts?: number): Promise<Message> {
+    return this.wire.rpc(to, msg, timeoutMs, term, ts);
+  }
+  /** does the node `nodeId` answer at `addr` (a pre-vote probe from the right node id)? */
+  answersAt(addr: StreamAddress, nodeId: string): Promise<boolean> {
+    return this.wire.answersAt(addr, nodeId);
+  }
+
+  // ---------------------------------------------------------------- cluster key
 
   /** messages are authenticated with a cluster key */
   get keyed(): boolean {
@@ -335,60 +275,6 @@ export class PeerNode implements NodeHandle {
     this.keyMode = 'keyed';
     this.log.warn({ clusterId: this.config.clusterId }, 'founded a new team with a new key: others join with its invite (`peerboard invite` prints it)');
     this.emitInvite();
-  }
-
-  async rpc<T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number, ts?: number): Promise<Message> {
-    const addr = this.discovery.addressOf(to);
-    if (!addr) throw new TransportError(`no known address for node ${to}`, 'CONNECT');
-    const raw = await this.deps.transport.request(addr, this.encode(msg, term, ts), timeoutMs);
-    const resp = this.decode(raw, Limits.maxFrameBytes, `${addr.ip}:${addr.port}`);
-    if (!resp) throw new TransportError(`node ${to} sent an answer that was dropped`, 'CLOSED');
-    return resp;
-  }
-
-  /**
-   * Does the node `nodeId` answer at `addr`? A pre-vote request (it changes nothing on the other
-   * side) whose answer must come from that node id. False on no answer, a refused connection, or
-   * another node there.
-   */
-  async answersAt(addr: StreamAddress, nodeId: string): Promise<boolean> {
-    const lastIndex = this.deps.store.lastIndex();
-    const msg: Outgoing<'VoteRequest'> = { type: 'VoteRequest', preVote: true, lastIndex, lastTerm: this.deps.store.termAt(lastIndex) ?? 0, transfer: false };
-    try {
-      const raw = await this.deps.transport.request(addr, this.encode(msg), Math.min(1000, this.config.requestTimeoutMs));
-      const resp = this.decode(raw, Limits.maxFrameBytes, `${addr.ip}:${addr.port}`);
-      return resp !== null && resp.nodeId === nodeId;
-    } catch {
-      return false;
-    }
-  }
-
-  private async onRequest(data: Buffer, from: StreamAddress): Promise<Buffer> {
-    const msg = this.decode(data, Limits.maxRequestBytes, `${from.ip}:${from.port}`);
-    // a peer that sends what the codec refuses (junk, a wrong or missing MAC) gets one answer and
-    // loses its connection, so it cannot keep a stream of refusals going on it
-    if (!msg) throw new CloseConnection('message refused', this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'message refused (see the node log for the reason)', leaderId: this.raft.leaderId }));
-    if (msg.nodeId === this.nodeId) return this.encode({ type: 'ErrorResponse', code: 'SELF', message: 'message from myself' });
-    const refusal = this.discovery.claimRefused(msg.nodeId, from.ip);
-    if (refusal) {
-      this.metrics_.drop(refusal);
-      return this.encode({ type: 'ErrorResponse', code: 'ADDRESS_CONFLICT', message: 'another address speaks for this node id' });
-    }
-    switch (msg.type) {
-      case 'FetchState':
-        if (msg.node.nodeId !== msg.nodeId) return this.encode({ type: 'ErrorResponse', code: 'BAD_MESSAGE', message: 'node info names another node' });
-        if (!this.discovery.learn(msg.node, 'fetch', from.ip)) return this.encode({ type: 'ErrorResponse', code: 'ADDRESS_CONFLICT', message: 'another address speaks for this node id' });
-        return this.encode(await this.raft.handleFetch(msg, from.ip));
-      case 'VoteRequest':
-        return this.encode(this.raft.handleVoteRequest(msg));
-      case 'TimeoutNow':
-        return this.encode(this.raft.handleTimeoutNow(msg));
-      case 'ForwardRequest':
-        return this.encode(await this.writes.handleForward(msg));
-      default:
-        this.metrics_.drop('unexpected_type');
-        return this.encode({ type: 'ErrorResponse', code: 'UNEXPECTED', message: `${msg.type} is not a request` });
-    }
   }
 
   // ---------------------------------------------------------------- NodeHandle: writes (node-writes.ts)
@@ -424,9 +310,8 @@ export class PeerNode implements NodeHandle {
   /** master: release holds whose time is up (idempotent per host and end time) */
   private expireDue(): void {
     if (this.raft.role !== 'master' || !this.raft.hasQuorum()) return;
-    for (const { host, until } of this.sm.board.dueExpiries(Math.floor(this.clock.now() / 1000))) {
-      const key = createHash('sha256').update(`${host}\0${until}`).digest('hex').slice(0, 32);
-      this.submit({ type: 'expire', host, until }, { user: 'system', reqId: `expire:${key}` }).catch((err: unknown) =>
+    for (const { host, cmd, reqId } of dueExpiries(this.sm.board, this.clock.now())) {
+      this.submit(cmd, { user: 'system', reqId }).catch((err: unknown) =>
         this.log.debug({ host, err: toPeerboardError(err).message }, 'expiry not committed yet'),
       );
     }
@@ -438,13 +323,7 @@ export class PeerNode implements NodeHandle {
     const file = this.config.servers;
     if (file && this.sm.board.serversData().serversList.length === 0) {
       try {
-        const data = JSON.parse(readFileSync(file, 'utf8')) as { serversList?: unknown };
-        if (!Array.isArray(data.serversList)) throw new Error('no serversList array');
-        const servers = data.serversList.map((s) => {
-          const o = s as Record<string, unknown>;
-          return { host: String(o.host), app: String(o.app ?? ''), ip: String(o.ip ?? ''), env: String(o.env ?? ''), comment: String(o.comment ?? '') };
-        });
-        this.submit({ type: 'servers-import', servers }, { user: 'admin', reqId: `servers-file:${file}` }).catch((err: unknown) =>
+        this.submit(serversFileImport(file), { user: 'admin', reqId: `servers-file:${file}` }).catch((err: unknown) =>
           this.log.error({ file, err: toPeerboardError(err).message }, 'importing the servers file failed'),
         );
       } catch (err) {
@@ -471,29 +350,12 @@ export class PeerNode implements NodeHandle {
     this.emit({ type: 'role', role, ip: this.ip, nodeId: this.nodeId, term });
     this.emitCluster();
     const url = this.frontendTarget();
-    if (url) {
-      // with tokens set, /updateRole needs one: sent only to a frontend on this machine, never to another host
-      const token = this.config.userToken ?? this.config.adminToken;
-      const local = /^http:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])(:\d+)?(\/|$)/.test(url);
-      fetch(`${url.replace(/\/$/, '')}/updateRole`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...(token && local ? { authorization: `Bearer ${token}` } : {}) },
-        body: JSON.stringify({ role, ip: this.ip }),
-        signal: AbortSignal.timeout(1000),
-      }).catch((err: unknown) => this.log.debug({ url, err: (err as Error).message }, 'frontend /updateRole not reachable'));
-    }
+    if (url) postRole(url, this.config, role, this.ip, this.log);
   }
 
-  /**
-   * Where role changes are POSTed (seed 000's /updateRole): the configured frontendUrl; when that is
-   * the seed's default (localhost:8778), this node's own frontend port, which --ui-port may have
-   * moved (-1: no frontend, nothing is posted).
-   */
+  /** where role changes are POSTed (seed 000's /updateRole), if anywhere (node-leadership.ts) */
   frontendTarget(): string | null {
-    const url = this.config.frontendUrl;
-    if (!url) return null;
-    if (url.replace(/\/$/, '') !== DEFAULT_FRONTEND_URL) return url;
-    return this.config.uiPort > 0 ? `http://localhost:${this.config.uiPort}` : null;
+    return frontendTarget(this.config);
   }
 
   /** board entries applied other than registrations and presence (what users wrote) */
@@ -514,7 +376,7 @@ export class PeerNode implements NodeHandle {
   }
 
   private onApplied(e: LogEntry, result: ApplyResult | null): void {
-    if (e.kind === 'board' && !REGISTRY_COMMANDS.has((e.cmd as { type: string }).type)) this.dataEntries++;
+    if (e.kind === 'board' && !REGISTRY_COMMANDS.has(e.cmd.type)) this.dataEntries++;
     if (e.kind === 'config') this.emitCluster();
     if (this.events.listenerCount('event') === 0) return;
     if (e.kind !== 'board') return;
@@ -524,131 +386,37 @@ export class PeerNode implements NodeHandle {
     void result;
   }
 
-  private clusterTimer: TimerHandle | undefined;
-  private livenessTimer: TimerHandle | undefined;
-  /** leader, quorum and staleness as last sent in a cluster event */
-  private sentLiveness = '';
   emitCluster(): void {
-    if (this.stopping || this.clusterTimer || this.events.listenerCount('event') === 0) return;
-    this.clusterTimer = this.clock.setTimeout(() => {
-      this.clusterTimer = undefined;
-      const v = this.status();
-      this.sentLiveness = this.liveness();
-      this.emit({ type: 'cluster', clusterView: v.clusterView, leader: v.leader, quorum: v.quorum, stale: v.stale, asleep: v.asleep });
-    }, 20);
+    this.pump.emitCluster();
   }
-
-  /** a master before its first entry of the term committed; anyone else without a live master */
-  private stale(): boolean {
-    if (this.wake.pending()) return true; // asleep until caught up: the board is old whatever the clocks say
-    return this.raft.role === 'master' ? !this.raft.masterReady() : !this.raft.leaderAlive();
-  }
-
-  private liveness(): string {
-    const w = this.wake.info();
-    return `${this.raft.leaderId ?? ''}|${this.raft.hasQuorum()}|${this.stale()}|${w ? `${w.wokeAt}:${w.caughtUpAt}` : ''}`;
-  }
-
-  /**
-   * Every half heartbeat: emits a cluster event when leader, quorum or staleness changed since the
-   * last one (they also change with time alone: a lease runs out, a new master's first answer
-   * arrives after the event that named it).
-   */
-  private watchLiveness(): void {
-    if (this.stopping) return;
-    if (this.events.listenerCount('event') > 0 && this.liveness() !== this.sentLiveness) this.emitCluster();
-    this.livenessTimer = this.clock.setTimeout(() => this.watchLiveness(), Math.max(20, Math.round(this.config.heartbeatIntervalMs / 2)));
-  }
-
   private emit(ev: PeerEvent): void {
-    try {
-      this.events.emit('event', ev);
-    } catch (err) {
-      this.log.error({ err }, 'an event listener threw');
-    }
+    this.pump.emit(ev);
   }
 
   // ---------------------------------------------------------------- NodeHandle: reads
 
   clusterView(): ClusterViewEntry[] {
-    return this.discovery.clusterView().map((e) => {
-      const name = this.nameOf(e.nodeId);
-      return name ? { ...e, name } : e;
-    });
+    return this.reads.clusterView();
   }
-
-  /**
-   * A node's display name: this node's own, else what the node said about itself in discovery,
-   * else the name in its registry record (metadata.name, kept after it leaves).
-   */
+  /** this node's own name, else what the node said in discovery, else its registry record's */
   nameOf(nodeId: string): string | undefined {
-    if (nodeId === this.nodeId) return this.name;
-    const heard = this.discovery.infoOf(nodeId)?.name;
-    if (heard) return heard;
-    const rec = this.sm.board.clusterNodes().find((n) => n.id === nodeId);
-    const n = rec?.metadata.name;
-    return typeof n === 'string' && nodeNameSchema.safeParse(n).success ? n : undefined;
+    return this.reads.nameOf(nodeId);
   }
-
   leaderInfo(): LeaderInfo | null {
-    const id = this.raft.leaderId;
-    if (!id) return null;
-    const name = this.nameOf(id);
-    const named = name ? { name } : {};
-    if (id === this.nodeId) return { nodeId: id, nodeIP: this.ip, apiPort: this.config.apiPort, ...named };
-    const info = this.discovery.infoOf(id);
-    return info ? { nodeId: id, nodeIP: info.nodeIP, apiPort: info.apiPort, ...named } : { nodeId: id, nodeIP: '', apiPort: 0, ...named };
+    return this.reads.leaderInfo();
   }
-
   view(): BoardView {
-    const { clusterView, ...status } = this.status();
-    return { serversData: this.sm.board.serversData(), clusterView, userRequests: this.history({ limit: 50 }).items, ...status };
+    return this.reads.view();
   }
-
   status(): NodeStatus {
-    const isMaster = this.raft.role === 'master';
-    const quorum = this.raft.hasQuorum();
-    const contact = this.raft.lastLeaderContact;
-    const staleMs = isMaster ? 0 : Number.isFinite(contact) ? Math.round(this.clock.monotonic() - contact) : null;
-    return {
-      clusterView: this.clusterView(),
-      self: {
-        nodeId: this.nodeId,
-        nodeIP: this.ip,
-        role: this.raft.role,
-        term: this.raft.term,
-        user: this.config.user,
-        headless: this.config.headless,
-        voter: this.raft.isVoter(),
-        clusterId: this.config.clusterId,
-        apiPort: this.config.apiPort,
-        uiPort: this.config.uiPort,
-        name: this.name,
-      },
-      leader: this.leaderInfo(),
-      commitIndex: this.raft.commitIndex,
-      appliedIndex: this.raft.appliedIndex,
-      quorum,
-      stale: this.stale(),
-      staleMs,
-      asleep: this.wake.info(),
-      writeBlockedReason: quorum ? null : ErrorCode.NoQuorum,
-    };
+    return this.reads.status();
   }
-
   server(host: string): Server | undefined {
     return this.sm.board.server(host);
   }
   /** the history, each row with the name of the node it came from (nodeName) when known */
   history(filter: HistoryFilter): HistoryPage {
-    const page = this.sm.board.history(filter);
-    const names = new Map<string, string | undefined>();
-    for (const r of page.items) {
-      if (!names.has(r.nodeId)) names.set(r.nodeId, this.nameOf(r.nodeId));
-      const name = names.get(r.nodeId);
-      if (name) r.nodeName = name;
-    }
-    return page;
+    return this.reads.history(filter);
   }
   users(): RegisteredUser[] {
     return this.sm.board.users();
@@ -656,35 +424,8 @@ export class PeerNode implements NodeHandle {
   clusterNodes(): ClusterNodeRecord[] {
     return this.sm.board.clusterNodes();
   }
-
   health(): HealthReport {
-    const v = this.status();
-    return {
-      status: 'ok',
-      nodeId: this.nodeId,
-      name: this.name,
-      clusterId: this.config.clusterId,
-      role: this.raft.role,
-      term: this.raft.term,
-      leader: v.leader,
-      commitIndex: this.raft.commitIndex,
-      appliedIndex: this.raft.appliedIndex,
-      lastIndex: this.deps.store.lastIndex(),
-      quorum: v.quorum,
-      stale: v.stale,
-      staleMs: v.staleMs,
-      asleep: v.asleep,
-      voters: this.raft.config?.voters.map((m) => m.nodeId) ?? [],
-      peers: this.discovery.alivePeers().length,
-      dropped: this.metrics_.droppedByReason(),
-      incarnation: this.raft.config?.incarnation ?? null,
-      foreignIncarnations: this.discovery.foreignIncarnations(),
-      uptimeSec: Math.round((this.clock.monotonic() - this.startedAt) / 1000),
-      security: this.keyMode,
-      transport: (this.deps.transport.stats?.() as Record<string, number> | undefined) ?? null,
-      waitingForInvite: this.discovery.waitingForInvite(),
-      storageFailed: this.raft.storageFailed ? { what: this.raft.storageFailed.what, message: this.raft.storageFailed.message, sinceMs: Math.round(this.clock.monotonic() - this.raft.storageFailed.since) } : null,
-    };
+    return this.reads.health();
   }
 
   metrics(): Promise<string> {

@@ -179,6 +179,30 @@ describe('hostile peers on loopback (issue 9)', () => {
     expect(metrics).toMatch(/peerboard_transport\{what="inbound"\} \d+/);
   });
 
+  it('a forwarded control command that fails its schema is refused as BAD_REQUEST and changes no voter (issue 11)', async () => {
+    const c = await threeNodes({ clusterKey: KEY });
+    clusters.push(c);
+    const m = c.master()!;
+    const voters = m.node.raft.config!.voters.map((v) => v.nodeId).sort();
+    const member = new Codec({ clusterId: 'test', key: KEY });
+    const meta = { user: 'admin', nodeId: 'n2', nodeIP: '127.0.0.1', reqId: 'bad-control' };
+    const bad = [
+      { type: 'promote', target: 42 },
+      { type: 'promote' },
+      { type: 'add-voter', nodeId: 'n9', by: 'admin', extra: true },
+      { type: 'remove-voter', nodeId: '', by: 'admin' },
+      { type: 'remove-voter', nodeId: 'n3', by: 'x'.repeat(129) },
+    ];
+    for (const [i, cmd] of bad.entries()) {
+      const answer = (await tcpRequest(m.node.peerPort, member.encode({ ...envelope('n2', m.node.raft.term), type: 'ForwardRequest', cmd, meta: { ...meta, reqId: `bad-control-${i}` } } as never), '127.0.0.1')) as {
+        result?: { ok: boolean; error?: { code: string; message: string } };
+      };
+      expect(answer.result).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST', message: expect.stringMatching(new RegExp(`^invalid ${cmd.type} command: `)) } });
+    }
+    expect(m.node.raft.config!.voters.map((v) => v.nodeId).sort()).toEqual(voters);
+    expect(c.master()).toBe(m);
+  });
+
   it('a replayed ForceMaster (old term, or the same message again) does nothing', async () => {
     const c = await threeNodes({ clusterKey: KEY });
     clusters.push(c);

@@ -11,7 +11,7 @@ import { toPeerboardError } from '../errors.js';
 import type { Message, MessageOf, Outgoing } from '../protocol/messages.js';
 import { TransportError } from '../transport/transport.js';
 import { MAX_TERM_JUMP } from './limits.js';
-import { type Raft, weightOf } from './raft.js';
+import { type RaftCore, weightOf } from './raft-core.js';
 import type { LogEntry, Snapshot } from './types.js';
 
 /** longest pause of the fetch loop after refused answers (doubles from REFUSAL_BACKOFF_MS) */
@@ -31,7 +31,7 @@ export class Follower {
   /** ends the wait on the fetch in flight (see interrupt()) */
   private wake: (() => void) | undefined;
 
-  constructor(private readonly raft: Raft) {}
+  constructor(private readonly raft: RaftCore) {}
 
   /**
    * Stops waiting for the fetch or probe in flight: the master changed (a vote for a newer term, a hint). A hung

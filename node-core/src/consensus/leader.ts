@@ -4,7 +4,7 @@
 import { ErrorCode, PeerboardError } from '../errors.js';
 import type { MessageOf, NodeInfo, Outgoing } from '../protocol/messages.js';
 import { Proposals } from './proposals.js';
-import type { Raft } from './raft.js';
+import type { RaftCore } from './raft-core.js';
 import type { Member, Snapshot } from './types.js';
 
 export interface Progress {
@@ -36,10 +36,10 @@ export class LeaderState {
   private quorumLostSince: number | null = null;
   /** since when the voter set has had one seat too many (a swap in progress, see autoSwap) */
   private overfullSince: number | null = null;
-  private tick: ReturnType<Raft['clock']['setTimeout']> | undefined;
+  private tick: ReturnType<RaftCore['clock']['setTimeout']> | undefined;
   private stopped = false;
 
-  constructor(private readonly raft: Raft) {
+  constructor(private readonly raft: RaftCore) {
     this.proposals = new Proposals(raft, this);
     this.since = raft.clock.monotonic();
     this.scheduleTick();

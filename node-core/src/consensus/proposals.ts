@@ -2,12 +2,32 @@
 // loop, each proposal waits for its commit, and a retried idempotency key joins the one in flight.
 // Proposals of a term that ends (step-down, shutdown) fail with an "outcome unknown" error.
 import { checkProposal } from '../board/commands.js';
-import type { ApplyResult } from '../board/types.js';
+import type { ApplyResult, CommandMeta } from '../board/types.js';
 import { ErrorCode, isStorageFailure, PeerboardError, toPeerboardError } from '../errors.js';
 import type { TimerHandle } from '../util/clock.js';
-import type { LeaderState } from './leader.js';
-import type { Raft } from './raft.js';
+import type { RaftCore } from './raft-core.js';
 import type { EntryPayload, LogEntry } from './types.js';
+
+/**
+ * A board command as a caller hands it in, forwarded from another node or local: unchecked, since
+ * propose() runs checkProposal (the board's schemas and size limits) before anything is appended.
+ */
+export interface UncheckedProposal {
+  kind: 'board';
+  cmd: unknown;
+  meta: CommandMeta;
+}
+
+/** What proposals need of the master's replication state (LeaderState in leader.ts). */
+export interface ReplicationState {
+  /** a hand-over to this node is in progress (writes wait for the new master) */
+  readonly transferring: string | null;
+  hasQuorum(): boolean;
+  /** ends the long polls waiting for new entries */
+  wake(): void;
+  /** commits what a majority stored */
+  maybeCommit(): void;
+}
 
 export interface Committed {
   index: number;
@@ -27,8 +47,8 @@ export class Proposals {
   private queue: LogEntry[] = [];
 
   constructor(
-    private readonly raft: Raft,
-    private readonly leader: LeaderState,
+    private readonly raft: RaftCore,
+    private readonly leader: ReplicationState,
   ) {}
 
   /** appends payloads to the local log (one durable batch per event-loop turn); returns their indexes */
@@ -74,7 +94,7 @@ export class Proposals {
    * Proposes a board command. Resolves with the board's result once a majority stored it; rejects
    * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
    */
-  propose(payload: EntryPayload & { kind: 'board' }): Promise<Committed> {
+  propose(payload: UncheckedProposal): Promise<Committed> {
     const raft = this.raft;
     const reqId = payload.meta.reqId;
     const inflight = this.inflight.get(reqId);

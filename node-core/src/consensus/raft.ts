@@ -2,77 +2,28 @@
 // of voters; only a candidate whose log holds every committed entry can win (election restriction);
 // pre-votes keep a cut-off node from disrupting the cluster; slaves pull the log with FetchState
 // long polls (KRaft) and a write is acknowledged only once a majority stored it durably.
+// Raft holds the state and role changes; its parts (election, follower, leader, proposals,
+// snapshotter) see it as RaftCore (raft-core.ts).
 import { ErrorCode, NoQuorumError, PeerboardError, StorageError, toPeerboardError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { Message, MessageOf, MessageType, NodeInfo, Outgoing, Role } from '../protocol/messages.js';
+import type { MessageOf, Outgoing, Role } from '../protocol/messages.js';
 import type { Store } from '../storage/store.js';
-import type { Clock, Random, TimerHandle } from '../util/clock.js';
-import type { ApplyResult } from '../board/types.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { Election } from './election.js';
 import { Follower } from './follower.js';
 import { LeaderState } from './leader.js';
-import type { Committed } from './proposals.js';
-import type { StateMachine } from './state-machine.js';
+import type { Committed, UncheckedProposal } from './proposals.js';
 import { MAX_TERM_JUMP } from './limits.js';
-import type { ClusterConfig, EntryPayload, LogEntry, Member } from './types.js';
+import { Snapshotter } from './snapshotter.js';
+import { weightOf, type RaftCore, type RaftDeps, type RaftHooks, type RaftTiming } from './raft-core.js';
+import type { ClusterConfig, Member } from './types.js';
 
 /** how often a node whose disk refused a write tries again */
 const STORAGE_PROBE_MS = 1000;
-/** first wait after a failed snapshot, doubled per failure up to the max */
-const SNAPSHOT_RETRY_MS = 1000;
-const SNAPSHOT_RETRY_MAX_MS = 5 * 60_000;
 
+export type { RaftDeps, RaftHooks, RaftTiming } from './raft-core.js';
 
-export interface RaftTiming {
-  electionTimeoutMs: number;
-  fetchMaxWaitMs: number;
-  requestTimeoutMs: number;
-  commitTimeoutMs: number;
-}
-
-export interface RaftHooks {
-  onRole(role: Role, term: number): void;
-  /** the known master changed, or the link to it came back or broke (staleness flipped) */
-  onLeader(leaderId: string | null): void;
-  onApplied(entry: LogEntry, result: ApplyResult | null): void;
-  onBecameMaster(): void;
-  onMasterLost(masterId: string, reason: string): void;
-  onSlaveLost(nodeId: string): void;
-}
-
-export interface RaftDeps {
-  nodeId: string;
-  selfInfo: () => NodeInfo;
-  store: Store;
-  sm: StateMachine;
-  clock: Clock;
-  random: Random;
-  logger: Logger;
-  timing: RaftTiming;
-  maxVoters: number;
-  snapshotEvery: number;
-  /** one TCP request to a node (envelope filled by the caller: term defaults to raft.term) */
-  rpc: <T extends MessageType>(to: string, msg: Outgoing<T>, timeoutMs: number, term?: number) => Promise<Message>;
-  /** election preference of a node as last seen, if known */
-  preference: (nodeId: string) => { failoverOrder: number; cpuLoad: number; alive: boolean } | undefined;
-  /** a move of this node to a new address is being checked (its old connections break meanwhile) */
-  moving?: (nodeId: string) => boolean;
-  hooks: RaftHooks;
-  /** counts a peer message refused by the consensus rules (metrics), by condition */
-  onRefused?: (condition: string) => void;
-}
-
-
-/**
- * Orders two voters' CPU loads for the election ladder. Each voter compares its own load now with the
- * other's last reported one, so small differences would rank both first (and split the vote): loads
- * within CPU_DEAD_BAND count as equal and the node id decides.
- */
-const CPU_DEAD_BAND = 0.2;
-function cpuOrder(a: number, b: number): number {
-  return Math.abs(a - b) > CPU_DEAD_BAND ? a - b : 0;
-}
-
-export class Raft {
+export class Raft implements RaftCore {
   role: Role = 'observer';
   term = 0;
   votedFor: string | null = null;
@@ -85,7 +36,6 @@ export class Raft {
   /** monotonic ms of the last StateUpdate from a master */
   lastLeaderContact = Number.NEGATIVE_INFINITY;
   leaderConnBroken = false;
-  private electionTimer: TimerHandle | undefined;
   private leader: LeaderState | undefined;
   stopped = false;
   private persistedCommit = 0;
@@ -110,6 +60,8 @@ export class Raft {
   readonly maxVoters: number;
   readonly hooks: RaftHooks;
   readonly follower: Follower;
+  readonly election: Election;
+  private readonly snapshots: Snapshotter;
 
   constructor(readonly deps: RaftDeps) {
     this.nodeId = deps.nodeId;
@@ -120,6 +72,8 @@ export class Raft {
     this.maxVoters = deps.maxVoters;
     this.hooks = deps.hooks;
     this.follower = new Follower(this);
+    this.election = new Election(this);
+    this.snapshots = new Snapshotter(this);
   }
 
   // ---------------------------------------------------------------- start, stop, queries
@@ -145,7 +99,7 @@ export class Raft {
 
   stop(): void {
     this.stopped = true;
-    this.clock.clearTimeout(this.electionTimer);
+    this.election.clear();
     this.clock.clearTimeout(this.storageProbe);
     this.leader?.stop(new PeerboardError(ErrorCode.Unavailable, 'node is shutting down; the write may or may not have been applied', { outcome: 'unknown' }));
     this.leader = undefined;
@@ -242,8 +196,7 @@ export class Raft {
     if (!this.storageFailed) {
       this.storageFailed = { since: this.clock.monotonic(), what, message };
       this.logger.error({ what, err: message }, 'storage write failed: this node stops voting and leading until its disk accepts writes again');
-      this.clock.clearTimeout(this.electionTimer);
-      this.electionTimer = undefined;
+      this.election.clear();
       if (this.role === 'master' || this.role === 'candidate') this.stepDown(this.term, `storage failure (${what})`);
     }
     this.scheduleStorageProbe();
@@ -286,8 +239,8 @@ export class Raft {
     this.becomeFollower(term, null, why);
   }
 
-  private becomeMaster(): void {
-    this.clock.clearTimeout(this.electionTimer);
+  becomeMaster(): void {
+    this.election.clear();
     this.setRole('master');
     this.setLeader(this.nodeId);
     this.leaderConnBroken = false;
@@ -320,8 +273,7 @@ export class Raft {
    */
   dissolve(why: string): void {
     this.logger.warn({ why, incarnation: this.config?.incarnation }, 'dissolving this young cluster to join another');
-    this.clock.clearTimeout(this.electionTimer);
-    this.electionTimer = undefined;
+    this.election.clear();
     this.leader?.stop(new PeerboardError(ErrorCode.Unavailable, 'this node is joining another cluster; retry', { outcome: 'unknown' }));
     this.leader = undefined;
     if (this.store.lastIndex() > 0) this.store.truncateFrom(this.store.firstIndex());
@@ -338,232 +290,31 @@ export class Raft {
     this.setRole('observer');
   }
 
-  // ---------------------------------------------------------------- elections
+  // ---------------------------------------------------------------- elections (election.ts)
 
   resetElectionTimer(delayMs?: number): void {
-    this.clock.clearTimeout(this.electionTimer);
-    this.electionTimer = undefined;
-    if (this.stopped || this.role === 'master' || !this.isVoter() || this.storageFailed) return;
-    const d = delayMs ?? this.timing.electionTimeoutMs + this.electionStagger();
-    this.electionTimer = this.clock.setTimeout(() => void this.campaign(false), d);
+    this.election.resetElectionTimer(delayMs);
   }
-
-  /** one step of the election ladder: the ranked voters campaign this far apart */
-  private electionStep(): number {
-    return Math.max(10, this.timing.electionTimeoutMs / 8);
-  }
-
-  /** this node's place among the live voters other than the master, the preferred (failover order, CPU, id) first */
-  private electionRank(): number {
-    const voters = (this.config?.voters ?? []).filter((v) => v.nodeId !== this.leaderId);
-    const ranked = voters
-      .map((v) => ({ id: v.nodeId, p: v.nodeId === this.nodeId ? { ...this.deps.selfInfo(), alive: true } : this.deps.preference(v.nodeId) }))
-      .filter((x) => x.p?.alive)
-      .sort((a, b) => a.p!.failoverOrder - b.p!.failoverOrder || cpuOrder(a.p!.cpuLoad, b.p!.cpuLoad) || a.id.localeCompare(b.id));
-    return Math.max(0, ranked.findIndex((x) => x.id === this.nodeId));
-  }
-
-  /**
-   * How long after the election timeout this voter campaigns when its master falls silent (a hung
-   * host: no reset, no close). Voters go one step apart by rank, with jitter over two steps, so the
-   * preferred survivor campaigns first and votes rarely split; the whole ladder stays within
-   * (voters) steps instead of Raft's usual [T, 2T] spread, which is what made a hung master cost 3 s.
-   */
-  electionStagger(): number {
-    return this.electionRank() * this.electionStep() + this.deps.random() * 2 * this.electionStep();
-  }
-
-  /** after a master's connection broke: elect soon, the preferred (failover order, CPU, id) first */
   quickElectionDelay(): number {
-    const step = this.electionStep();
-    return this.electionRank() * step + this.deps.random() * (step / 2);
+    return this.election.quickElectionDelay();
   }
-
-  /**
-   * A voter refuses to help unseat a master it heard from this recently. Shorter than the election
-   * timeout by one long-poll cycle (plus a margin): the voters' last answers from a master differ by up
-   * to one fetch cycle, so a candidate whose timeout has just run out must find the others agreeing,
-   * not still inside their own timeout (which cost a whole second round before). Still far above the
-   * fetch cadence, so a single late answer does not unseat a live master.
-   */
-  voteQuietMs(): number {
-    const t = this.timing.electionTimeoutMs;
-    return t - Math.min(t / 2, this.timing.fetchMaxWaitMs + 100);
+  handleVoteRequest(msg: MessageOf<'VoteRequest'>): Outgoing<'VoteResponse'> {
+    return this.election.handleVoteRequest(msg);
+  }
+  handleTimeoutNow(msg: MessageOf<'TimeoutNow'>): Outgoing<'TimeoutNowResponse'> {
+    return this.election.handleTimeoutNow(msg);
+  }
+  /** a master's UDP Heartbeat or JoinResponse: learn who leads */
+  observeMaster(masterId: string, term: number): void {
+    this.election.observeMaster(masterId, term);
   }
 
   /** pre-votes refused in a row (reset by an answer from a master or an election): paces the retries */
   preVoteFailures = 0;
 
-  /** heard from a live master within voteQuietMs() (see there) */
-  private masterHeardRecently(): boolean {
-    return this.leaderId !== null && !this.leaderConnBroken && this.clock.monotonic() - this.lastLeaderContact < this.voteQuietMs();
-  }
-
   /** our master announced a new address that is being checked: it is not gone, it is moving */
   masterMoving(): boolean {
     return this.leaderId !== null && this.leaderId !== this.nodeId && (this.deps.moving?.(this.leaderId) ?? false);
-  }
-
-  async campaign(transfer: boolean): Promise<void> {
-    if (this.stopped || this.role === 'master' || !this.isVoter() || this.storageFailed) return;
-    this.resetElectionTimer();
-    if (!transfer && this.masterMoving()) return; // wait for the move check (about a second)
-    if (!transfer) {
-      const ok = await this.collectVotes(true, this.term + 1, false);
-      if (!ok && !this.stopped && (this.role as Role) !== 'master' && !this.leaderAlive()) {
-        // the others still heard from the master a moment ago (their last answers came up to one long
-        // poll after ours): ask again soon, backing off to the election timeout (a node cut off alone
-        // keeps asking at that pace); a pre-vote changes no term, so asking costs nothing but a message
-        this.preVoteFailures++;
-        this.resetElectionTimer(Math.min(this.timing.electionTimeoutMs, (this.timing.fetchMaxWaitMs + 100) * 2 ** (this.preVoteFailures - 1)) + this.deps.random() * this.electionStep());
-      }
-      if (!ok || this.stopped || (this.role as Role) === 'master' || this.leaderAlive() || this.storageFailed) return;
-    }
-    this.preVoteFailures = 0;
-    const electionTerm = this.term + 1;
-    try {
-      this.setTerm(electionTerm, this.nodeId);
-    } catch {
-      return; // storage failure: logged, and the node is in storage-failed mode
-    }
-    this.setRole('candidate');
-    this.setLeader(null);
-    // a split vote (two voters campaigned at once) is retried after a quarter to half a timeout, not a
-    // whole one: a majority already agreed in the pre-vote that the master is gone
-    this.resetElectionTimer((this.timing.electionTimeoutMs / 4) * (1 + this.deps.random()));
-    this.logger.info({ term: electionTerm, transfer }, 'starting election');
-    const won = await this.collectVotes(false, electionTerm, transfer);
-    if (won && this.role === 'candidate' && this.term === electionTerm && !this.stopped) this.becomeMaster();
-  }
-
-  private collectVotes(preVote: boolean, term: number, transfer: boolean): Promise<boolean> {
-    const voters = this.config?.voters ?? [];
-    const need = this.quorumSize();
-    let granted = voters.some((v) => v.nodeId === this.nodeId) ? 1 : 0;
-    if (granted >= need) return Promise.resolve(true);
-    const others = voters.filter((v) => v.nodeId !== this.nodeId);
-    const lastIndex = this.store.lastIndex();
-    const lastTerm = this.store.termAt(lastIndex) ?? 0;
-    return new Promise((resolve) => {
-      let left = others.length;
-      let done = false;
-      const finish = (v: boolean) => {
-        if (!done) {
-          done = true;
-          resolve(v);
-        }
-      };
-      for (const v of others) {
-        this.deps
-          .rpc(v.nodeId, { type: 'VoteRequest', preVote, lastIndex, lastTerm, transfer }, this.timing.requestTimeoutMs, term)
-          .then((resp) => {
-            if (resp.type !== 'VoteResponse' || resp.nodeId !== v.nodeId) return;
-            if (resp.granted) {
-              if (++granted >= need) finish(true);
-            } else if (resp.term > this.term && resp.term - this.term <= MAX_TERM_JUMP && !(preVote && resp.term === term)) {
-              this.becomeFollower(resp.term, null, 'vote refused by a node with a newer term');
-              finish(false);
-            }
-          })
-          .catch(() => undefined)
-          .finally(() => {
-            if (--left === 0) finish(granted >= need);
-          });
-      }
-    });
-  }
-
-  handleVoteRequest(msg: MessageOf<'VoteRequest'>): Outgoing<'VoteResponse'> {
-    const lastIndex = this.store.lastIndex();
-    const lastTerm = this.store.termAt(lastIndex) ?? 0;
-    const upToDate = msg.lastTerm > lastTerm || (msg.lastTerm === lastTerm && msg.lastIndex >= lastIndex);
-    const knowsCandidate = !this.config || this.isVoter(msg.nodeId);
-    const leaderLive = this.role === 'master' ? this.hasQuorum() : this.masterHeardRecently();
-    const deny = (reason: string): Outgoing<'VoteResponse'> => ({ type: 'VoteResponse', preVote: msg.preVote, granted: false, reason });
-    if (!knowsCandidate) return deny('candidate is not a voter in my configuration');
-    if (this.storageFailed) return deny('my disk refuses writes: I cannot vote');
-    if (msg.term > this.term + MAX_TERM_JUMP) return deny(`term ${msg.term} jumps too far ahead of mine (${this.term})`);
-    if (!msg.transfer && this.masterMoving()) return deny('my master is moving to a new address');
-    if (msg.preVote) {
-      if (msg.term <= this.term) return deny('term is not newer than mine');
-      if (!upToDate) return deny('candidate log is behind mine');
-      if (leaderLive && !msg.transfer) return deny('I still hear from a live master');
-      return { type: 'VoteResponse', preVote: true, granted: true, reason: 'ok' };
-    }
-    if (msg.term < this.term) return deny('stale term');
-    if (msg.term > this.term) {
-      if (leaderLive && !msg.transfer) return deny('I still hear from a live master');
-      this.becomeFollower(msg.term, null, 'newer term in a vote request');
-    }
-    if ((this.votedFor === null || this.votedFor === msg.nodeId) && upToDate) {
-      try {
-        this.setTerm(this.term, msg.nodeId);
-      } catch {
-        return deny('my disk refuses writes: I cannot vote');
-      }
-      this.resetElectionTimer();
-      return { type: 'VoteResponse', preVote: false, granted: true, reason: 'ok' };
-    }
-    return deny(upToDate ? `already voted for ${this.votedFor}` : 'candidate log is behind mine');
-  }
-
-  /** leadership transfer: the master tells us to campaign now */
-  handleTimeoutNow(msg: MessageOf<'TimeoutNow'>): Outgoing<'TimeoutNowResponse'> {
-    // only the master of this term may hand over to us (a replay from an older term does nothing)
-    const ok = msg.term === this.term && msg.nodeId === this.leaderId && this.isVoter() && this.role !== 'master' && !this.storageFailed;
-    if (ok) void this.campaign(true);
-    return { type: 'TimeoutNowResponse', accepted: ok };
-  }
-
-  /** a master's UDP Heartbeat or JoinResponse: learn who leads */
-  observeMaster(masterId: string, term: number): void {
-    if (masterId === this.nodeId) return;
-    if (!this.config) {
-      // a fresh node learns who leads but takes its first term only from that master's answer (TCP)
-      if (this.leaderId !== masterId) {
-        this.setLeader(masterId);
-        void this.follower.run();
-      }
-      return;
-    }
-    // only a voter can be master, and one message moves the term by a bounded step
-    if (!this.isVoter(masterId)) return void this.deps.onRefused?.('master_not_voter');
-    if (term > this.term + MAX_TERM_JUMP) return void this.deps.onRefused?.('term_jump');
-    if (term < this.term) {
-      this.nudgeStaleMaster(masterId);
-      return;
-    }
-    if (term > this.term) {
-      this.becomeFollower(term, masterId, 'heartbeat of a newer term');
-      return;
-    }
-    if (this.role === 'master') {
-      this.logger.error({ other: masterId, term }, 'another master in my term: this must never happen');
-      return;
-    }
-    if (this.role === 'candidate') this.becomeFollower(term, masterId, 'a master was elected');
-    else if (this.leaderId !== masterId) {
-      this.setLeader(masterId);
-      void this.follower.run();
-    }
-  }
-
-  private lastNudge = Number.NEGATIVE_INFINITY;
-  /**
-   * We hold a newer term (an election that failed, e.g. our log was behind) while a master of an
-   * older term still leads the others, who ignore our votes because they hear from it. Show it our
-   * term (as etcd does with check-quorum) so it steps down and the others elect a master in a term
-   * that we can follow. Rate-limited to once per election timeout.
-   */
-  private nudgeStaleMaster(masterId: string): void {
-    if (!this.isVoter() || this.leaderAlive()) return;
-    const now = this.clock.monotonic();
-    if (now - this.lastNudge < this.timing.electionTimeoutMs) return;
-    this.lastNudge = now;
-    const lastIndex = this.store.lastIndex();
-    const fetch: Outgoing<'FetchState'> = { type: 'FetchState', node: this.deps.selfInfo(), lastIndex, lastTerm: this.store.termAt(lastIndex) ?? 0, maxWaitMs: 0, commitIndex: this.commitIndex };
-    this.logger.info({ master: masterId, term: this.term }, 'a master of an older term leads: showing it our newer term');
-    this.deps.rpc(masterId, fetch, this.timing.requestTimeoutMs).catch(() => undefined);
   }
 
   // ---------------------------------------------------------------- configuration
@@ -587,7 +338,7 @@ export class Raft {
     this.configIndex = index;
     if (this.role === 'slave' || this.role === 'observer') {
       this.setRole(this.isVoter() ? 'slave' : 'observer');
-      if (this.isVoter() && !this.electionTimer) this.resetElectionTimer();
+      if (this.isVoter() && !this.election.armed) this.resetElectionTimer();
     }
   }
 
@@ -609,7 +360,7 @@ export class Raft {
   forceNewConfig(voters: Member[], by: string): number {
     if (!voters.some((v) => v.nodeId === this.nodeId)) throw new PeerboardError(ErrorCode.BadRequest, 'run the take-over on one of the nodes that stay voters');
     const incarnation = this.config?.incarnation ?? 'forced';
-    this.clock.clearTimeout(this.electionTimer);
+    this.election.clear();
     this.setTerm(this.term + 1, this.nodeId);
     const index = this.store.lastIndex() + 1;
     this.store.append([{ index, term: this.term, at: this.clock.now(), kind: 'config', config: { incarnation, voters }, reason: 'force-shrink (admin take-over)', by }]);
@@ -624,7 +375,7 @@ export class Raft {
    * Proposes a board command. Resolves with the board's result once a majority stored it; rejects
    * NO_QUORUM (refused, nothing written) or TIMEOUT (outcome unknown: retry with the same key).
    */
-  propose(payload: EntryPayload & { kind: 'board' }): Promise<Committed> {
+  propose(payload: UncheckedProposal): Promise<Committed> {
     if (this.role !== 'master' || this.stopped || !this.leader) return Promise.reject(new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.leaderId }));
     return this.leader.proposals.propose(payload);
   }
@@ -655,7 +406,7 @@ export class Raft {
     if (this.config && !this.isVoter() && this.role === 'master' && !this.configChangePending()) {
       this.stepDown(this.term, 'removed from the voter set');
     }
-    this.maybeSnapshot();
+    this.snapshots.maybeTake();
     this.schedulePersistCommit();
   }
 
@@ -676,38 +427,6 @@ export class Raft {
       this.logger.warn({ err }, 'could not persist the commit index');
     }
   }
-
-  /**
-   * Snapshots cost time in proportion to the board's size, so they are taken every snapshotEvery
-   * entries, or every twice the board's size in entries when that is more (a big board is then
-   * snapshotted less often and the cost per entry stays bounded, as in most Raft implementations).
-   */
-  private maybeSnapshot(): void {
-    const every = Math.max(this.deps.snapshotEvery, 2 * this.snapshotWeight);
-    if (this.appliedIndex - this.snapshotIndex < every || !this.config) return;
-    if (this.clock.monotonic() < this.snapshotRetryAt) return;
-    const term = this.store.termAt(this.appliedIndex);
-    if (term === undefined) return;
-    const config = this.configIndex <= this.appliedIndex ? this.config : (this.store.snapshot()?.config ?? this.config);
-    const t0 = performance.now();
-    try {
-      // shared rows: saveSnapshot encodes them to JSON before anything can change them
-      const board = this.deps.sm.snapshot({ share: true });
-      this.store.saveSnapshot({ index: this.appliedIndex, term, config, board }, Math.min(1000, this.deps.snapshotEvery));
-      this.snapshotIndex = this.appliedIndex;
-      this.snapshotWeight = weightOf(board);
-      this.snapshotFailures = 0;
-      this.logger.info({ index: this.appliedIndex, rows: this.snapshotWeight, ms: Math.round(performance.now() - t0) }, 'snapshot taken, log compacted');
-    } catch (err) {
-      // contained: the log still holds everything, so a failed snapshot only delays compaction
-      this.snapshotFailures++;
-      const backoff = Math.min(SNAPSHOT_RETRY_MAX_MS, SNAPSHOT_RETRY_MS * 2 ** Math.min(10, this.snapshotFailures - 1));
-      this.snapshotRetryAt = this.clock.monotonic() + backoff;
-      this.logger.error({ index: this.appliedIndex, failures: this.snapshotFailures, retryInMs: backoff, err: toPeerboardError(err).message }, 'snapshot failed: the log is kept, retrying later');
-    }
-  }
-  private snapshotFailures = 0;
-  private snapshotRetryAt = Number.NEGATIVE_INFINITY;
 
   // ---------------------------------------------------------------- master: fetches, transfer
 
@@ -735,9 +454,4 @@ export class Raft {
   sleep(ms: number): Promise<void> {
     return new Promise((r) => this.clock.setTimeout(r, ms));
   }
-}
-
-/** rows a board snapshot holds: what taking one costs */
-export function weightOf(board: { servers?: unknown[]; history?: unknown[] }): number {
-  return (board.servers?.length ?? 0) + (board.history?.length ?? 0);
 }

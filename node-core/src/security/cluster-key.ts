@@ -15,6 +15,12 @@ export const MAX_KEY_FILE_BYTES = 1024;
 /** What a key file may hold: like configSchema.clusterKey, 16 to 256 characters, no whitespace. */
 const KEY_FILE_RE = /^\S{16,256}$/;
 
+/**
+ * How a node authenticates: 'keyed': a key is configured; 'open': explicitly no key; 'pending': no
+ * key yet, one is created when this node founds a cluster (secure by default).
+ */
+export type KeyMode = 'keyed' | 'open' | 'pending';
+
 /** A fresh random cluster key: 32 random bytes, base64url. */
 export function generateClusterKey(): string {
   // base64url may start with '-', which a command line would read as an option (`peerboard join -…`,

@@ -1,7 +1,6 @@
 // Team invites: `pb1:<clusterId>:<key>[@ip:port,ip:port]`, one string that carries everything a new
 // node needs to join (the cluster id, the key and, for networks without broadcast, where members listen).
 import type { InviteInfo } from '../api/peer-api.js';
-import type { NodeConfig } from '../config.js';
 import { ConfigError } from '../errors.js';
 
 export type { InviteInfo };
@@ -81,11 +80,19 @@ export function looksLikeInvite(text: string): boolean {
   return /^pb\d+:/.test(text.trim());
 }
 
+/** The settings an invite is made from (a NodeConfig has them; not imported, so config.ts can import this file). */
+export interface InviteConfig {
+  clusterId: string;
+  openCluster: boolean;
+  discoveryPort: number;
+  staticPeers: readonly string[];
+}
+
 /**
  * What NodeHandle.invite() answers, from the node's configuration, its address and the key it runs
  * with. The invite carries this node's discovery address and its static peers (at most MAX_INVITE_PEERS).
  */
-export function inviteInfoOf(node: { config: NodeConfig; ip: string; peerPort: number; discoveryPort?: number }, key: string | null): InviteInfo {
+export function inviteInfoOf(node: { config: InviteConfig; ip: string; peerPort: number; discoveryPort?: number }, key: string | null): InviteInfo {
   const { config } = node;
   const own = `${node.ip}:${node.discoveryPort ?? config.discoveryPort}`;
   const peers: string[] = [];
