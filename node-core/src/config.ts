@@ -136,6 +136,16 @@ export const configSchema = z.strictObject({
   historyLimit: z.number().int().min(100).max(10_000_000).default(20000),
   /** Directory of the built renderer to serve on uiPort (web mode). */
   uiDir: z.string().optional(),
+  /** Run monitoring checks here, as a location (issue 12). Default: yes on headless nodes, no on desktop nodes (they opt in). */
+  monitor: z.boolean().optional(),
+  /** This node's location label in monitoring verdicts. Default: the host name. */
+  location: z.string().trim().min(1).max(100).regex(/^[^\p{Cc}]+$/u, 'no control characters').optional(),
+  /** host:port this location connects to before it trusts its own DOWN results (a reference check); unset: none. */
+  monitorReference: z.string().regex(/^(?:[A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5}$/, 'host:port').optional(),
+  /** Consecutive results that must agree before a location's status of a check flips (flap damping). */
+  monitorDamping: z.number().int().min(1).max(10).default(2),
+  /** Probes one location runs at once at most. */
+  monitorConcurrency: z.number().int().min(1).max(1000).default(64),
   /** pino log level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });

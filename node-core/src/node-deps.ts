@@ -1,6 +1,7 @@
 // The parts a PeerNode is given (injected): logger, clock, random source, store, transport, and how
 // it holds its cluster key. createNode passes the real ones; tests pass in-memory ones.
 import type { Logger } from './log.js';
+import type { MonitorParts } from './monitoring/monitor-node.js';
 import type { KeyMode } from './security/cluster-key.js';
 import type { Store } from './storage/store.js';
 import type { Transport } from './transport/transport.js';
@@ -25,4 +26,6 @@ export interface NodeDeps {
    * interfaces as they change, and peers use the source address of our packets
    */
   ipExplicit?: boolean;
+  /** monitoring's parts (probes, results store, delivery); absent: no monitoring at all */
+  monitor?: MonitorParts;
 }

@@ -22,6 +22,8 @@ export interface WireHost {
   readonly deps: { readonly transport: Pick<Transport, 'request'>; readonly store: Pick<Store, 'lastIndex' | 'termAt'> };
   /** counts a dropped message by reason (metrics) */
   readonly metrics_: { drop(reason: string): void };
+  /** a location's monitoring report (the master takes it) */
+  takeCheckReport(msg: MessageOf<'CheckReport'>): Outgoing<'CheckReportResponse'> | Outgoing<'ErrorResponse'>;
 }
 
 export class NodeWire {
@@ -98,6 +100,8 @@ export class NodeWire {
         return this.encode(this.node.raft.handleTimeoutNow(msg));
       case 'ForwardRequest':
         return this.encode(await this.forward(msg));
+      case 'CheckReport':
+        return this.encode(this.node.takeCheckReport(msg));
       default:
         this.node.metrics_.drop('unexpected_type');
         return this.encode({ type: 'ErrorResponse', code: 'UNEXPECTED', message: `${msg.type} is not a request` });

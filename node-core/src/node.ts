@@ -25,7 +25,8 @@ import { NodeWire } from './node-wire.js';
 import { WritePath } from './node-writes.js';
 import { startSelfRegistration } from './self-register.js';
 import { Codec, type Decoded } from './protocol/codec.js';
-import type { ClusterViewEntry, Message, MessageType, NodeInfo, Outgoing, Role } from './protocol/messages.js';
+import type { ClusterViewEntry, Message, MessageOf, MessageType, NodeInfo, Outgoing, Role } from './protocol/messages.js';
+import type { Alert } from './monitoring/types.js';
 import { openStore } from './storage/open-store.js';
 import { generateClusterKey, resolveClusterKey, saveClusterKey, type KeyMode } from './security/cluster-key.js';
 import { inviteInfoOf } from './security/invite.js';
@@ -34,6 +35,11 @@ import { NetTransport } from './transport/net-transport.js';
 import type { StreamAddress } from './transport/transport.js';
 import { realClock, type Clock, type TimerHandle } from './util/clock.js';
 import { WakeTracker } from './wake-tracker.js';
+import { MonitorNode } from './monitoring/monitor-node.js';
+import type { LocationReport } from './monitoring/aggregator.js';
+import type { MonitorReader } from './monitoring/monitor-service.js';
+import { defaultMonitorParts } from './monitoring/monitor-parts.js';
+import { hostname } from 'node:os';
 
 export type { KeyMode, NodeDeps };
 
@@ -72,6 +78,9 @@ export class PeerNode implements NodeHandle {
   peerPort = 0;
   /** display name: config name, else user@host */
   readonly name: string;
+  /** endpoint monitoring (issue 12): null when the node was built without its parts */
+  readonly monitor: MonitorNode | null;
+  private monitorGeneration = 0;
 
   constructor(
     readonly config: NodeConfig,
@@ -134,6 +143,57 @@ export class PeerNode implements NodeHandle {
     });
     this.reads = new NodeReads(this, () => this.sm.board, this.wake, this.startedAt);
     this.pump = new NodeEventPump(this, { stopping: () => this.stopping, stale: () => this.reads.stale(), wake: this.wake });
+    this.monitor = deps.monitor ? new MonitorNode(this.monitorHost(), deps.monitor) : null;
+  }
+
+  /** what monitoring sees of this node */
+  private monitorHost(): ConstructorParameters<typeof MonitorNode>[0] {
+    return {
+      nodeId: this.nodeId,
+      location: this.config.location ?? safeHost(),
+      log: this.log.child({ subsystem: 'monitor' }),
+      now: () => this.clock.now(),
+      isMaster: () => this.raft.role === 'master',
+      canPropose: () => this.raft.role === 'master' && this.raft.masterReady() && this.raft.hasQuorum(),
+      leaderId: () => this.raft.leaderId,
+      monitoring: () => {
+        if (this.sm.generation !== this.monitorGeneration) {
+          this.monitorGeneration = this.sm.generation;
+          queueMicrotask(() => this.monitor?.onRestored());
+        }
+        return this.sm.board.monitoring();
+      },
+      submit: (cmd, reqId) => this.submit(cmd, { user: 'system', reqId, caller: 'system' }),
+      sendReport: (leaderId, location, referenceOk, results) => this.sendCheckReport(leaderId, location, referenceOk, results),
+    };
+  }
+
+  private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[]): Promise<boolean> {
+    const msg: Outgoing<'CheckReport'> = {
+      type: 'CheckReport',
+      location: location.slice(0, 100),
+      referenceOk,
+      results: results.map((r) => ({ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error === null ? null : r.error.slice(0, 300) })),
+    };
+    const resp = await this.rpc(leaderId, msg, this.config.requestTimeoutMs);
+    return resp.type === 'CheckReportResponse';
+  }
+
+  /** monitoring's reads for the HTTP routes and IPC (NodeHandle) */
+  monitorReader(): MonitorReader {
+    return {
+      monitoring: () => this.sm.board.monitoring(),
+      now: () => this.clock.now(),
+      liveLocations: (check) => (this.monitor && this.raft.role === 'master' ? this.monitor.aggregator.evaluate(check).locations : null),
+      series: (checkId, sinceMs, maxPoints) => this.monitor?.series(checkId, sinceMs, maxPoints) ?? null,
+    };
+  }
+
+  /** the master takes a location's report (node-wire.ts) */
+  takeCheckReport(msg: MessageOf<'CheckReport'>): Outgoing<'CheckReportResponse'> | Outgoing<'ErrorResponse'> {
+    if (this.raft.role !== 'master' || !this.monitor) return { type: 'ErrorResponse', code: 'NOT_LEADER', message: 'this node is not the master', leaderId: this.raft.leaderId };
+    const accepted = this.monitor.ingest(msg.nodeId, msg.location, msg.referenceOk, msg.results.map((r) => ({ ...r, nodeId: msg.nodeId, location: msg.location })));
+    return { type: 'CheckReportResponse', accepted };
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -159,6 +219,7 @@ export class PeerNode implements NodeHandle {
     this.raft.start();
     this.discovery.start();
     this.scheduleExpiry();
+    this.monitor?.start();
     if (this.config.selfRegister) this.stopSelfRegistration = startSelfRegistration(this, { logger: this.log.child({ subsystem: 'self-register' }) });
     this.log.info({ clusterId: this.config.clusterId, ip: this.ip, peerPort: this.peerPort, discoveryPort: ports.packetPort, role: this.raft.role }, 'node started');
   }
@@ -193,6 +254,7 @@ export class PeerNode implements NodeHandle {
 
   /** timers, discovery and consensus stop (the transport and the store stay open) */
   private stopActivities(): void {
+    this.monitor?.stop();
     clearInterval(this.cpuTimer);
     clearInterval(this.addressTimer);
     this.wake.stop();
@@ -348,6 +410,7 @@ export class PeerNode implements NodeHandle {
   private onRole(role: Role, term: number): void {
     this.log.info({ role, term }, 'role changed');
     this.emit({ type: 'role', role, ip: this.ip, nodeId: this.nodeId, term });
+    if (role !== 'master') this.monitor?.onRoleLost();
     this.emitCluster();
     const url = this.frontendTarget();
     if (url) postRole(url, this.config, role, this.ip, this.log);
@@ -378,6 +441,13 @@ export class PeerNode implements NodeHandle {
   private onApplied(e: LogEntry, result: ApplyResult | null): void {
     if (e.kind === 'board' && !REGISTRY_COMMANDS.has(e.cmd.type)) this.dataEntries++;
     if (e.kind === 'config') this.emitCluster();
+    if (e.kind === 'board' && result?.ok) {
+      this.monitor?.onApplied(e.cmd as BoardCommand);
+      if (e.cmd.type === 'verdict') {
+        const alert = (result.value as { alert?: Alert } | undefined)?.alert;
+        if (alert) this.emit({ type: 'verdict', alert });
+      }
+    }
     if (this.events.listenerCount('event') === 0) return;
     if (e.kind !== 'board') return;
     const last = this.history({ limit: 1 }).items[0];
@@ -482,6 +552,7 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
       transport,
       keyMode,
       ipExplicit,
+      monitor: deps.monitor ?? defaultMonitorParts(config, logger.child({ subsystem: 'monitor' })),
       // a key created at founding is kept beside the database that createNode opened (tests that
       // inject a store keep it in memory)
       ...(deps.store ? {} : { saveKey: (key: string) => saveClusterKey(config.dataDir, key) }),
@@ -491,5 +562,13 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
   } catch (err) {
     if (!deps.store) store.close();
     throw err;
+  }
+}
+
+function safeHost(): string {
+  try {
+    return hostname().slice(0, 100) || 'unknown';
+  } catch {
+    return 'unknown';
   }
 }

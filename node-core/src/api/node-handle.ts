@@ -4,6 +4,7 @@ import type { EventEmitter } from 'node:events';
 import type { BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, RegisteredUser, Server } from '../board/types.js';
 import type { NodeConfig } from '../config.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
+import type { MonitorReader } from '../monitoring/monitor-service.js';
 import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent, WakeInfo } from './peer-api.js';
 
 export interface HealthReport {
@@ -82,6 +83,8 @@ export interface NodeHandle {
   users(): RegisteredUser[];
   clusterNodes(): ClusterNodeRecord[];
   health(): HealthReport;
+  /** monitoring's reads (checks, verdicts, this location's results); absent on a node without monitoring */
+  monitorReader?(): MonitorReader;
   /** Prometheus text exposition */
   metrics(): Promise<string>;
   /** records the latency of one HTTP request in the metrics */

@@ -4,6 +4,7 @@
 import type { ErrorValue } from '../errors.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
 import type { HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest } from '../board/types.js';
+import type { Alert } from '../monitoring/types.js';
 
 export type { ClusterViewEntry, Role, HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest, ErrorValue };
 
@@ -147,7 +148,9 @@ export type PeerEvent =
   /** membership, leader, quorum or staleness changed */
   | { type: 'cluster'; clusterView: ClusterViewEntry[]; leader: LeaderInfo | null; quorum: boolean; stale: boolean; asleep?: WakeInfo | null }
   /** this node founded a team and generated its key: the invite to share (carries the key: never sent to web clients) */
-  | { type: 'invite'; invite: string };
+  | { type: 'invite'; invite: string }
+  /** a committed verdict change of a monitoring check (issue 12): desktop notification, UI badge */
+  | { type: 'verdict'; alert: Alert };
 
 export interface PeerApi {
   getState(): Promise<Result<BoardView>>;

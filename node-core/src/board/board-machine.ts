@@ -6,6 +6,8 @@ import type { ApplyResult } from './types.js';
 
 export class BoardMachine implements StateMachine {
   board: Board;
+  /** counts restores (a snapshot replaced the whole board): watchers re-read what they follow */
+  generation = 0;
   constructor(private readonly opts: { historyLimit: number }) {
     this.board = new Board(opts);
   }
@@ -17,11 +19,13 @@ export class BoardMachine implements StateMachine {
   }
   restore(s: Parameters<StateMachine['restore']>[0]): void {
     this.board = Board.fromSnapshot(s, this.opts);
+    this.generation++;
   }
   resultFor(reqId: string) {
     return this.board.resultFor(reqId);
   }
   reset(): void {
     this.board.reset();
+    this.generation++;
   }
 }

@@ -3,6 +3,9 @@
 // the one set of limits: every edge (HTTP, IPC, CLI, the renderer's demo) imports them. Pure TS, no
 // Node built-ins, so the renderer can bundle the board.
 import { z } from 'zod';
+import { MONITOR_COMMAND_TYPES } from '../monitoring/board-monitoring.js';
+import { monitorCommandSchemas } from '../monitoring/check-schema.js';
+import { monitoringSnapshotSchema } from '../monitoring/monitor-snapshot.js';
 import type { BoardCommand, BoardCommandType, BoardSnapshot, CommandMeta, ServerInput } from './types.js';
 
 /** Named limits: every string and list a command carries is bounded. */
@@ -169,6 +172,7 @@ const clusterNodeInputSchema = z.strictObject({
 });
 
 export const boardCommandSchema = z.discriminatedUnion('type', [
+  ...monitorCommandSchemas,
   z
     .strictObject({
       type: z.literal('reserve'),
@@ -256,6 +260,7 @@ export const BOARD_COMMAND_TYPES: readonly BoardCommandType[] = [
   'cluster-register',
   'serving',
   'presence',
+  ...MONITOR_COMMAND_TYPES,
 ];
 
 export const commandMetaSchema = z.object({
@@ -393,6 +398,7 @@ export const boardSnapshotSchema = z.object({
   ),
   applied: z.array(z.tuple([z.string(), applyResultSchema])),
   lastUpdate: z.number(),
+  monitoring: monitoringSnapshotSchema.optional(),
 });
 
 /** Validates a snapshot's shape; returns the issues (empty when valid). */

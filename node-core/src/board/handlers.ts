@@ -1,6 +1,7 @@
 // Board command handlers: what each validated command does to the board's data. Pure functions over
 // BoardData and the entry's context (time, author); deterministic, and a refusal changes nothing.
 import { ErrorCode } from '../errors.js';
+import { applyMonitor, type MonitoringData } from '../monitoring/board-monitoring.js';
 import { BoardLimits } from './commands.js';
 import { derive, fail, isoMs, isoSec, newServer, ok } from './format.js';
 import type {
@@ -23,6 +24,8 @@ export interface BoardData {
   users: Map<string, RegisteredUser>;
   /** by node id */
   nodes: Map<string, ClusterNodeRecord>;
+  /** checks, notification targets, verdicts, alerts, remote instances (issue 12) */
+  monitoring: MonitoringData;
 }
 
 export type HistoryRow = Pick<UserRequest, 'user' | 'serverHost' | 'comment'> & { details?: Record<string, unknown> };
@@ -92,6 +95,28 @@ export function applyCommand(d: BoardData, c: BoardCommand, ctx: Ctx): ApplyResu
       return serving(d, c, ctx);
     case 'presence':
       return presence(d, c, ctx);
+    case 'check-add':
+    case 'check-update':
+    case 'check-remove':
+    case 'notify-add':
+    case 'notify-remove':
+    case 'monitor-settings':
+    case 'verdict':
+    case 'alert-delivery':
+    case 'instance-register':
+    case 'instance-remove':
+      return applyMonitor(d.monitoring, c, {
+        index: ctx.index,
+        at: ctx.at,
+        user: ctx.meta.user,
+        inMaintenance: (host) => d.servers.get(host)?.maintenance === true,
+        describe: (serverHost, comment, details) => {
+          ctx.main = { user: ctx.meta.user, serverHost, comment, ...(details ? { details } : {}) };
+        },
+        touch: () => {
+          ctx.changed = true;
+        },
+      });
   }
 }
 

@@ -4,6 +4,8 @@ import { BadRequestError, ConfigError, ErrorCode, toPeerboardError } from '../er
 import { checkBoardSnapshot, commandMetaSchema, HOST_PATTERN, parseBoardCommand, summarizeIssues } from './commands.js';
 import { derive, fail, queryHistory } from './format.js';
 import { applyCommand, historyRow, type BoardData, type Ctx } from './handlers.js';
+import { emptyMonitoring, type MonitoringData } from '../monitoring/board-monitoring.js';
+import { monitoringSnapshot, restoreMonitoring } from '../monitoring/monitor-snapshot.js';
 import type {
   ApplyResult,
   BoardSnapshot,
@@ -37,7 +39,7 @@ export interface BoardEntry {
 export class Board {
   private readonly historyLimit: number;
   private readonly idempotencyLimit: number;
-  private data: BoardData = { servers: new Map(), users: new Map(), nodes: new Map() };
+  private data: BoardData = { servers: new Map(), users: new Map(), nodes: new Map(), monitoring: emptyMonitoring() };
   private log: UserRequest[] = [];
   private applied = new Map<string, ApplyResult>();
   private lastUpdate: EpochSeconds = 0;
@@ -142,6 +144,11 @@ export class Board {
     return [...this.data.users.values()].map((u) => ({ ...u }));
   }
 
+  /** monitoring's replicated data, read-only: callers copy what they hand out */
+  monitoring(): Readonly<MonitoringData> {
+    return this.data.monitoring;
+  }
+
   clusterNodes(): ClusterNodeRecord[] {
     return [...this.data.nodes.values()].map((n) => structuredClone(n));
   }
@@ -177,12 +184,13 @@ export class Board {
       clusterNodes: this.clusterNodes(),
       applied: [...this.applied.entries()].map(([k, v]) => [k, copy(v)] as [string, ApplyResult]),
       lastUpdate: this.lastUpdate,
+      monitoring: monitoringSnapshot(this.data.monitoring, copy),
     };
   }
 
   /** Back to an empty board: no servers, history, users, nodes or remembered results. */
   reset(): void {
-    this.data = { servers: new Map(), users: new Map(), nodes: new Map() };
+    this.data = { servers: new Map(), users: new Map(), nodes: new Map(), monitoring: emptyMonitoring() };
     this.log = [];
     this.applied = new Map();
     this.lastUpdate = 0;
@@ -211,10 +219,17 @@ export class Board {
       derive(s);
       servers.set(s.host, s);
     }
+    let monitoring: MonitoringData;
+    try {
+      monitoring = restoreMonitoring(snap.monitoring);
+    } catch (err) {
+      throw new BadRequestError(`invalid board snapshot: monitoring: ${(err as Error).message}`);
+    }
     this.data = {
       servers,
       users: new Map(snap.users.map((u) => [u.username, u])),
       nodes: new Map(snap.clusterNodes.map((n) => [n.id, n])),
+      monitoring,
     };
     this.log = snap.history.slice(-this.historyLimit);
     this.applied = new Map(snap.applied.slice(-this.idempotencyLimit));

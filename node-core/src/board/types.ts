@@ -1,6 +1,7 @@
 // The replicated board's data model: seed 000's ServersData / UserRequests shapes (field names kept
 // exactly, extensions are extra fields) and the commands that the replicated log carries.
 import type { ErrorValue } from '../errors.js';
+import type { MonitorCommand, MonitorCommandValues, MonitoringSnapshot } from '../monitoring/types.js';
 
 /** Seconds since the Unix epoch: the unit seed 000 uses for lastUpdate, since and timestamp. */
 export type EpochSeconds = number;
@@ -188,7 +189,9 @@ export type BoardCommand =
   | { type: 'cluster-register'; node: Omit<ClusterNodeRecord, 'createdAt' | 'serving' | 'servingChangedAt'> }
   | { type: 'serving'; nodeId: string; enabled: boolean }
   /** batched heartbeats (seeds 001/002): moves lastSeen forward; leaves no history row */
-  | { type: 'presence'; users: PresenceUserBeat[]; nodes: PresenceNodeBeat[] };
+  | { type: 'presence'; users: PresenceUserBeat[]; nodes: PresenceNodeBeat[] }
+  /** monitoring (issue 12): checks, notification targets, verdict changes, deliveries, remote instances */
+  | MonitorCommand;
 
 export type BoardCommandType = BoardCommand['type'];
 
@@ -213,13 +216,15 @@ export interface BoardSnapshot {
   /** idempotency keys and their results, oldest first */
   applied: Array<[string, ApplyResult]>;
   lastUpdate: EpochSeconds;
+  /** monitoring's entities (absent in snapshots from before monitoring) */
+  monitoring?: MonitoringSnapshot;
 }
 
 /**
  * What an applied command answers with (ApplyResult.value when ok), per command type: the contract
  * between the board and its callers (board/service.ts reads these; nobody guesses the shape).
  */
-export interface CommandValues {
+export interface CommandValues extends MonitorCommandValues {
   reserve: { server: Server };
   release: { server: Server; released: string; grantedTo: string | null };
   extend: { server: Server };

@@ -39,6 +39,11 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   snapshotEvery: 'Take a snapshot and compact the log every this many entries.',
   historyLimit: 'History entries kept (oldest dropped first).',
   uiDir: 'Directory of the built renderer to serve on uiPort (web mode). Default: dist/renderer; until it holds a build, / says how to make one.',
+  monitor: 'Run monitoring checks on this node as a location. Default: true on headless nodes, false on desktop nodes (they opt in; paused on battery).',
+  location: 'Location label of this node in monitoring verdicts. Default: the host name.',
+  monitorReference: 'host:port this location must reach before its results vote (a reference check for its own network). Unset: none.',
+  monitorDamping: 'Consecutive agreeing results before a location flips its status of a check (flap damping, 1-10).',
+  monitorConcurrency: 'Probes this location runs at once at most (1-1000).',
   logLevel: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
 };
 

@@ -7,6 +7,7 @@ import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
 import { registerClusterRoutes } from './routes-cluster.js';
 import { registerInviteRoutes } from './routes-invite.js';
+import { registerMonitoringRoutes } from './routes-monitoring.js';
 import { registerRegistryRoutes } from './routes-registry.js';
 
 /** Builds the backend without listening (tests use inject or listen on port 0). */
@@ -23,5 +24,6 @@ export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstan
   registerRegistryRoutes(app, ctx);
   registerClusterRoutes(app, ctx);
   registerInviteRoutes(app, ctx);
+  registerMonitoringRoutes(app, ctx);
   return app;
 }

@@ -14,6 +14,7 @@ import { Access, requireAccess } from './auth.js';
 import { sendError } from './http-errors.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
+import { registerMonitoringRoutes } from './routes-monitoring.js';
 import { registerClusterRoutes } from './routes-cluster.js';
 import { registerInviteRoutes } from './routes-invite.js';
 import { type UpdateRoleBody, parseInput, updateRoleBody } from './schemas.js';
@@ -102,6 +103,7 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     // the /api calls the page makes carry the token and follow the same rules as on 8777.
     registerBoardRoutes(app, ctx);
     registerAdminRoutes(app, ctx);
+    registerMonitoringRoutes(app, ctx);
     registerClusterRoutes(app, ctx);
     registerInviteRoutes(app, ctx); // the Cluster view shows the invite to admins in web mode too
     void app.register(fastifyStatic, { root, dotfiles: 'ignore', index: ['index.html'], wildcard: true });

@@ -185,3 +185,66 @@ export interface Alert {
 export function deliveryId(alertId: number, targetId: number): string {
   return `${alertId}-${targetId}`;
 }
+
+// -- the board's monitoring entities and commands ------------------------------------------------
+
+export interface CommittedVerdict {
+  verdict: Verdict;
+  /** ms since the epoch of the entry that set it */
+  since: number;
+  /** log index of that entry (0: never changed) */
+  changeIndex: number;
+  locations: LocationResult[];
+}
+
+/** A remote location registered over /sync/api (seed 003's InstanceRegistration, the parts the board keeps). */
+export interface InstanceRecord {
+  instanceId: string;
+  instanceName: string;
+  location: string;
+  failoverOrder: number;
+  version: string;
+  capabilities: string[];
+  publicEndpoint?: string;
+  registeredAt: number;
+  registeredBy: string;
+}
+
+export type MonitorCommand =
+  | { type: 'check-add'; check: CheckInput }
+  | { type: 'check-update'; id: number; patch: Partial<CheckInput> }
+  | { type: 'check-remove'; id: number }
+  | { type: 'notify-add'; target: NotificationInput }
+  | { type: 'notify-remove'; id: number }
+  | { type: 'monitor-settings'; allowPrivateTargets: boolean }
+  | { type: 'verdict'; checkId: number; verdict: Verdict; previous: Verdict; locations: LocationResult[] }
+  | { type: 'alert-delivery'; alertId: number; targetId: number; ok: boolean; final: boolean; error?: string }
+  | { type: 'instance-register'; instance: Omit<InstanceRecord, 'registeredAt' | 'registeredBy'> }
+  | { type: 'instance-remove'; instanceId: string };
+
+/** What each monitoring command answers with when it applies. */
+export interface MonitorCommandValues {
+  'check-add': { check: CheckDef };
+  'check-update': { check: CheckDef };
+  'check-remove': { removed: number };
+  'notify-add': { target: NotificationTargetView };
+  'notify-remove': { removed: number };
+  'monitor-settings': { allowPrivateTargets: boolean };
+  verdict: { alert: Alert };
+  'alert-delivery': { alert: Alert };
+  'instance-register': { instance: InstanceRecord; created: boolean };
+  'instance-remove': { removed: string };
+}
+
+/** Monitoring's part of a board snapshot (plain JSON). */
+export interface MonitoringSnapshot {
+  checks: CheckDef[];
+  nextCheckId: number;
+  targets: NotificationTarget[];
+  nextTargetId: number;
+  verdicts: Array<[number, CommittedVerdict]>;
+  timeline: Array<[number, Array<[number, Verdict]>]>;
+  alerts: Alert[];
+  instances: InstanceRecord[];
+  allowPrivateTargets: boolean;
+}

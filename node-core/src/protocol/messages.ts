@@ -29,6 +29,9 @@ export const MessageType = {
   ForwardRequest: 'ForwardRequest',
   ForwardResponse: 'ForwardResponse',
   ErrorResponse: 'ErrorResponse',
+  // Peerboard additions, TCP: monitoring (issue 12)
+  CheckReport: 'CheckReport',
+  CheckReportResponse: 'CheckReportResponse',
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -234,6 +237,26 @@ export const messageSchemas = {
     ]),
     index: nat.optional(),
   }),
+  /** a location's latest probe results, to the master (monitoring/monitor-node.ts) */
+  CheckReport: z.object({
+    ...envelope,
+    type: z.literal('CheckReport'),
+    location: z.string().min(1).max(100),
+    /** false: the location's own reference check failed, so its results do not vote */
+    referenceOk: z.boolean(),
+    results: z
+      .array(
+        z.object({
+          checkId: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+          status: z.enum(['UP', 'DOWN']),
+          responseTime: z.number().finite().min(0).max(3_600_000),
+          at: nat,
+          error: z.string().max(300).nullable(),
+        }),
+      )
+      .max(2000),
+  }),
+  CheckReportResponse: z.object({ ...envelope, type: z.literal('CheckReportResponse'), accepted: nat }),
   ErrorResponse: z.object({
     ...envelope,
     type: z.literal('ErrorResponse'),
@@ -260,6 +283,8 @@ export const messageSchema = z.discriminatedUnion('type', [
   messageSchemas.ForwardRequest,
   messageSchemas.ForwardResponse,
   messageSchemas.ErrorResponse,
+  messageSchemas.CheckReport,
+  messageSchemas.CheckReportResponse,
 ]);
 
 export type Message = z.infer<typeof messageSchema>;

@@ -22,7 +22,29 @@ export interface ForwardAuth {
   proof: string;
 }
 
-const ADMIN_COMMANDS = new Set(['server-add', 'server-update', 'server-remove', 'servers-import', 'maintenance', 'serving', 'promote', 'add-voter', 'remove-voter']);
+const ADMIN_COMMANDS = new Set([
+  'server-add',
+  'server-update',
+  'server-remove',
+  'servers-import',
+  'maintenance',
+  'serving',
+  'promote',
+  'add-voter',
+  'remove-voter',
+  // monitoring (issue 12): only an admin edits checks and targets; verdicts and deliveries are the
+  // master's own (system) writes, so a user token can never forge one through a forwarded write
+  'check-add',
+  'check-update',
+  'check-remove',
+  'notify-add',
+  'notify-remove',
+  'monitor-settings',
+  'verdict',
+  'alert-delivery',
+  'instance-register',
+  'instance-remove',
+]);
 
 /** The access a command needs: the same rule as the HTTP routes that issue it. */
 export function commandNeed(cmd: { type: string; force?: unknown }): Need {

@@ -32,6 +32,10 @@ export const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   'POST /api/cluster/force-shrink': { voters: ['fz1'], confirm: true },
   'POST /api/cluster/register': { id: 'fz-worker', url: 'http://127.0.0.1:9', clusterId: 'x', role: 'worker', metadata: { a: 1 } },
   'POST /api/cluster/heartbeat/:nodeId': { status: 'active', metadata: { load: 0.5 } },
+  'POST /api/checks': { name: 'web', type: 'http', target: 'http://127.0.0.1:9/health', intervalSec: 30, timeoutMs: 1000, retries: 1, keyword: 'ok' },
+  'PATCH /api/checks/:id': { intervalSec: 60, enabled: false },
+  'POST /api/notifications': { type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-long-secret' },
+  'PUT /api/monitoring/settings': { allowPrivateTargets: false },
 };
 
 export interface FuzzTarget {
@@ -201,7 +205,7 @@ export function caseArb(routes: RouteInfo[]): fc.Arbitrary<FuzzCase> {
       })
       .map(({ host, user, nodeId, body, contentType }) => ({
         route,
-        path: route.url.replace(':host', host).replace(':user', user).replace(':nodeId', nodeId),
+        path: route.url.replace(':host', host).replace(':user', user).replace(':nodeId', nodeId).replace(':id', String(host.length)),
         body,
         contentType,
       })),

@@ -54,6 +54,8 @@ export const examples: { [T in Type]: Extract<Message, { type: T }> } = {
   ForwardRequest: { ...env, type: 'ForwardRequest', cmd: { type: 'release', serverId: 's1' }, meta },
   ForwardResponse: { ...env, type: 'ForwardResponse', result: { ok: true, value: { id: 's1' } }, index: 12 },
   ErrorResponse: { ...env, type: 'ErrorResponse', code: 'NOT_LEADER', message: 'ask node-a', leaderId: 'node-a' },
+  CheckReport: { ...env, type: 'CheckReport', location: 'lab-1', referenceOk: true, results: [{ checkId: 1, status: 'DOWN', responseTime: 12.5, at: 1_700_000_000_000, error: 'HTTP 503' }] },
+  CheckReportResponse: { ...env, type: 'CheckReportResponse', accepted: 1 },
 };
 
 /** every type in MessageType, so a new type without an example fails the test */

@@ -1,0 +1,114 @@
+// The master's view of every location's latest result per check, and the consensus verdict it gives.
+// In memory only: after a failover the locations report to the new master within a report period, and
+// the new master starts from the committed verdicts, so it neither loses nor repeats a change.
+//
+// Rules (README "Monitoring"):
+// - fresh: a location's result counts while it is younger than 2 intervals + the round's time budget
+//   (timeoutMs × (retries + 1)) + REPORT_SLACK_MS;
+// - a location votes when its result is fresh and the location is not cut off (its reference check
+//   failed, or it has not reported for CUTOFF_MS: it cannot reach the master);
+// - UP: every voter sees it up; DOWN: a strict majority of voters see it down; PARTIAL: some, not a
+//   majority; UNKNOWN: no voter;
+// - flap damping happens at each location (N consecutive results before its status flips).
+import type { CheckDef, LocationResult, LocationStatus, Verdict } from './types.js';
+
+/** slack for the report path (batching, the TCP hop, a busy master) */
+export const REPORT_SLACK_MS = 5_000;
+/** locations remembered per check (a hostile reporter cannot grow the table without bound) */
+export const MAX_LOCATIONS = 256;
+
+export interface LocationReport {
+  checkId: number;
+  nodeId: string;
+  location: string;
+  status: LocationStatus;
+  responseTime: number;
+  /** when the probe round started, ms since the epoch (the location's clock) */
+  at: number;
+  error: string | null;
+}
+
+interface Entry extends LocationReport {
+  /** when the master received it (its own clock: freshness never trusts a location's clock) */
+  receivedAt: number;
+}
+
+export interface VoterState {
+  /** the location's own reference check failed: it may be the one cut off */
+  referenceOk: boolean;
+  lastReportAt: number;
+}
+
+export class Aggregator {
+  private readonly byCheck = new Map<number, Map<string, Entry>>();
+  private readonly locations = new Map<string, VoterState & { location: string }>();
+
+  constructor(private readonly now: () => number) {}
+
+  /** One location's batch. `referenceOk` false: the location says its own network is in doubt. */
+  ingest(nodeId: string, location: string, reports: readonly LocationReport[], referenceOk = true): void {
+    const receivedAt = this.now();
+    this.locations.set(nodeId, { location, referenceOk, lastReportAt: receivedAt });
+    for (const r of reports) {
+      let m = this.byCheck.get(r.checkId);
+      if (!m) this.byCheck.set(r.checkId, (m = new Map()));
+      if (!m.has(nodeId) && m.size >= MAX_LOCATIONS) continue;
+      const prev = m.get(nodeId);
+      if (prev && prev.at > r.at) continue; // an older result that arrived late
+      m.set(nodeId, { ...r, nodeId, location, receivedAt });
+    }
+  }
+
+  /** a location's own liveness signal without results (an empty report) */
+  touch(nodeId: string, location: string, referenceOk = true): void {
+    this.ingest(nodeId, location, [], referenceOk);
+  }
+
+  forgetCheck(id: number): void {
+    this.byCheck.delete(id);
+  }
+
+  /** drops every result: a node that stops being master forgets, so stale reports never decide later */
+  clear(): void {
+    this.byCheck.clear();
+    this.locations.clear();
+  }
+
+  /** how long a result of `check` stays fresh */
+  static freshnessMs(check: Pick<CheckDef, 'intervalSec' | 'timeoutMs' | 'retries'>): number {
+    return 2 * check.intervalSec * 1000 + check.timeoutMs * (check.retries + 1) + REPORT_SLACK_MS;
+  }
+
+  /** The consensus verdict of `check` now, with every location's latest result (voting or not). */
+  evaluate(check: Pick<CheckDef, 'id' | 'intervalSec' | 'timeoutMs' | 'retries' | 'enabled'>): { verdict: Verdict; locations: LocationResult[] } {
+    const now = this.now();
+    const fresh = Aggregator.freshnessMs(check);
+    const entries = this.byCheck.get(check.id);
+    const locations: LocationResult[] = [];
+    let voters = 0;
+    let down = 0;
+    for (const e of entries?.values() ?? []) {
+      const loc = this.locations.get(e.nodeId);
+      const cutOff = !loc || !loc.referenceOk || now - loc.lastReportAt > fresh;
+      const voting = check.enabled && !cutOff && now - e.receivedAt <= fresh;
+      if (voting) {
+        voters++;
+        if (e.status === 'DOWN') down++;
+      }
+      locations.push({ nodeId: e.nodeId, location: e.location, status: e.status, responseTime: e.responseTime, lastChecked: new Date(e.at).toISOString(), error: e.error, voting });
+    }
+    locations.sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : a.nodeId < b.nodeId ? -1 : 1));
+    return { verdict: verdictOf(voters, down), locations };
+  }
+
+  /** every location that reported lately: nodeId → its label, reference state and last report time */
+  reporters(): Array<{ nodeId: string } & VoterState & { location: string }> {
+    return [...this.locations.entries()].map(([nodeId, s]) => ({ nodeId, ...s }));
+  }
+}
+
+export function verdictOf(voters: number, down: number): Verdict {
+  if (voters === 0) return 'UNKNOWN';
+  if (down === 0) return 'UP';
+  return down * 2 > voters ? 'DOWN' : 'PARTIAL';
+}

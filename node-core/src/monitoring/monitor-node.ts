@@ -1,0 +1,283 @@
+// A node's monitoring: as a location it probes every enabled check (scheduler), keeps its results
+// (results store) and reports them to the master; as the master it turns every location's latest
+// results into verdicts, commits only verdict changes, and delivers each committed change's
+// notifications once (the delivery is committed too, so a new master resumes where the old one was).
+import type { Logger } from '../log.js';
+import { toPeerboardError } from '../errors.js';
+import type { BoardCommand } from '../board/types.js';
+import { Aggregator, type LocationReport } from './aggregator.js';
+import type { MonitoringData } from './board-monitoring.js';
+import type { Alert, CheckDef, CheckResult, NotificationTarget, VerdictChange } from './types.js';
+
+/** a report carries at most this many results; more wait for the next one */
+export const REPORT_BATCH = 2000;
+/** how often a location reports (and the master re-evaluates staleness) */
+export const REPORT_PERIOD_MS = 1000;
+
+export interface SchedulerLike {
+  setChecks(checks: CheckDef[]): void;
+  pause(): void;
+  resume(): void;
+  stop(): void;
+  stats(): { running: number; queued: number; lagP50: number; lagP99: number; lagMax: number; checks: number; startedTotal: number };
+}
+
+export interface ResultsStoreLike {
+  add(results: CheckResult[]): boolean;
+  series(checkId: number, sinceMs: number, maxPoints: number): Array<{ at: number; responseTime: number; ok: boolean }>;
+  removeCheck(id: number): void;
+  close(): void;
+}
+
+export type DeliveryOutcome = { ok: true; status: number } | { ok: false; error: string; status?: number; retryable: boolean };
+
+export interface MonitorParts {
+  /** null: this node is no location (a desktop node that did not opt in) */
+  createScheduler: ((onResult: (r: CheckResult, check: CheckDef) => void) => SchedulerLike) | null;
+  store: ResultsStoreLike | null;
+  deliver: (target: NotificationTarget, alertId: number, change: VerdictChange) => Promise<DeliveryOutcome>;
+  nextRetryDelayMs: (attempts: number) => number;
+  maxAttempts: number;
+  /** a reference probe: false when this location's own network is in doubt (no reference: always true) */
+  reference?: () => Promise<boolean>;
+}
+
+/** What monitoring needs of its node. */
+export interface MonitorHost {
+  readonly nodeId: string;
+  readonly location: string;
+  readonly log: Logger;
+  now(): number;
+  isMaster(): boolean;
+  /** master with quorum and its term's first entry committed: verdicts may be proposed */
+  canPropose(): boolean;
+  leaderId(): string | null;
+  monitoring(): Readonly<MonitoringData>;
+  submit(cmd: BoardCommand, reqId: string): Promise<unknown>;
+  /** sends this location's report to the master; resolves false when it was not taken */
+  sendReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[]): Promise<boolean>;
+  /** a committed verdict change for hosts (desktop notification, SSE) */
+  onAlert?(alert: Alert): void;
+}
+
+export class MonitorNode {
+  readonly aggregator: Aggregator;
+  private scheduler: SchedulerLike | null = null;
+  private pending = new Map<number, LocationReport>();
+  private urgent = false;
+  private timer: NodeJS.Timeout | undefined;
+  private referenceOk = true;
+  private checksVersion = '';
+  /** checks with a verdict proposal in flight */
+  private proposing = new Set<number>();
+  /** deliveries in flight or waiting for their retry time: "alertId-targetId" → not before (ms) */
+  private deliveries = new Map<string, number>();
+  private sending = false;
+  private stopped = false;
+  private paused = false;
+  readonly counters = { reportsSent: 0, reportsFailed: 0, reportsReceived: 0, resultsReceived: 0, verdictsProposed: 0, deliveriesOk: 0, deliveriesFailed: 0 };
+
+  constructor(
+    private readonly host: MonitorHost,
+    private readonly parts: MonitorParts,
+  ) {
+    this.aggregator = new Aggregator(() => host.now());
+  }
+
+  get isLocation(): boolean {
+    return this.parts.createScheduler !== null;
+  }
+
+  start(): void {
+    if (this.parts.createScheduler) {
+      this.scheduler = this.parts.createScheduler((r, check) => this.onResult(r, check));
+      this.syncChecks();
+    }
+    this.timer = setInterval(() => void this.tick(), REPORT_PERIOD_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+    this.scheduler?.stop();
+    this.parts.store?.close();
+  }
+
+  /** desktop on battery: no probes until resumed (the location stops voting when its results age) */
+  setPaused(paused: boolean): void {
+    if (paused === this.paused) return;
+    this.paused = paused;
+    if (paused) this.scheduler?.pause();
+    else this.scheduler?.resume();
+    this.host.log.info({ paused }, paused ? 'monitoring paused (battery)' : 'monitoring resumed');
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** this location's own results of a check, for a chart */
+  series(checkId: number, sinceMs: number, maxPoints: number): { checkId: number; location: string; points: Array<{ at: number; responseTime: number; ok: boolean }> } | null {
+    if (!this.parts.store) return null;
+    return { checkId, location: this.host.location, points: this.parts.store.series(checkId, sinceMs, maxPoints) };
+  }
+
+  schedulerStats(): ReturnType<SchedulerLike['stats']> | null {
+    return this.scheduler?.stats() ?? null;
+  }
+
+  /** a board entry applied: follow check changes; the master forgets removed checks */
+  onApplied(cmd: BoardCommand): void {
+    if (cmd.type === 'check-add' || cmd.type === 'check-update' || cmd.type === 'check-remove' || cmd.type === 'monitor-settings') this.syncChecks();
+    if (cmd.type === 'check-remove') {
+      this.aggregator.forgetCheck(cmd.id);
+      this.parts.store?.removeCheck(cmd.id);
+    }
+    if (cmd.type === 'verdict') this.proposing.delete(cmd.checkId);
+  }
+
+  /** the whole board was replaced (a snapshot): follow it */
+  onRestored(): void {
+    this.syncChecks();
+  }
+
+  /** this node stopped being master: its view of other locations must not decide anything later */
+  onRoleLost(): void {
+    this.aggregator.clear();
+    this.proposing.clear();
+    this.deliveries.clear();
+  }
+
+  private syncChecks(): void {
+    if (!this.scheduler) return;
+    const checks = [...this.host.monitoring().checks.values()];
+    const version = checks.map((c) => `${c.id}:${c.updatedAt}:${c.enabled}`).join(',');
+    if (version === this.checksVersion) return;
+    this.checksVersion = version;
+    this.scheduler.setChecks(checks.filter((c) => c.enabled));
+  }
+
+  private onResult(r: CheckResult, check: CheckDef): void {
+    if (this.stopped) return;
+    this.parts.store?.add([r]);
+    const prev = this.pending.get(r.checkId);
+    const report: LocationReport = { checkId: r.checkId, nodeId: this.host.nodeId, location: this.host.location, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null };
+    if (!prev || prev.status !== r.status) this.urgent = true;
+    this.pending.set(r.checkId, report);
+    void check;
+    // a status change goes out at once: the verdict must not wait for the next period
+    if (this.urgent) void this.flush();
+  }
+
+  /** a report from another location, taken by this master */
+  ingest(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number {
+    this.counters.reportsReceived++;
+    this.counters.resultsReceived += results.length;
+    const known = this.host.monitoring().checks;
+    const taken = results.filter((r) => known.has(r.checkId)).map((r) => ({ ...r, nodeId, location }));
+    this.aggregator.ingest(nodeId, location, taken, referenceOk);
+    this.decide(new Set(taken.map((r) => r.checkId)));
+    return taken.length;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.parts.reference) this.referenceOk = await this.parts.reference().catch(() => false);
+    await this.flush(true);
+    if (this.host.isMaster()) {
+      this.decide(null);
+      this.sendDeliveries();
+    }
+  }
+
+  /** sends what is pending to the master (or takes it here when this node is the master) */
+  private async flush(periodic = false): Promise<void> {
+    if (this.sending || (!periodic && !this.urgent)) return;
+    if (!this.isLocation || this.paused) {
+      if (!periodic) return;
+    }
+    this.sending = true;
+    this.urgent = false;
+    try {
+      const batch = [...this.pending.values()].slice(0, REPORT_BATCH);
+      for (const r of batch) this.pending.delete(r.checkId);
+      if (this.host.isMaster()) {
+        if (this.isLocation) this.ingest(this.host.nodeId, this.host.location, this.referenceOk, batch);
+        return;
+      }
+      const leader = this.host.leaderId();
+      if (!leader || !this.isLocation) return;
+      const okSent = await this.host.sendReport(leader, this.host.location, this.referenceOk, batch).catch(() => false);
+      if (okSent) this.counters.reportsSent++;
+      else {
+        this.counters.reportsFailed++;
+        // keep the newest result per check for the next try
+        for (const r of batch) if (!this.pending.has(r.checkId)) this.pending.set(r.checkId, r);
+      }
+    } finally {
+      this.sending = false;
+    }
+    if (this.urgent) void this.flush();
+  }
+
+  /** master: propose a verdict change for each check (of `only`, or all) whose verdict moved */
+  private decide(only: Set<number> | null): void {
+    if (!this.host.canPropose()) return;
+    const m = this.host.monitoring();
+    const ids = only ?? new Set(m.checks.keys());
+    for (const id of ids) {
+      const check = m.checks.get(id);
+      if (!check || this.proposing.has(id)) continue;
+      const committed = m.verdicts.get(id)?.verdict ?? 'UNKNOWN';
+      const { verdict, locations } = this.aggregator.evaluate(check);
+      if (verdict === committed) continue;
+      this.proposing.add(id);
+      this.counters.verdictsProposed++;
+      const cmd: BoardCommand = { type: 'verdict', checkId: id, verdict, previous: committed, locations: locations.slice(0, 64) };
+      this.host
+        .submit(cmd, `verdict:${id}:${m.verdicts.get(id)?.changeIndex ?? 0}:${verdict}`)
+        .catch((err: unknown) => this.host.log.debug({ checkId: id, err: toPeerboardError(err).message }, 'verdict change not committed'))
+        .finally(() => {
+          this.proposing.delete(id);
+        });
+    }
+  }
+
+  /** master: deliver each pending notification of a committed alert, then commit how it went */
+  private sendDeliveries(): void {
+    if (!this.host.canPropose()) return;
+    const m = this.host.monitoring();
+    const now = this.host.now();
+    for (const alert of m.alerts) {
+      for (const d of alert.deliveries) {
+        if (d.state !== 'pending') continue;
+        const key = `${alert.id}-${d.targetId}`;
+        const notBefore = this.deliveries.get(key);
+        if (notBefore !== undefined && notBefore > now) continue;
+        const target = m.targets.get(d.targetId);
+        if (!target) {
+          this.commitDelivery(alert.id, d.targetId, { ok: false, error: 'the notification target was removed', retryable: false }, true);
+          continue;
+        }
+        this.deliveries.set(key, Number.POSITIVE_INFINITY); // in flight
+        const attempts = d.attempts + 1;
+        void this.parts.deliver(target, alert.id, alert.change).then((out) => {
+          const final = out.ok || !out.retryable || attempts >= this.parts.maxAttempts;
+          if (out.ok) this.counters.deliveriesOk++;
+          else this.counters.deliveriesFailed++;
+          this.deliveries.set(key, this.host.now() + (final ? 0 : this.parts.nextRetryDelayMs(attempts)));
+          this.commitDelivery(alert.id, d.targetId, out, final);
+        });
+      }
+    }
+  }
+
+  private commitDelivery(alertId: number, targetId: number, out: DeliveryOutcome, final: boolean): void {
+    const cmd: BoardCommand = { type: 'alert-delivery', alertId, targetId, ok: out.ok, final, ...(out.ok ? {} : { error: out.error.slice(0, 300) }) };
+    this.host.submit(cmd, `delivery:${alertId}:${targetId}:${Date.now()}`).catch((err: unknown) => {
+      this.host.log.warn({ alertId, targetId, err: toPeerboardError(err).message }, 'could not commit a delivery outcome');
+      this.deliveries.delete(`${alertId}-${targetId}`);
+    });
+  }
+}
