@@ -189,6 +189,12 @@ export class PeerNode implements NodeHandle {
     };
   }
 
+  /** master: results of a remote location (/sync/api heartbeat) */
+  monitorIngest(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number {
+    if (this.raft.role !== 'master' || !this.monitor) throw new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.raft.leaderId });
+    return this.monitor.ingest(nodeId, location, referenceOk, results);
+  }
+
   /** the master takes a location's report (node-wire.ts) */
   takeCheckReport(msg: MessageOf<'CheckReport'>): Outgoing<'CheckReportResponse'> | Outgoing<'ErrorResponse'> {
     if (this.raft.role !== 'master' || !this.monitor) return { type: 'ErrorResponse', code: 'NOT_LEADER', message: 'this node is not the master', leaderId: this.raft.leaderId };

@@ -5,6 +5,7 @@ import type { BoardCommand, ClusterNodeRecord, HistoryFilter, HistoryPage, Regis
 import type { NodeConfig } from '../config.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
 import type { MonitorReader } from '../monitoring/monitor-service.js';
+import type { LocationReport } from '../monitoring/aggregator.js';
 import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent, WakeInfo } from './peer-api.js';
 
 export interface HealthReport {
@@ -85,6 +86,11 @@ export interface NodeHandle {
   health(): HealthReport;
   /** monitoring's reads (checks, verdicts, this location's results); absent on a node without monitoring */
   monitorReader?(): MonitorReader;
+  /**
+   * master: takes results from a location that is not a cluster node (a remote instance over
+   * /sync/api); answers how many it took. Throws NOT_LEADER on a node that is not the master.
+   */
+  monitorIngest?(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number;
   /** Prometheus text exposition */
   metrics(): Promise<string>;
   /** records the latency of one HTTP request in the metrics */

@@ -4,7 +4,10 @@
 import type { ErrorValue } from '../errors.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
 import type { HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest } from '../board/types.js';
-import type { Alert } from '../monitoring/types.js';
+import type { Alert, CheckInput, LocationResult, NotificationInput, NotificationTargetView, Verdict } from '../monitoring/types.js';
+import type { CheckSeries, CheckView } from '../monitoring/monitor-service.js';
+
+export type { Alert, CheckInput, CheckSeries, CheckView, LocationResult, NotificationInput, NotificationTargetView, Verdict };
 
 export type { ClusterViewEntry, Role, HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest, ErrorValue };
 
@@ -170,6 +173,23 @@ export interface PeerApi {
   promote(nodeId: string): Promise<Result<{ leaderId: string }>>;
   /** how teammates join (admin: the invite carries the team key) */
   invite(): Promise<Result<InviteInfo>>;
+  // -- monitoring (issue 12) ------------------------------------------------------------------
+  /** every check with its verdict and each location's latest status */
+  listChecks(): Promise<Result<CheckView[]>>;
+  /** admin: a new check (answered with its id) */
+  addCheck(input: CheckInput): Promise<Result<CheckView>>;
+  /** admin: change some fields of a check */
+  updateCheck(id: number, patch: Partial<CheckInput>): Promise<Result<CheckView>>;
+  /** admin */
+  removeCheck(id: number): Promise<Result<{ id: number }>>;
+  /** this node's own results of a check for a chart (hours back, 1-720) */
+  checkSeries(id: number, hours: number): Promise<Result<CheckSeries>>;
+  /** committed verdict changes, newest first, with their deliveries */
+  listAlerts(limit?: number): Promise<Result<Alert[]>>;
+  /** admin: notification targets (secrets never shown) */
+  listNotifications(): Promise<Result<NotificationTargetView[]>>;
+  addNotification(input: NotificationInput): Promise<Result<NotificationTargetView>>;
+  removeNotification(id: number): Promise<Result<{ id: number }>>;
   /** starts receiving pushed events; returns the function that stops it */
   subscribe(listener: (event: PeerEvent) => void): () => void;
 }
