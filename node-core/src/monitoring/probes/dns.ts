@@ -1,7 +1,7 @@
 // The dns probe: resolve the target by record type (default A) with its own resolver (dnsServer, with
 // its port, when given); with dnsExpect, one answer must equal it. MX, SRV and TXT become strings.
 import { Resolver } from 'node:dns/promises';
-import { isIPv6 } from 'node:net';
+import { isIP, isIPv6 } from 'node:net';
 import { DnsRecordTypes, type DnsRecordType } from '../types.js';
 import { type Attempt, deadline, describeError, oneLine, quote, refused, since } from './common.js';
 
@@ -21,11 +21,10 @@ export const dnsAttempt: Attempt = async (check, ctx) => {
   if (name === '' || name.length > MAX_NAME_CHARS || /\s/.test(name)) return refused(`bad DNS name ${quote(name)}`);
   const resolver = new Resolver({ timeout: ctx.timeoutMs, tries: 1 });
   if (check.dnsServer !== undefined) {
-    try {
-      resolver.setServers([check.dnsServer]);
-    } catch {
-      return refused(`bad DNS server ${quote(check.dnsServer)}: an IP address, with :port if not 53`);
-    }
+    // c-ares would take "1.2.3.4:99999" as port 34463: the port is checked here first
+    const server = parseServer(check.dnsServer);
+    if (!server) return refused(`bad DNS server ${quote(check.dnsServer)}: an IP address, with :port if not 53`);
+    resolver.setServers([server]);
   }
   const dl = deadline(ctx.timeoutMs, ctx.signal);
   const onAbort = (): void => resolver.cancel();
@@ -102,6 +101,17 @@ function dnsError(err: unknown, type: DnsRecordType, name: string, timeoutMs: nu
     default:
       return describeError(err);
   }
+}
+
+/** "ip", "ip:port", "v6" or "[v6]:port" in the form setServers takes, or undefined when it is none of them. */
+export function parseServer(s: string): string | undefined {
+  if (typeof s !== 'string') return undefined;
+  if (isIP(s)) return s;
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:[\]]+):(\d{1,5})$/.exec(s);
+  if (!m || !isIP(m[1]!)) return undefined;
+  const port = Number(m[2]);
+  if (port < 1 || port > 65535) return undefined;
+  return isIPv6(m[1]!) ? `[${m[1]}]:${port}` : `${m[1]}:${port}`;
 }
 
 /** Rejects when the signal aborts (the resolver's cancel() may lag). */

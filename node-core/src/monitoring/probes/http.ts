@@ -174,7 +174,10 @@ function peekCertificate(url: URL, signal: AbortSignal): Promise<number | undefi
       rejectUnauthorized: false,
       ...(isIP(host) ? {} : { servername: host }),
     });
+    let over = false;
     const done = (at: number | undefined): void => {
+      if (over) return;
+      over = true;
       signal.removeEventListener('abort', onAbort);
       socket.destroy();
       resolve(at);
@@ -185,6 +188,6 @@ function peekCertificate(url: URL, signal: AbortSignal): Promise<number | undefi
       const at = Date.parse(socket.getPeerCertificate()?.valid_to ?? '');
       done(Number.isFinite(at) ? at : undefined);
     });
-    socket.once('error', () => done(undefined));
+    socket.on('error', () => done(undefined));
   });
 }

@@ -34,7 +34,7 @@ export const tcpAttempt: Attempt = (check, ctx) => {
     };
     const onAbort = (): void => done(dl.reason() ?? 'aborted');
     socket.once('connect', () => done());
-    socket.once('error', (err) => done(describeError(err)));
+    socket.on('error', (err) => done(describeError(err)));
     dl.signal.addEventListener('abort', onAbort, { once: true });
     if (dl.signal.aborted) onAbort();
   });
