@@ -105,6 +105,8 @@ export function applyCommand(d: BoardData, c: BoardCommand, ctx: Ctx): ApplyResu
     case 'alert-delivery':
     case 'instance-register':
     case 'instance-remove':
+      // the master's bookkeeping leaves a row only when it changes something (a verdict change)
+      if (c.type === 'verdict' || c.type === 'alert-delivery') ctx.main = null;
       return applyMonitor(d.monitoring, c, {
         index: ctx.index,
         at: ctx.at,
