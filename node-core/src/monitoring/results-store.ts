@@ -36,6 +36,8 @@ export interface ResultsStoreOptions {
   bucketRetentionMs?: number;
   /** the wall clock (ms since the epoch) */
   now?: () => number;
+  /** caps the file at this many pages (PRAGMA max_page_count): a size quota; adds past it fail (answer false) */
+  maxPageCount?: number;
   logger?: Logger;
 }
 
@@ -121,6 +123,7 @@ export class ResultsStore {
     }
     try {
       initialiseResultsDb(db, file, memory);
+      if (opts.maxPageCount !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(opts.maxPageCount) || 1)}`);
       return new ResultsStore(db, file, opts);
     } catch (err) {
       db.close();
@@ -228,7 +231,8 @@ export class ResultsStore {
     try {
       this.#db.transaction(() => {
         const acc = new Map<string, BucketRow>();
-        for (const r of this.#s.oldRaw.iterate(rawCutoff, limit) as IterableIterator<{ id: number; check_id: number; at: number; ok: number; rt_us: number }>) {
+        const rows = this.#s.oldRaw.all(rawCutoff, limit) as Array<{ id: number; check_id: number; at: number; ok: number; rt_us: number }>;
+        for (const r of rows) {
           const start = Math.floor(r.at / this.bucketMs) * this.bucketMs;
           const key = `${r.check_id}:${start}`;
           const b = acc.get(key);
