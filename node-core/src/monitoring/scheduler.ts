@@ -207,7 +207,8 @@ export class CheckScheduler {
   }
 
   #intervalMs(sec: number): number {
-    const s = Number.isFinite(sec) ? Math.min(MAX_INTERVAL_SEC, Math.max(MIN_INTERVAL_SEC, sec)) : MIN_INTERVAL_SEC;
+    // NaN (or not a number at all) counts as the minimum; +Infinity as the maximum
+    const s = typeof sec === 'number' && !Number.isNaN(sec) ? Math.min(MAX_INTERVAL_SEC, Math.max(MIN_INTERVAL_SEC, sec)) : MIN_INTERVAL_SEC;
     return s * 1000 * this.#scale;
   }
 
