@@ -4,12 +4,14 @@
  * Design. Results are expendable (the master keeps the verdicts), so the file runs WAL with
  * synchronous=NORMAL: a power cut may lose the last moments of results, never the file. add() never
  * throws for a disk failure: it logs the condition once, counts it and answers false.
- * Tables: raw(check_id, at, ok, rt_us, status, error, http_status, cert_expires_at, lag_ms) with a
- * covering index (check_id, at, ok, rt_us) for series/uptime and an index on at for compaction;
- * bucket(check_id, start, n, up, rt_sum_us, rt_min_us, rt_max_us), primary key (check_id, start).
- * Response times are stored as integer microseconds (3-4 bytes a value instead of 8).
- * compact() folds at most `maxRows` raw rows per call (oldest first) and drops at most `maxRows`
- * expired buckets, in one transaction, so a call stays short however far behind it is.
+ * Tables, both WITHOUT ROWID and clustered by check: raw(check_id, at, ok, rt_us, status, error,
+ * http_status, cert_expires_at, lag_ms) keyed (check_id, at) (a second result of one check at the
+ * same ms replaces the first), and bucket(check_id, start, n, up, rt_sum_us, rt_min_us, rt_max_us)
+ * keyed (check_id, start). One check's rows are neighbours on disk: series/uptime are one range
+ * read, an insert dirties one page per check, and compaction folds and deletes a check's old rows
+ * together. No other index. Response times are integer microseconds (3-4 bytes instead of 8).
+ * compact() folds at most `maxRows` raw rows and drops at most `maxRows` expired buckets per call,
+ * in one transaction, walking the checks from where it stopped, so a call stays short.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +28,8 @@ export const MAX_ERROR_CHARS = 300;
 export const MAX_SERIES_POINTS = 10_000;
 /** compact() folds/drops at most this many rows per call by default */
 export const COMPACT_BATCH_ROWS = 10_000;
+/** startCompaction(): the pause between two calls while there is more to do (the event loop breathes) */
+const COMPACT_AGAIN_MS = 200;
 
 export interface ResultsStoreOptions {
   /** raw results are kept this long, then folded into buckets (default 48 h) */
@@ -102,6 +106,8 @@ export class ResultsStore {
   #writeErrors = 0;
   #rejected = 0;
   #timer: NodeJS.Timeout | undefined;
+  /** the check id compaction stopped after (0: start of a pass) */
+  #cursor = 0;
 
   /** Opens (creating when absent) `<dataDir>/monitoring.db`, or an in-memory store for ':memory:'. */
   static open(dataDirOrMemory: string, opts: ResultsStoreOptions = {}): ResultsStore {
@@ -220,7 +226,9 @@ export class ResultsStore {
 
   /**
    * Folds up to maxRows raw rows older than rawRetention into buckets and drops up to maxRows buckets
-   * older than bucketRetention, in one transaction. Cheap to call often; `more` says a limit was hit.
+   * older than bucketRetention, in one transaction. It walks the checks in id order from where the
+   * last call stopped (visiting at most maxRows checks), so each check's rows are folded together
+   * (neighbours on disk). `more` says a limit was hit: call again.
    */
   compact(now: number = this.#now(), maxRows = COMPACT_BATCH_ROWS): CompactOutcome {
     const limit = Number.isFinite(maxRows) ? Math.min(1_000_000, Math.max(1, Math.floor(maxRows))) : COMPACT_BATCH_ROWS;
@@ -228,34 +236,64 @@ export class ResultsStore {
     const bucketCutoff = now - this.bucketRetentionMs;
     let folded = 0;
     let dropped = 0;
+    let more = false;
     try {
       this.#db.transaction(() => {
-        const acc = new Map<string, BucketRow>();
-        const rows = this.#s.oldRaw.all(rawCutoff, limit) as Array<{ id: number; check_id: number; at: number; ok: number; rt_us: number }>;
-        for (const r of rows) {
-          const start = Math.floor(r.at / this.bucketMs) * this.bucketMs;
-          const key = `${r.check_id}:${start}`;
-          const b = acc.get(key);
-          if (b) {
-            b.n++;
-            b.up += r.ok;
-            b.rt_sum_us += r.rt_us;
-            b.rt_min_us = Math.min(b.rt_min_us, r.rt_us);
-            b.rt_max_us = Math.max(b.rt_max_us, r.rt_us);
-          } else acc.set(key, { check_id: r.check_id, start, n: 1, up: r.ok, rt_sum_us: r.rt_us, rt_min_us: r.rt_us, rt_max_us: r.rt_us });
-          this.#s.deleteRaw.run(r.id);
-          folded++;
+        let id = this.#cursor;
+        for (let visited = 0; ; visited++) {
+          if (visited >= limit) {
+            more = true;
+            break;
+          }
+          const a = this.#s.nextRawCheck.get(id) as number | undefined;
+          const b = this.#s.nextBucketCheck.get(id) as number | undefined;
+          const next = a === undefined ? b : b === undefined ? a : Math.min(a, b);
+          if (next === undefined) {
+            id = 0; // a whole pass is done: the next call starts over
+            break;
+          }
+          const budget = limit - folded;
+          const n = this.#fold(next, rawCutoff, bucketCutoff, budget);
+          folded += n;
+          const d = this.#s.dropBuckets.run(next, next, bucketCutoff, limit - dropped).changes;
+          dropped += d;
+          if (n >= budget || dropped >= limit) {
+            id = next - 1; // this check may have more: start the next call on it again
+            more = true;
+            break;
+          }
+          id = next;
         }
-        // a bucket already past its own retention is not written at all
-        for (const b of acc.values()) if (b.start >= bucketCutoff) this.#s.upsertBucket.run(b);
-        dropped = this.#s.dropBuckets.run(bucketCutoff, limit).changes;
+        this.#cursor = id;
       }).immediate();
     } catch (err) {
       this.#writeErrors++;
       this.#log?.error({ err, file: this.file }, 'monitoring results compaction failed');
       return { folded: 0, dropped: 0, more: false };
     }
-    return { folded, dropped, more: folded >= limit || dropped >= limit };
+    return { folded, dropped, more };
+  }
+
+  /** Folds up to `budget` of one check's raw rows older than rawCutoff into its buckets; returns how many. */
+  #fold(checkId: number, rawCutoff: number, bucketCutoff: number, budget: number): number {
+    const rows = this.#s.oldRaw.all(checkId, rawCutoff, budget) as Array<{ at: number; ok: number; rt_us: number }>;
+    if (rows.length === 0) return 0;
+    const acc = new Map<number, BucketRow>();
+    for (const r of rows) {
+      const start = Math.floor(r.at / this.bucketMs) * this.bucketMs;
+      const b = acc.get(start);
+      if (b) {
+        b.n++;
+        b.up += r.ok;
+        b.rt_sum_us += r.rt_us;
+        b.rt_min_us = Math.min(b.rt_min_us, r.rt_us);
+        b.rt_max_us = Math.max(b.rt_max_us, r.rt_us);
+      } else acc.set(start, { check_id: checkId, start, n: 1, up: r.ok, rt_sum_us: r.rt_us, rt_min_us: r.rt_us, rt_max_us: r.rt_us });
+    }
+    // a bucket already past its own retention is not written at all
+    for (const b of acc.values()) if (b.start >= bucketCutoff) this.#s.upsertBucket.run(b);
+    this.#s.deleteRawUpTo.run(checkId, rows[rows.length - 1]!.at);
+    return rows.length;
   }
 
   /**
@@ -268,7 +306,7 @@ export class ResultsStore {
     const tick = (): void => {
       if (!this.#db.open) return;
       const out = this.compact();
-      this.#timer = setTimeout(tick, out.more ? 50 : period);
+      this.#timer = setTimeout(tick, out.more ? COMPACT_AGAIN_MS : period);
       this.#timer.unref();
     };
     this.#timer = setTimeout(tick, period);

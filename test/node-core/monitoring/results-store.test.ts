@@ -121,11 +121,44 @@ describe('ResultsStore', () => {
     expect(s.compact(clock, 10)).toEqual({ folded: 10, dropped: 0, more: true });
     expect(s.compact(clock, 10)).toEqual({ folded: 5, dropped: 0, more: false });
     expect(s.series(1, T0, 10)).toEqual([{ at: T0, responseTime: 10, ok: true, min: 10, max: 10, up: 25, total: 25 }]);
-    // hostile maxRows: 0, NaN, negative still make progress and stay bounded
+    // hostile maxRows: 0 and negative mean 1 (bounded, still progressing); NaN means the default
     s.add(Array.from({ length: 3 }, (_, i) => result(2, T0 + i, true, 1)));
-    expect(s.compact(clock, 0).folded).toBe(1);
-    expect(s.compact(clock, -3).folded).toBe(1);
-    expect(s.compact(clock, Number.NaN).folded).toBe(1);
+    let total = 0;
+    for (let i = 0; i < 10 && total < 2; i++) {
+      const out = s.compact(clock, i % 2 === 0 ? 0 : -3);
+      expect(out.folded).toBeLessThanOrEqual(1);
+      total += out.folded;
+    }
+    expect(total).toBe(2);
+    expect(s.compact(clock, Number.NaN)).toMatchObject({ folded: 1, more: false });
+    expect(s.stats().rawRows).toBe(0);
+  });
+
+  it('compaction walks many checks in bounded calls and folds every one of them exactly once', () => {
+    const s = make(':memory:', { rawRetentionMs: HOUR, bucketMs: 10 * MIN });
+    for (let id = 1; id <= 50; id++) s.add(Array.from({ length: 12 }, (_, i) => result(id, T0 + i * MIN, i !== 3, id)));
+    clock = T0 + HOUR + 6 * MIN; // minutes 0..5 of every check are past raw retention
+    let total = 0;
+    let calls = 0;
+    for (; calls < 100; calls++) {
+      const out = s.compact(clock, 64);
+      expect(out.folded).toBeLessThanOrEqual(64);
+      total += out.folded;
+      if (!out.more) break;
+    }
+    expect(total).toBe(300);
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(s.stats()).toMatchObject({ rawRows: 300, buckets: 50 });
+    for (const id of [1, 17, 50]) {
+      const [b, ...raw] = s.series(id, T0, 100);
+      expect(b).toEqual({ at: T0, responseTime: id, ok: false, min: id, max: id, up: 5, total: 6 });
+      expect(raw).toHaveLength(6);
+      expect(s.uptime(id, T0)).toBeCloseTo(11 / 12, 9);
+    }
+    // a second result of one check at the same ms replaces the first
+    s.add([result(1, T0 + 11 * MIN, false, 999)]);
+    expect(s.latest(1)).toMatchObject({ ok: false, responseTime: 999 });
+    expect(s.stats().rawRows).toBe(300);
   });
 
   it('drops buckets past bucket retention, bounded per call, and never writes an already expired one', () => {
