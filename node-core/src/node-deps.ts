@@ -2,6 +2,7 @@
 // it holds its cluster key. createNode passes the real ones; tests pass in-memory ones.
 import type { Logger } from './log.js';
 import type { MonitorParts } from './monitoring/monitor-node.js';
+import type { MonitorPartsOptions } from './monitoring/monitor-parts.js';
 import type { KeyMode } from './security/cluster-key.js';
 import type { Store } from './storage/store.js';
 import type { Transport } from './transport/transport.js';
@@ -28,4 +29,6 @@ export interface NodeDeps {
   ipExplicit?: boolean;
   /** monitoring's parts (probes, results store, delivery); absent: no monitoring at all */
   monitor?: MonitorParts;
+  /** TESTS AND BENCHMARKS ONLY: options for the default monitoring parts (a time scale for check intervals) */
+  monitorOptions?: MonitorPartsOptions;
 }

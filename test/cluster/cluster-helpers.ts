@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { NodeConfigInput } from '../../node-core/src/config.js';
 import { startHttp, type HttpHandle } from '../../node-core/src/http/index.js';
 import { silentLogger } from '../../node-core/src/log.js';
-import { createNode, type PeerNode } from '../../node-core/src/node.js';
+import { createNode, type NodeDeps, type PeerNode } from '../../node-core/src/node.js';
 import { withTestKey } from '../test-key.js';
 
 export interface TestNode {
@@ -59,10 +59,12 @@ export class TestCluster {
   constructor(
     readonly discoveryPort: number,
     readonly base: Partial<NodeConfigInput> = {},
+    /** extra injected parts for every node (e.g. monitorOptions) */
+    readonly deps: Partial<NodeDeps> = {},
   ) {}
 
-  static async create(base: Partial<NodeConfigInput> = {}): Promise<TestCluster> {
-    return new TestCluster(await freeUdpPort(), base);
+  static async create(base: Partial<NodeConfigInput> = {}, deps: Partial<NodeDeps> = {}): Promise<TestCluster> {
+    return new TestCluster(await freeUdpPort(), base, deps);
   }
 
   async add(name: string, extra: Partial<NodeConfigInput> = {}, dataDir?: string): Promise<TestNode> {
@@ -89,7 +91,7 @@ export class TestCluster {
         ...this.base,
         ...extra,
       }),
-      { logger: silentLogger() },
+      { logger: silentLogger(), ...this.deps },
     );
     const http = await startHttp(node, { logger: silentLogger() });
     const t: TestNode = { node, http, dataDir: dir, name, api: http.apiUrl };

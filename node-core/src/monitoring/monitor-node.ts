@@ -13,18 +13,24 @@ import type { Alert, CheckDef, CheckResult, NotificationTarget, VerdictChange } 
 export const REPORT_BATCH = 2000;
 /** how often a location reports (and the master re-evaluates staleness) */
 export const REPORT_PERIOD_MS = 1000;
+/**
+ * A PARTIAL verdict is committed only after it held this long (at most half the interval): locations
+ * that see the same outage flip one after the other, and UP -> PARTIAL -> DOWN within one round would
+ * be two notifications for one event. UP, DOWN and UNKNOWN are committed at once.
+ */
+export const PARTIAL_SETTLE_MS = 2500;
 
 export interface SchedulerLike {
-  setChecks(checks: CheckDef[]): void;
+  setChecks(checks: readonly CheckDef[]): void;
   pause(): void;
   resume(): void;
   stop(): void;
-  stats(): { running: number; queued: number; lagP50: number; lagP99: number; lagMax: number; checks: number; startedTotal: number };
+  stats(): { running: number; queued: number; lagP50: number; lagP99: number; lagMax: number; checks: number; startedTotal: number; skippedTotal?: number };
 }
 
 export interface ResultsStoreLike {
-  add(results: CheckResult[]): boolean;
-  series(checkId: number, sinceMs: number, maxPoints: number): Array<{ at: number; responseTime: number; ok: boolean }>;
+  add(results: readonly CheckResult[]): boolean;
+  series(checkId: number, sinceMs: number, maxPoints?: number): Array<{ at: number; responseTime: number; ok: boolean }>;
   removeCheck(id: number): void;
   close(): void;
 }
@@ -70,6 +76,8 @@ export class MonitorNode {
   private checksVersion = '';
   /** checks with a verdict proposal in flight */
   private proposing = new Set<number>();
+  /** checks whose evaluation says PARTIAL, and since when (master clock) */
+  private partialSince = new Map<number, number>();
   /** deliveries in flight or waiting for their retry time: "alertId-targetId" → not before (ms) */
   private deliveries = new Map<string, number>();
   private sending = false;
@@ -146,6 +154,7 @@ export class MonitorNode {
   onRoleLost(): void {
     this.aggregator.clear();
     this.proposing.clear();
+    this.partialSince.clear();
     this.deliveries.clear();
   }
 
@@ -197,6 +206,8 @@ export class MonitorNode {
     if (!this.isLocation || this.paused) {
       if (!periodic) return;
     }
+    // a location with no checks has nothing to say: no empty reports from idle nodes
+    if (this.pending.size === 0 && this.host.monitoring().checks.size === 0) return;
     this.sending = true;
     this.urgent = false;
     try {
@@ -231,7 +242,14 @@ export class MonitorNode {
       if (!check || this.proposing.has(id)) continue;
       const committed = m.verdicts.get(id)?.verdict ?? 'UNKNOWN';
       const { verdict, locations } = this.aggregator.evaluate(check);
+      if (verdict !== 'PARTIAL') this.partialSince.delete(id);
       if (verdict === committed) continue;
+      if (verdict === 'PARTIAL') {
+        const now = this.host.now();
+        const since = this.partialSince.get(id) ?? now;
+        this.partialSince.set(id, since);
+        if (now - since < Math.min(PARTIAL_SETTLE_MS, (check.intervalSec * 1000) / 2)) continue;
+      }
       this.proposing.add(id);
       this.counters.verdictsProposed++;
       const cmd: BoardCommand = { type: 'verdict', checkId: id, verdict, previous: committed, locations: locations.slice(0, 64) };
