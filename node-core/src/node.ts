@@ -558,7 +558,7 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
       transport,
       keyMode,
       ipExplicit,
-      monitor: deps.monitor ?? defaultMonitorParts(config, logger.child({ subsystem: 'monitor' }), deps.clock ?? realClock, deps.monitorOptions),
+      monitor: deps.monitor ?? defaultMonitorParts(config, logger.child({ subsystem: 'monitor' }), deps.clock ?? realClock, { ...deps.monitorOptions, ...(deps.store ? { resultsDir: ':memory:' } : {}) }),
       // a key created at founding is kept beside the database that createNode opened (tests that
       // inject a store keep it in memory)
       ...(deps.store ? {} : { saveKey: (key: string) => saveClusterKey(config.dataDir, key) }),

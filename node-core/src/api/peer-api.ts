@@ -4,8 +4,7 @@
 import type { ErrorValue } from '../errors.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
 import type { HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest } from '../board/types.js';
-import type { Alert, CheckInput, LocationResult, NotificationInput, NotificationTargetView, Verdict } from '../monitoring/types.js';
-import type { CheckSeries, CheckView } from '../monitoring/monitor-service.js';
+import type { Alert, CheckInput, CheckSeries, CheckView, LocationResult, NotificationInput, NotificationTargetView, Verdict } from '../monitoring/types.js';
 
 export type { Alert, CheckInput, CheckSeries, CheckView, LocationResult, NotificationInput, NotificationTargetView, Verdict };
 

@@ -70,6 +70,8 @@ export class MonitorNode {
   readonly aggregator: Aggregator;
   private scheduler: SchedulerLike | null = null;
   private pending = new Map<number, LocationReport>();
+  /** results not yet written: one transaction per report period (a write per result blocked the loop) */
+  private unstored: CheckResult[] = [];
   private urgent = false;
   private timer: NodeJS.Timeout | undefined;
   private referenceOk = true;
@@ -109,6 +111,8 @@ export class MonitorNode {
     this.stopped = true;
     clearInterval(this.timer);
     this.scheduler?.stop();
+    if (this.unstored.length > 0) this.parts.store?.add(this.unstored);
+    this.unstored = [];
     this.parts.store?.close();
   }
 
@@ -169,7 +173,7 @@ export class MonitorNode {
 
   private onResult(r: CheckResult, check: CheckDef): void {
     if (this.stopped) return;
-    this.parts.store?.add([r]);
+    if (this.parts.store && this.unstored.length < 100_000) this.unstored.push(r);
     const prev = this.pending.get(r.checkId);
     const report: LocationReport = { checkId: r.checkId, nodeId: this.host.nodeId, location: this.host.location, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null };
     if (!prev || prev.status !== r.status) this.urgent = true;
@@ -192,6 +196,11 @@ export class MonitorNode {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    if (this.unstored.length > 0) {
+      const batch = this.unstored;
+      this.unstored = [];
+      this.parts.store?.add(batch);
+    }
     if (this.parts.reference) this.referenceOk = await this.parts.reference().catch(() => false);
     await this.flush(true);
     if (this.host.isMaster()) {

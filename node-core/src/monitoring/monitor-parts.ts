@@ -13,6 +13,8 @@ import type { CheckDef } from './types.js';
 export interface MonitorPartsOptions {
   /** TESTS AND BENCHMARKS ONLY: multiplies every check interval (0.01: 5 s lasts 50 ms) */
   timeScale?: number;
+  /** where the results store lives: default the data directory; ':memory:' for a node whose store is injected (tests) */
+  resultsDir?: string;
 }
 
 /** A node is a location when `monitor` says so; unset: headless nodes are, desktop nodes are not. */
@@ -22,7 +24,7 @@ export function isLocation(config: Pick<NodeConfig, 'monitor' | 'headless'>): bo
 
 export function defaultMonitorParts(config: NodeConfig, logger: Logger, clock: Clock, opts: MonitorPartsOptions = {}): MonitorParts {
   const location = isLocation(config);
-  const store = location ? ResultsStore.open(config.dataDir, { logger: logger.child({ part: 'results' }), now: () => clock.now() }) : null;
+  const store = location ? ResultsStore.open(opts.resultsDir ?? config.dataDir, { logger: logger.child({ part: 'results' }), now: () => clock.now() }) : null;
   store?.startCompaction();
   return {
     createScheduler: location

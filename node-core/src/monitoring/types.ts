@@ -186,6 +186,34 @@ export function deliveryId(alertId: number, targetId: number): string {
   return `${alertId}-${targetId}`;
 }
 
+// -- what the API shows (monitor-service.ts builds these) ------------------------------------
+
+/** A check as the API shows it: its definition (header values hidden), verdict and locations. */
+export interface CheckView extends Omit<CheckDef, 'headers'> {
+  /** header names with their values hidden (they often carry credentials) */
+  headers?: Record<string, string>;
+  verdict: Verdict;
+  /** ISO time of the last committed verdict change, null when it never changed */
+  verdictSince: string | null;
+  /** each location's latest status (live on the master; elsewhere as of the last verdict change, plus this node's own) */
+  locations: LocationResult[];
+  /** fraction of the last 24 h / 7 d with verdict UP, of the time the verdict was known; null when never known */
+  uptime24h: number | null;
+  uptime7d: number | null;
+}
+
+/** One point of a check's response-time chart (this node's own results). */
+export interface SeriesPoint {
+  at: number;
+  responseTime: number;
+  ok: boolean;
+}
+export interface CheckSeries {
+  checkId: number;
+  location: string;
+  points: SeriesPoint[];
+}
+
 // -- the board's monitoring entities and commands ------------------------------------------------
 
 export interface CommittedVerdict {
