@@ -238,6 +238,22 @@ describe('writes the node does not deduplicate', () => {
     }
   });
 
+  it('takes the webhook secret from PEERBOARD_WEBHOOK_SECRET, and --secret before it', async () => {
+    const fake = await new FakeNode().start();
+    try {
+      fake.route('POST /api/notifications', (_q, res) => json(res, 201, { success: true, notification: { id: 1, type: 'webhook', url: 'http://127.0.0.1/', name: 'w', hasSecret: true }, id: 1 }));
+      const env = cleanEnv({ PEERBOARD_NODE: fake.url, PEERBOARD_WEBHOOK_SECRET: 'from-the-env-1' });
+      expect((await runInProcess(['notifications', 'add', '--type', 'webhook', '--url', 'http://127.0.0.1/'], env)).code).toBe(0);
+      expect((await runInProcess(['notifications', 'add', '--type', 'WEBHOOK', '--url', 'http://127.0.0.1/', '--secret', 'from-the-flag'], env)).code).toBe(0);
+      expect(fake.requests.map((r) => r.body)).toEqual([
+        { type: 'webhook', url: 'http://127.0.0.1/', secret: 'from-the-env-1' },
+        { type: 'webhook', url: 'http://127.0.0.1/', secret: 'from-the-flag' },
+      ]);
+    } finally {
+      await fake.stop();
+    }
+  });
+
   it('says so when the answer is not what a monitoring node sends (exit 1)', async () => {
     const fake = await new FakeNode().start();
     try {
