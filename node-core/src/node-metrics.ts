@@ -1,6 +1,7 @@
 // Prometheus metrics of one node (prom-client, one registry per node so several nodes can share a
-// process in tests): role, term, indexes, peers, dropped messages and request latencies.
+// process in tests): role, term, indexes, peers, dropped messages, request latencies, and monitoring's.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { MonitorMetrics, type MonitorMetricsSource } from './monitoring/monitor-metrics.js';
 
 export interface MetricsSource {
   role(): string;
@@ -12,6 +13,8 @@ export interface MetricsSource {
   quorum(): boolean;
   /** the peer transport's connection figures (what a hostile peer could make the node hold) */
   transport?(): Record<string, number> | undefined;
+  /** endpoint monitoring's figures (issue 12); absent: no monitoring metrics */
+  monitor?: MonitorMetricsSource;
 }
 
 export class NodeMetrics {
@@ -20,6 +23,8 @@ export class NodeMetrics {
   readonly http: Histogram<'route' | 'method' | 'status'>;
   readonly commit: Histogram<'result'>;
   readonly elections: Counter;
+  /** the check and monitor metrics (monitor-metrics.ts), when the source has monitoring */
+  readonly monitor: MonitorMetrics | null;
   private readonly droppedCounts = new Map<string, number>();
 
   constructor(src: MetricsSource) {
@@ -75,6 +80,7 @@ export class NodeMetrics {
       registers: [r],
     });
     this.elections = new Counter({ name: 'peerboard_elections_won_total', help: 'elections this node won', registers: [r] });
+    this.monitor = src.monitor ? new MonitorMetrics(r, src.monitor) : null;
   }
 
   drop(reason: string): void {

@@ -39,6 +39,7 @@ import { MonitorNode } from './monitoring/monitor-node.js';
 import type { LocationReport } from './monitoring/aggregator.js';
 import type { MonitorReader } from './monitoring/monitor-service.js';
 import { defaultMonitorParts } from './monitoring/monitor-parts.js';
+import { meteredParts } from './monitoring/monitor-metrics.js';
 import { hostname } from 'node:os';
 
 export type { KeyMode, NodeDeps };
@@ -106,6 +107,7 @@ export class PeerNode implements NodeHandle {
       peers: () => this.discovery.alivePeers().length,
       quorum: () => this.raft.hasQuorum(),
       transport: () => this.deps.transport.stats?.() as Record<string, number> | undefined,
+      monitor: { monitoring: () => this.sm.board.monitoring(), counters: () => this.monitor?.counters ?? null, lag: () => this.monitor?.schedulerStats() ?? null },
     });
     this.discovery = new Discovery(this, this.log.child({ subsystem: 'discovery' }));
     this.raft = new Raft({
@@ -143,7 +145,8 @@ export class PeerNode implements NodeHandle {
     });
     this.reads = new NodeReads(this, () => this.sm.board, this.wake, this.startedAt);
     this.pump = new NodeEventPump(this, { stopping: () => this.stopping, stale: () => this.reads.stale(), wake: this.wake });
-    this.monitor = deps.monitor ? new MonitorNode(this.monitorHost(), deps.monitor) : null;
+    // every probe result also feeds this node's metrics (monitor-metrics.ts)
+    this.monitor = deps.monitor ? new MonitorNode(this.monitorHost(), meteredParts(deps.monitor, (r) => this.metrics_.monitor?.observeResult(r))) : null;
   }
 
   /** what monitoring sees of this node */
@@ -450,6 +453,7 @@ export class PeerNode implements NodeHandle {
     if (e.kind === 'board' && result?.ok) {
       this.monitor?.onApplied(e.cmd as BoardCommand);
       if (e.cmd.type === 'verdict') {
+        this.metrics_.monitor?.verdictChanges.inc();
         const alert = (result.value as { alert?: Alert } | undefined)?.alert;
         if (alert) this.emit({ type: 'verdict', alert });
       }

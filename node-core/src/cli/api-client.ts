@@ -45,6 +45,8 @@ export class UnreachableError extends Error {
   }
 }
 
+export type HttpVerb = 'GET' | 'POST' | 'PATCH' | 'DELETE';
+
 export interface ClientOptions {
   baseUrl: string;
   token?: string;
@@ -105,8 +107,26 @@ export class ApiClient {
     return this.request('POST', path, body, idempotencyKey);
   }
 
-  /** Sends one request; retries once after a network error (same idempotency key). Returns the parsed JSON answer. */
-  async request(method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<unknown> {
+  /**
+   * A write the node does not deduplicate (the monitoring routes take no idempotency key): sent once,
+   * never retried, so a connection that breaks after the node took it cannot create a second check.
+   */
+  postOnce(path: string, body: unknown): Promise<unknown> {
+    return this.request('POST', path, body, undefined, { retry: false });
+  }
+
+  /** A patch sets fields to given values: repeating it is harmless, so it is retried like a read. */
+  patch(path: string, body: unknown): Promise<unknown> {
+    return this.request('PATCH', path, body);
+  }
+
+  /** Sent once: a retry after the node took the first would answer "not found" for a removal that happened. */
+  delete(path: string): Promise<unknown> {
+    return this.request('DELETE', path, undefined, undefined, { retry: false });
+  }
+
+  /** Sends one request; retries once after a network error (same idempotency key) unless told not to. Returns the parsed JSON answer. */
+  async request(method: HttpVerb, path: string, body?: unknown, idempotencyKey?: string, opts: { retry?: boolean } = {}): Promise<unknown> {
     const url = this.baseUrl + path;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -115,7 +135,8 @@ export class ApiClient {
     if (idempotencyKey) headers['idempotency-key'] = idempotencyKey;
     let res: Response | undefined;
     let lastErr: unknown;
-    for (let attempt = 0; attempt < 2 && !res; attempt++) {
+    const attempts = opts.retry === false ? 1 : 2;
+    for (let attempt = 0; attempt < attempts && !res; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       try {
         res = await fetch(url, {
