@@ -10,6 +10,7 @@ import { addAdminCommands } from './admin-commands.js';
 import { ExitCode, RefusedError, UnreachableError } from './api-client.js';
 import { addBoardCommands } from './board-commands.js';
 import { addConfigCommands } from './config-commands.js';
+import { addRemoteCommand } from './remote-command.js';
 import { addSecurityCommands } from './security-commands.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './time.js';
@@ -79,6 +80,7 @@ export function buildProgram(ctx: CliContext): Command {
   addAdminCommands(program, ctx);
   addConfigCommands(program, ctx);
   addSecurityCommands(program, ctx);
+  addRemoteCommand(program, ctx);
   return program;
 }
 
