@@ -1,7 +1,11 @@
 // The remote instance end to end: a RemoteInstance pointed at a FOLLOWER of a real 2-node cluster follows
 // it to the primary, registers with the team key, fetches the checks, probes a real HTTP target on
 // 127.0.0.1 with the node's probes and pushes results; the master's verdict follows the target (UP, DOWN).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemoteInstance } from '../../node-core/src/monitoring/remote-instance.js';
 import { TEST_CLUSTER_KEY } from '../test-key.js';
@@ -67,4 +71,23 @@ describe('remote instance against a real cluster and a real HTTP target', () => 
     // backoff: 0.5 s, then 1 s... so in ~1-2 s only a handful of attempts, not one per 200 ms tick
     expect((remote as unknown as { failures: number }).failures).toBeLessThan(6);
   }, 20_000);
+
+  it('`peerboard remote` runs as a real process, registers, and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pb-remote-'));
+    const secretFile = join(dir, 'secret');
+    writeFileSync(secretFile, `${TEST_CLUSTER_KEY}\n`);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'node-core/src/cli/main.ts', 'remote', '--primary', follower.api, '--secret-file', secretFile, '--name', 'cli-site', '--location', 'Lab', '--log-level', 'silent'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      await waitFor('the CLI instance registered', () => master.node.monitorReader().monitoring().instances.get('remote-cli-site')?.location === 'Lab', 20_000);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stderr).toMatch(/instance remote-cli-site \(Lab\) reporting to/);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
