@@ -11,6 +11,7 @@ import { ExitCode, RefusedError, UnreachableError } from './api-client.js';
 import { addBoardCommands } from './board-commands.js';
 import { addConfigCommands } from './config-commands.js';
 import { addMonitorCommands } from './monitor-commands.js';
+import { addRemoteCommand } from './remote-command.js';
 import { addSecurityCommands } from './security-commands.js';
 import type { CliContext } from './context.js';
 import { UsageError } from './time.js';
@@ -81,6 +82,7 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommands(program, ctx);
   addSecurityCommands(program, ctx);
   addMonitorCommands(program, ctx);
+  addRemoteCommand(program, ctx);
   return program;
 }
 

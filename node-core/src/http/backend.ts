@@ -9,6 +9,7 @@ import { registerClusterRoutes } from './routes-cluster.js';
 import { registerInviteRoutes } from './routes-invite.js';
 import { registerMonitoringRoutes } from './routes-monitoring.js';
 import { registerRegistryRoutes } from './routes-registry.js';
+import { registerSyncRoutes } from './routes-sync.js';
 
 /** Builds the backend without listening (tests use inject or listen on port 0). */
 export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstance {
@@ -25,5 +26,6 @@ export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstan
   registerClusterRoutes(app, ctx);
   registerInviteRoutes(app, ctx);
   registerMonitoringRoutes(app, ctx);
+  registerSyncRoutes(app, ctx);
   return app;
 }
