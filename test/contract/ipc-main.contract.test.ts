@@ -55,6 +55,15 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
     history: (filter) => invoke('history:list-requests', filter),
     promote: (nodeId) => invoke('cluster:promote-node', nodeId),
     invite: () => invoke('cluster:get-invite'),
+    listChecks: () => invoke('monitor:list-checks'),
+    addCheck: (input) => invoke('monitor:add-check', input),
+    updateCheck: (id, patch) => invoke('monitor:update-check', id, patch),
+    removeCheck: (id) => invoke('monitor:remove-check', id),
+    checkSeries: (id, hours) => invoke('monitor:get-series', id, hours),
+    listAlerts: (limit) => (limit === undefined ? invoke('monitor:list-alerts') : invoke('monitor:list-alerts', limit)),
+    listNotifications: () => invoke('monitor:list-notifications'),
+    addNotification: (input) => invoke('monitor:add-notification', input),
+    removeNotification: (id) => invoke('monitor:remove-notification', id),
     // the main process forwards node events to the window (node-host); here, straight from the node
     subscribe(listener: (e: PeerEvent) => void) {
       t.node.events.on('event', listener);
