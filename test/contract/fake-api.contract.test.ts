@@ -4,7 +4,7 @@ import { FakeApi } from '../../renderer/src/api/fake-api.js';
 import { emptyBoard } from '../../renderer/src/api/demo-data.js';
 import { peerApiContract } from './peer-api.contract.js';
 
-peerApiContract('FakeApi (renderer demo mode)', async () => ({
-  api: new FakeApi({ board: emptyBoard(Date.now()) }),
-  close: async () => undefined,
-}));
+peerApiContract('FakeApi (renderer demo mode)', async () => {
+  const api = new FakeApi({ board: emptyBoard(Date.now()) });
+  return { api, close: async () => undefined, commitVerdict: async (id, prev, next) => void api.commitVerdict(id, prev, next) };
+});

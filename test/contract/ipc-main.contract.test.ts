@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { vi } from 'vitest';
 import type { PeerApi, PeerEvent } from '../../node-core/src/api/peer-api.js';
 import { TestCluster } from '../cluster/cluster-helpers.js';
-import { peerApiContract } from './peer-api.contract.js';
+import { peerApiContract, verdictCommand } from './peer-api.contract.js';
 
 vi.mock('electron', async () => (await import('../electron/fake-electron.js')).electronModule());
 vi.mock('electron-store', async () => (await import('../electron/fake-electron.js')).electronStoreModule());
@@ -72,6 +72,7 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
   };
   return {
     api,
+    commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
     close: async () => {
       manager.dispose();
       await c.close();

@@ -1,11 +1,17 @@
 // The PeerApi contract (libp2p style): one suite, run against every implementation (the HTTP client
 // on a real node, the renderer's demo API, the desktop preload -> ipc-main -> real node path).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CheckInput, PeerApi, PeerEvent, Result, Server } from '../../node-core/src/api/peer-api.js';
+import type { BoardCommand } from '../../node-core/src/board/types.js';
+import type { CheckInput, PeerApi, PeerEvent, Result, Server, Verdict } from '../../node-core/src/api/peer-api.js';
 
 export interface PeerApiHarness {
   api: PeerApi;
   close(): Promise<void>;
+  /**
+   * Commits a verdict change of a check as the master's monitoring would (PeerApi has no such call:
+   * verdicts are the master's own writes). Absent: the verdict-event case is skipped.
+   */
+  commitVerdict?(checkId: number, previous: Verdict, verdict: Verdict): Promise<void>;
 }
 
 /** Builds a fresh implementation: writes allowed (quorum, no token needed or one given), any board. */
@@ -32,6 +38,18 @@ function refused<T>(r: Result<T>, code: string): { code: string; message: string
  */
 function checkInput(extra: Partial<CheckInput> = {}): CheckInput {
   return { name: `ct-check-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, type: 'tcp', target: '127.0.0.1:9', intervalSec: 60, timeoutMs: 1000, retries: 0, enabled: false, ...extra };
+}
+
+/** the verdict command a master commits (for harnesses over a real node) */
+export function verdictCommand(checkId: number, previous: Verdict, verdict: Verdict): BoardCommand {
+  const down = verdict === 'DOWN' || verdict === 'PARTIAL';
+  return {
+    type: 'verdict',
+    checkId,
+    previous,
+    verdict,
+    locations: [{ nodeId: 'contract-loc', location: 'contract', status: down ? 'DOWN' : 'UP', responseTime: 3, lastChecked: new Date().toISOString(), error: down ? 'connect ECONNREFUSED 127.0.0.1:9' : null, voting: true }],
+  };
 }
 
 /** Registers the suite. `name` says which implementation runs it. */
@@ -269,6 +287,36 @@ export function peerApiContract(name: string, factory: PeerApiFactory): void {
       // a fresh board has no verdict change: an empty list is a fine answer
       expect(Array.isArray(ok(await api.listAlerts()))).toBe(true);
       expect(ok(await api.listAlerts(5)).length).toBeLessThanOrEqual(5);
+    });
+
+    it('monitoring: a committed verdict change reaches subscribers as a verdict event and is listed in alerts', async (ctx) => {
+      if (!h.commitVerdict) return ctx.skip();
+      const check = ok(await api.addCheck(checkInput({ server: null })));
+      const events: PeerEvent[] = [];
+      const stop = api.subscribe((e) => events.push(e));
+      try {
+        // the stream may take a moment to open: commit changes until one arrives (bounded). A real
+        // master's own monitoring may commit a change too (a disabled check goes back to UNKNOWN), so
+        // each change is made against the verdict as it is now, and a lost race is no failure
+        const deadline = Date.now() + 10_000;
+        const mine = (e: PeerEvent): e is Extract<PeerEvent, { type: 'verdict' }> => e.type === 'verdict' && e.alert.change.checkId === check.id;
+        for (let i = 0; i < 20 && Date.now() < deadline && !events.some(mine); i++) {
+          const now = ok(await api.listChecks()).find((c) => c.id === check.id)?.verdict ?? 'UNKNOWN';
+          await h.commitVerdict(check.id, now, now === 'DOWN' ? 'UP' : 'DOWN').catch(() => undefined);
+          const until = Date.now() + 500;
+          while (!events.some(mine) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+        }
+        const got = events.find(mine);
+        expect(got?.alert).toMatchObject({ muted: false, change: { checkId: check.id, name: check.name, server: null } });
+        expect(got?.alert.change.previous).not.toBe(got?.alert.change.verdict);
+        expect(Number.isInteger(got?.alert.id)).toBe(true);
+        // the same committed change, by its id, in the alerts
+        const listed = ok(await api.listAlerts(50)).find((a) => a.id === got?.alert.id);
+        expect(listed?.change).toEqual(got?.alert.change);
+      } finally {
+        stop();
+        ok(await api.removeCheck(check.id));
+      }
     });
 
     it('monitoring: the series of a check that does not exist is NOT_FOUND', async () => {

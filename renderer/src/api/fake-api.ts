@@ -26,6 +26,7 @@ import {
   type HistoryPage,
   type InviteInfo,
   type LinkListener,
+  type LocationResult,
   type NotificationInput,
   type NotificationTargetView,
   type PeerEvent,
@@ -35,6 +36,7 @@ import {
   type WakeInfo,
   type Server,
   type ServerInput,
+  type Verdict,
 } from './api-types.js';
 
 type Method = Exclude<keyof RendererApi, 'kind' | 'desktop' | 'subscribe' | 'onLink'>;
@@ -103,6 +105,14 @@ export class FakeApi implements RendererApi {
   }
   emit(event: PeerEvent): void {
     for (const l of [...this.listeners]) l(event);
+  }
+  /**
+   * Commits a verdict change through the real board, as the master's monitoring would: the alert is
+   * recorded (muted when the check's server is in maintenance) and pushed as a 'verdict' event.
+   */
+  commitVerdict(checkId: number, previous: Verdict, verdict: Verdict, locations: LocationResult[] = []): Alert {
+    const r = this.apply({ type: 'verdict', checkId, previous, verdict, locations }, { user: 'system' }, this.now());
+    return (r.value as { alert: Alert }).alert;
   }
   setLink(state: LinkState, hello?: BoardView): void {
     for (const l of [...this.linkListeners]) l(state, hello);
