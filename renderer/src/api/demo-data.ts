@@ -142,13 +142,17 @@ export function demoBoard(nowMs: number): FakeBoard {
     stale: false,
     staleMs: 0,
     writeBlockedReason: null,
-    seed: demoMonitoring(nowMs),
   };
 }
 
-/** An empty board: a fresh node before anyone added servers (no checks either). */
+/** The demo board with monitoring: checks, targets and verdict changes (their history rows too). */
+export function demoBoardWithMonitoring(nowMs: number): FakeBoard {
+  return { ...demoBoard(nowMs), seed: demoMonitoring(nowMs) };
+}
+
+/** An empty board: a fresh node before anyone added servers. */
 export function emptyBoard(nowMs: number): FakeBoard {
-  return { ...demoBoard(nowMs), servers: [], history: [], seed: [] };
+  return { ...demoBoard(nowMs), servers: [], history: [] };
 }
 
 // ---- monitoring --------------------------------------------------------------------------------

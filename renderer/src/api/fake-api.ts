@@ -9,7 +9,7 @@ import type { BoardCommand } from '../../../node-core/src/board/types.js';
 import { ErrorCode, PeerboardError } from '../../../node-core/src/errors.js';
 import { MONITOR_COMMAND_TYPES } from '../../../node-core/src/monitoring/board-monitoring.js';
 import { MonitorService } from '../../../node-core/src/monitoring/monitor-service.js';
-import { demoBoard, demoSeries, makeServers, type FakeBoard } from './demo-data.js';
+import { demoBoard, demoBoardWithMonitoring, demoSeries, makeServers, type FakeBoard } from './demo-data.js';
 import {
   ApiKind,
   Code,
@@ -436,10 +436,10 @@ function randomKey(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** The demo mode's API: a sample board answering with a little latency; `servers` resizes it. */
+/** The demo mode's API: a sample board with monitoring, answering with a little latency; `servers` resizes it. */
 export function createDemoApi(servers?: number, latencyMs = 120): FakeApi {
   const now = Date.now();
-  const board = demoBoard(now);
+  const board = demoBoardWithMonitoring(now);
   if (servers !== undefined) board.servers = makeServers(servers, now);
   return new FakeApi({ board, latencyMs });
 }
