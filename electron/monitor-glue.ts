@@ -28,13 +28,16 @@ export function verdictNote(alert: Alert, nowMs: number, maxAgeMs = VERDICT_NOTE
   const voting = c.locations.filter((l) => l.voting !== false);
   const want = c.verdict === 'UP' ? 'UP' : 'DOWN';
   const agree = voting.filter((l) => l.status === want).length;
-  const where = voting.length > 0 ? ` — ${agree} of ${voting.length} location${voting.length === 1 ? '' : 's'}` : '';
+  // UNKNOWN (no fresh results, e.g. after DOWN) has no agreeing locations to count
+  const where = voting.length > 0 && c.verdict !== 'UNKNOWN' ? ` — ${agree} of ${voting.length} location${voting.length === 1 ? '' : 's'}` : '';
   const name = oneLine(c.name, 100);
   const server = c.server ? ` (${oneLine(c.server, 128)})` : '';
   const firstError = voting.find((l) => l.status === 'DOWN' && l.error)?.error;
   const body =
     c.verdict === 'UP'
       ? `Back up after ${c.previous}.`
+      : c.verdict === 'UNKNOWN'
+        ? `Was ${c.previous}; no location reports it now.`
       : `Was ${c.previous}.${firstError ? ` ${oneLine(firstError, 200)}` : ''} Open Monitoring for each location's status.`;
   return { key: `verdict:${alert.id}:${c.at}`, title: `${ICON[c.verdict]} ${name}${server} is ${c.verdict}${where}`, body };
 }

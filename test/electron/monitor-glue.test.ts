@@ -44,6 +44,8 @@ describe('verdictNote', () => {
     expect(verdictNote(alert(1, 'UP', 'DOWN'), NOW)).toMatchObject({ key: expect.stringContaining('verdict:1:'), title: '🔴 api (web-1) is DOWN — 2 of 3 locations', body: expect.stringContaining('HTTP 503') });
     expect(verdictNote(alert(2, 'UP', 'PARTIAL', { server: null, locations: [loc('paris', 'UP'), loc('lyon', 'DOWN')] }), NOW)?.title).toBe('🟠 api is PARTIAL — 1 of 2 locations');
     expect(verdictNote(alert(3, 'DOWN', 'UP', { locations: [loc('paris', 'UP')] }), NOW)?.title).toBe('🟢 api (web-1) is UP — 1 of 1 location');
+    // DOWN -> UNKNOWN (nobody reports it now) is told, without a count
+    expect(verdictNote(alert(5, 'DOWN', 'UNKNOWN'), NOW)).toMatchObject({ title: '⚪ api (web-1) is UNKNOWN', body: expect.stringContaining('no location reports it') });
     // a location that does not vote is not counted
     expect(verdictNote(alert(4, 'UP', 'DOWN', { locations: [loc('a', 'DOWN'), loc('b', 'DOWN', { voting: false }), loc('c', 'UP')] }), NOW)?.title).toBe('🔴 api (web-1) is DOWN — 1 of 2 locations');
   });
@@ -51,7 +53,6 @@ describe('verdictNote', () => {
   it('is null when muted (maintenance), not notifiable (UNKNOWN <-> UP) or old (a node catching up)', () => {
     expect(verdictNote(alert(1, 'UP', 'DOWN', { muted: true }), NOW)).toBeNull();
     expect(verdictNote(alert(2, 'UNKNOWN', 'UP'), NOW)).toBeNull();
-    expect(verdictNote(alert(3, 'UP', 'UNKNOWN'), NOW)).toBeNull();
     expect(verdictNote(alert(4, 'UP', 'DOWN', { at: NOW - VERDICT_NOTE_MAX_AGE_MS - 1 }), NOW)).toBeNull();
     expect(verdictNote(alert(5, 'UP', 'DOWN', { at: NOW - VERDICT_NOTE_MAX_AGE_MS + 1000 }), NOW)).not.toBeNull();
   });
