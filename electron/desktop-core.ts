@@ -7,6 +7,7 @@ import type { Logger } from '../node-core/src/log.js';
 import { routeBoardUpdate } from './board-mirror.js';
 import type { DesktopSettings } from './ipc-contract.js';
 import { IpcMainManager, type WindowLike } from './ipc-main.js';
+import { watchBattery, type BatteryWatch, type PausableNode, type PowerMonitorLike } from './monitor-glue.js';
 import { NodeHost, type NodeFactory } from './node-host.js';
 import { Notifier, type NotificationClass } from './notifications.js';
 import type { AppUrlPolicy } from './security.js';
@@ -33,12 +34,16 @@ export interface DesktopCoreDeps {
   /** clicking a notification */
   onNotificationClick?(): void;
   iconPath?: string;
+  /** Electron's powerMonitor: monitoring pauses on battery (absent: never paused) */
+  powerMonitor?: PowerMonitorLike;
 }
 
 export interface DesktopCore {
   host: NodeHost;
   notifier: Notifier;
   ipc: IpcMainManager;
+  /** the battery watch, when a powerMonitor was given */
+  battery: BatteryWatch | null;
   /** stops the notifier and the IPC handlers, then the node (graceful leave) */
   stop(): Promise<void>;
 }
@@ -50,11 +55,17 @@ export function createDesktopCore(d: DesktopCoreDeps): DesktopCore {
     ...(d.onNotificationClick ? { onClick: d.onNotificationClick } : {}),
     ...(d.iconPath ? { iconPath: d.iconPath } : {}),
   });
+  let battery: BatteryWatch | null = null;
   const host = new NodeHost({
     factory: d.factory,
     logger: d.logger,
     userDataDir: d.userDataDir,
     send: d.send,
+    onEvent: (event) => {
+      if (event.type === 'verdict') notifier.onVerdict(event.alert);
+    },
+    // PeerNode.monitor (MonitorNode) is not part of NodeHandle: a node without it is never paused
+    onStarted: (node) => battery?.apply(node as unknown as PausableNode),
     // the mirror is patched from each event's rows: no copy of the whole board per change
     onBoard: (mirror, update) => routeBoardUpdate(mirror, update, { notifier, tray: d.tray(), user: d.settings.get().user }),
   });
@@ -74,11 +85,14 @@ export function createDesktopCore(d: DesktopCoreDeps): DesktopCore {
   }).register();
   // deadlines pass without board changes: the periodic check reads the user's holds from the mirror
   notifier.recheckFrom(() => host.mirror.viewOf(host.mirror.heldBy(d.settings.get().user)));
+  if (d.powerMonitor) battery = watchBattery(d.powerMonitor, () => host.current() as unknown as PausableNode | null, d.logger);
   return {
     host,
     notifier,
     ipc,
+    battery,
     async stop() {
+      battery?.dispose();
       notifier.stop();
       ipc.dispose();
       await host.stop();

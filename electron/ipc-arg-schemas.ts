@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { BoardLimits, hostSchema } from '../node-core/src/board/commands.js';
 import { requestSchemas, requestUserSchema } from '../node-core/src/board/requests.js';
 import type { InvokeChannel, InvokeChannels } from './ipc-contract.js';
+import { checkInputSchema, checkPatchSchema, notificationInputSchema } from '../node-core/src/monitoring/check-schema.js';
 import { settingsPatchSchema } from './settings-schema.js';
 
 /** Largest inventory import accepted in one call: the board's. */
@@ -12,6 +13,8 @@ export const MAX_IMPORT_SERVERS = BoardLimits.importServers;
 
 const host = hostSchema;
 const user = requestUserSchema;
+/** a check's or a notification target's id */
+const id = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 /** One tuple schema per channel; its output type is the channel's argument tuple. */
 export const argSchemas = {
@@ -45,6 +48,16 @@ export const argSchemas = {
   'settings:join-team': z.tuple([z.strictObject({ invite: z.string().min(1).max(4096), user: z.string().trim().min(1).max(128) })]),
   'cluster:get-invite': z.tuple([]),
   'app:open-external': z.tuple([z.string().min(1).max(2048)]),
+  // monitoring: the same schemas the board and the HTTP routes use (MonitorService checks again)
+  'monitor:list-checks': z.tuple([]),
+  'monitor:add-check': z.tuple([checkInputSchema]),
+  'monitor:update-check': z.tuple([id, checkPatchSchema]),
+  'monitor:remove-check': z.tuple([id]),
+  'monitor:get-series': z.tuple([id, z.number().int().min(1).max(720)]),
+  'monitor:list-alerts': z.tuple([z.number().int().min(1).max(500).optional()]),
+  'monitor:list-notifications': z.tuple([]),
+  'monitor:add-notification': z.tuple([notificationInputSchema]),
+  'monitor:remove-notification': z.tuple([id]),
 } satisfies { [C in InvokeChannel]: z.ZodType<unknown> };
 
 /** Names of the positional arguments, for error messages ("host", "on", ...). */
@@ -68,6 +81,15 @@ export const argNames: { [C in InvokeChannel]: readonly string[] } = {
   'settings:join-team': ['request'],
   'cluster:get-invite': [],
   'app:open-external': ['url'],
+  'monitor:list-checks': [],
+  'monitor:add-check': ['check'],
+  'monitor:update-check': ['id', 'patch'],
+  'monitor:remove-check': ['id'],
+  'monitor:get-series': ['id', 'hours'],
+  'monitor:list-alerts': ['limit'],
+  'monitor:list-notifications': [],
+  'monitor:add-notification': ['notification'],
+  'monitor:remove-notification': ['id'],
 };
 
 /** Compile-time check: what a schema accepts is what the contract declares (up to optional fields). */

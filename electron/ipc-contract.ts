@@ -2,11 +2,17 @@
 // result types, and the pushed events. Channel names are `domain:verb-noun`. Results are plain
 // JSON; errors are values ({ ok: false, error: { code, message } }).
 import type {
+  Alert,
   BoardView,
+  CheckInput,
+  CheckSeries,
+  CheckView,
   ExtendRequest,
   HistoryFilter,
   HistoryPage,
   InviteInfo,
+  NotificationInput,
+  NotificationTargetView,
   PeerApi,
   PeerEvent,
   QueueRequest,
@@ -36,6 +42,8 @@ export interface DesktopSettings {
   startMinimized: boolean;
   /** false until the first-run screen was completed */
   onboarded: boolean;
+  /** run monitoring checks on this computer, as a location (issue 12; paused on battery). Absent: off */
+  monitor?: boolean;
 }
 
 export interface JoinTeamRequest {
@@ -69,6 +77,18 @@ export interface InvokeChannels {
   /** how teammates join this node's team (the invite carries the key) */
   'cluster:get-invite': [[], Result<InviteInfo>];
   'app:open-external': [[string], Result<null>];
+  // -- monitoring (issue 12): MonitorService over the node's monitorReader()
+  'monitor:list-checks': [[], Result<CheckView[]>];
+  'monitor:add-check': [[CheckInput], Result<CheckView>];
+  'monitor:update-check': [[number, Partial<CheckInput>], Result<CheckView>];
+  'monitor:remove-check': [[number], Result<{ id: number }>];
+  /** check id, hours back */
+  'monitor:get-series': [[number, number], Result<CheckSeries>];
+  /** at most this many, newest first */
+  'monitor:list-alerts': [[number?], Result<Alert[]>];
+  'monitor:list-notifications': [[], Result<NotificationTargetView[]>];
+  'monitor:add-notification': [[NotificationInput], Result<NotificationTargetView>];
+  'monitor:remove-notification': [[number], Result<{ id: number }>];
 }
 export type InvokeChannel = keyof InvokeChannels;
 
@@ -98,6 +118,15 @@ export const INVOKE_CHANNELS = [
   'settings:join-team',
   'cluster:get-invite',
   'app:open-external',
+  'monitor:list-checks',
+  'monitor:add-check',
+  'monitor:update-check',
+  'monitor:remove-check',
+  'monitor:get-series',
+  'monitor:list-alerts',
+  'monitor:list-notifications',
+  'monitor:add-notification',
+  'monitor:remove-notification',
 ] as const satisfies readonly InvokeChannel[];
 
 /** What the preload exposes as window.peerboard: PeerApi plus the desktop-only calls. */

@@ -5,6 +5,7 @@ import type { NodeHandle } from '../node-core/src/api/node-handle.js';
 import type { Result } from '../node-core/src/api/peer-api.js';
 import { BoardService } from '../node-core/src/board/service.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from '../node-core/src/errors.js';
+import { MonitorService, type MonitorReader } from '../node-core/src/monitoring/monitor-service.js';
 import { formatInvite, looksLikeInvite, parseInvite } from '../node-core/src/security/invite.js';
 import { nodeInviteInfo } from '../node-core/src/security/node-invite.js';
 import type { Logger } from '../node-core/src/log.js';
@@ -47,6 +48,8 @@ export class IpcMainManager {
   readonly #handlers: Handlers;
   /** the board service over whichever node is running now (deps.node() throws when there is none) */
   readonly #board: BoardService;
+  /** monitoring's service over whichever node is running now (its monitorReader(), read at each call) */
+  readonly #monitor: MonitorService;
   #registered = false;
 
   constructor(deps: IpcMainDeps) {
@@ -54,6 +57,11 @@ export class IpcMainManager {
     this.#board = new BoardService(
       { submit: (cmd, opts) => deps.node().submit(cmd, opts) },
       { onInternalError: (err, what) => deps.logger.error({ what, err: err instanceof Error ? err.message : String(err) }, 'IPC board request failed') },
+    );
+    this.#monitor = new MonitorService(
+      { submit: (cmd, opts) => deps.node().submit(cmd, opts) },
+      currentReader(() => deps.node()),
+      { onInternalError: (err, what) => deps.logger.error({ what, err: err instanceof Error ? err.message : String(err) }, 'IPC monitoring request failed') },
     );
     this.#handlers = this.#createHandlers();
   }
@@ -129,6 +137,8 @@ export class IpcMainManager {
 
   #createHandlers(): Handlers {
     const d = this.#deps;
+    const m = this.#monitor;
+    const by = () => ({ user: this.#admin() });
     return {
       'board:get-state': () => d.node().view(),
       // the board service builds the command: a duration travels as a duration and the state
@@ -158,6 +168,16 @@ export class IpcMainManager {
         await d.shell.openExternal(url);
         return null;
       },
+      // the desktop user is the admin of their own node, as for the inventory channels
+      'monitor:list-checks': () => m.listChecks(),
+      'monitor:add-check': async ([check]) => valueOf(await m.addCheck(check, by())),
+      'monitor:update-check': async ([id, patch]) => valueOf(await m.updateCheck(id, patch, by())),
+      'monitor:remove-check': async ([id]) => valueOf(await m.removeCheck(id, by())),
+      'monitor:get-series': ([id, hours]) => valueOf(m.series(id, hours)),
+      'monitor:list-alerts': ([limit]) => m.alerts(limit ?? 50),
+      'monitor:list-notifications': () => m.listNotifications(),
+      'monitor:add-notification': async ([target]) => valueOf(await m.addNotification(target, by())),
+      'monitor:remove-notification': async ([id]) => valueOf(await m.removeNotification(id, by())),
     };
   }
 }
@@ -177,6 +197,24 @@ function teamOf(text: string): Pick<DesktopSettings, 'clusterKey'> & Partial<Pic
   throw new PeerboardError(ErrorCode.BadRequest, 'invite: paste the whole invite you were sent (pb1:<team>:<key>), or an older team key (16 to 256 characters without spaces)', {
     field: 'invite',
   });
+}
+
+/**
+ * A MonitorReader that reads the node running at each call (the node restarts on a settings change).
+ * A node without monitoring answers SERVICE_UNAVAILABLE.
+ */
+function currentReader(node: () => NodeHandle): MonitorReader {
+  const reader = (): MonitorReader => {
+    const r = node().monitorReader?.();
+    if (!r) throw new PeerboardError(ErrorCode.Unavailable, 'this node was started without monitoring');
+    return r;
+  };
+  return {
+    monitoring: () => reader().monitoring(),
+    now: () => reader().now(),
+    liveLocations: (check) => reader().liveLocations?.(check) ?? null,
+    series: (checkId, sinceMs, maxPoints) => reader().series?.(checkId, sinceMs, maxPoints) ?? null,
+  };
 }
 
 /** A service answer's value; a refusal is thrown and call() turns it back into the same error value. */

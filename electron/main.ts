@@ -3,7 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, session, shell, Tray } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, nativeImage, Notification, powerMonitor, session, shell, Tray } from 'electron';
 import { createLogger, type Logger } from '../node-core/src/log.js';
 import { claimSingleInstance, installQuitGuard, type QuitGuard } from './app-lifecycle.js';
 import { PUSH_EVENT_CHANNEL } from './ipc-contract.js';
@@ -70,6 +70,8 @@ export async function runDesktop(): Promise<void> {
     },
     onNotificationClick: () => showWindow(win),
     iconPath: join(iconDir, '256x256.png'),
+    // monitoring pauses while on battery (issue 12); powerMonitor is usable once the app is ready
+    powerMonitor,
   });
   const { host, notifier } = core;
 

@@ -33,6 +33,10 @@ export interface NodeHostDeps {
    * just reset from a whole view, at start or after a change that did not name its rows).
    */
   onBoard?(mirror: BoardMirror, update: MirrorUpdate): void;
+  /** every node event, after it was sent to the window (the verdict notifications listen here) */
+  onEvent?(event: PeerEvent): void;
+  /** a node started (also after a restart for new settings): e.g. pause its monitoring on battery */
+  onStarted?(node: NodeHandle): void;
 }
 
 /** Settings → the node's configuration. A desktop node is never headless. */
@@ -49,6 +53,8 @@ export function buildNodeConfig(settings: DesktopSettings, userDataDir: string):
     discoveryPort: settings.discoveryPort,
     peerPort: settings.peerPort,
     dataDir: settings.dataDir !== '' ? settings.dataDir : join(userDataDir, 'node-data'),
+    // a desktop node runs monitoring checks only when the user opted in (issue 12)
+    monitor: settings.monitor ?? false,
     // role changes reach the app as node events in this process; posting them to the app's own
     // /updateRole (seed 000's path for an external frontend) would only add a loopback hop that any
     // local process could imitate
@@ -136,6 +142,8 @@ export class NodeHost {
       this.#lastError = null;
       logger.info({ nodeId: node.nodeId, clusterId: input.clusterId }, 'node started');
       this.#reset(node);
+      const started = node;
+      this.#call('node start listener', () => this.#deps.onStarted?.(started));
     } catch (err) {
       if (node) await node.stop().catch(() => undefined);
       this.#lastError = toPeerboardError(err);
@@ -162,6 +170,7 @@ export class NodeHost {
     } catch (err) {
       this.#deps.logger.warn({ err: String(err) }, 'could not send an event to the window');
     }
+    this.#call('event listener', () => this.#deps.onEvent?.(event));
     const node = this.#node;
     if (!node) return;
     const update = this.#mirror.apply(event);
@@ -178,6 +187,15 @@ export class NodeHost {
       return;
     }
     this.#publish({ kind: 'full' });
+  }
+
+  /** runs a listener; one that throws is logged and does not stop the host */
+  #call(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#deps.logger.warn({ err: String(err) }, `${what} failed`);
+    }
   }
 
   #publish(update: MirrorUpdate): void {

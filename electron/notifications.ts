@@ -1,9 +1,11 @@
 // Desktop notifications: a reservation of yours ends within 10 minutes (once per hold), a server you
-// queued for is now yours, this node became master. The decision is a pure function of two views
-// (whole boards at start, or just the rows one change event touched).
+// queued for is now yours, this node became master, a check's verdict changed (once per alert). The
+// decision is a pure function of two views (whole boards at start, or just the rows one change
+// event touched), or of the alert.
 import type { Notification as ElectronNotification, NotificationConstructorOptions } from 'electron';
-import type { BoardView, NodeStatus, Server } from '../node-core/src/api/peer-api.js';
+import type { Alert, BoardView, NodeStatus, Server } from '../node-core/src/api/peer-api.js';
 import type { RowChange } from './board-mirror.js';
+import { verdictNote, type VerdictNote } from './monitor-glue.js';
 
 /** How long before the end of a hold the warning comes. */
 export const ENDING_SOON_SEC = 10 * 60;
@@ -130,6 +132,16 @@ export class Notifier {
     return notes;
   }
 
+  /** A committed verdict change (the 'verdict' event): shown once per alert, unless muted, not notifiable or old. */
+  onVerdict(alert: Alert): VerdictNote | null {
+    const note = verdictNote(alert, this.#opts.now?.() ?? Date.now());
+    if (!note || this.#shown.has(note.key)) return null;
+    this.#shown.add(note.key);
+    this.#show(note);
+    if (this.#shown.size > 1000) this.#forgetOldest();
+    return note;
+  }
+
   /** Makes the periodic re-check read `source` (e.g. the user's holds from the main process's mirror). */
   recheckFrom(source: () => NoteView | null): void {
     this.#recheck = source;
@@ -164,7 +176,7 @@ export class Notifier {
     this.#timer = null;
   }
 
-  #show(note: DesktopNote): void {
+  #show(note: Pick<DesktopNote, 'title' | 'body'>): void {
     const { Notification } = this.#opts;
     if (!Notification.isSupported()) return;
     const n = new Notification({ title: note.title, body: note.body, ...(this.#opts.iconPath ? { icon: this.#opts.iconPath } : {}) });

@@ -38,6 +38,15 @@ const api = {
   joinTeam: (req) => invoke('settings:join-team', req),
   invite: () => invoke('cluster:get-invite'),
   openExternal: (url) => invoke('app:open-external', url),
+  listChecks: () => invoke('monitor:list-checks'),
+  addCheck: (input) => invoke('monitor:add-check', input),
+  updateCheck: (id, patch) => invoke('monitor:update-check', id, patch),
+  removeCheck: (id) => invoke('monitor:remove-check', id),
+  checkSeries: (id, hours) => invoke('monitor:get-series', id, hours),
+  listAlerts: (limit) => (limit === undefined ? invoke('monitor:list-alerts') : invoke('monitor:list-alerts', limit)),
+  listNotifications: () => invoke('monitor:list-notifications'),
+  addNotification: (input) => invoke('monitor:add-notification', input),
+  removeNotification: (id) => invoke('monitor:remove-notification', id),
   subscribe(listener: (event: PeerEvent) => void): () => void {
     const onEvent = (_event: IpcRendererEvent, payload: PeerEvent): void => listener(payload);
     ipcRenderer.on(EVENT_CHANNEL, onEvent);

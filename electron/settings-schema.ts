@@ -34,6 +34,7 @@ export function defaultSettings(): DesktopSettings {
     startAtLogin: false,
     startMinimized: false,
     onboarded: false,
+    monitor: false,
   };
 }
 
@@ -52,6 +53,7 @@ export const settingsJsonSchema: Schema<DesktopSettings> = {
   startAtLogin: { type: 'boolean' },
   startMinimized: { type: 'boolean' },
   onboarded: { type: 'boolean' },
+  monitor: { type: 'boolean' },
 };
 
 const port = z.number().int().min(0).max(65535);
@@ -72,6 +74,7 @@ export const settingsPatchSchema = z
     startAtLogin: z.boolean(),
     startMinimized: z.boolean(),
     onboarded: z.boolean(),
+    monitor: z.boolean(),
   })
   .partial();
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { vi } from 'vitest';
 import type { PeerApi, PeerEvent } from '../../node-core/src/api/peer-api.js';
 import { TestCluster } from '../cluster/cluster-helpers.js';
-import { peerApiContract } from './peer-api.contract.js';
+import { peerApiContract, verdictCommand } from './peer-api.contract.js';
 
 vi.mock('electron', async () => (await import('../electron/fake-electron.js')).electronModule());
 vi.mock('electron-store', async () => (await import('../electron/fake-electron.js')).electronStoreModule());
@@ -55,6 +55,15 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
     history: (filter) => invoke('history:list-requests', filter),
     promote: (nodeId) => invoke('cluster:promote-node', nodeId),
     invite: () => invoke('cluster:get-invite'),
+    listChecks: () => invoke('monitor:list-checks'),
+    addCheck: (input) => invoke('monitor:add-check', input),
+    updateCheck: (id, patch) => invoke('monitor:update-check', id, patch),
+    removeCheck: (id) => invoke('monitor:remove-check', id),
+    checkSeries: (id, hours) => invoke('monitor:get-series', id, hours),
+    listAlerts: (limit) => (limit === undefined ? invoke('monitor:list-alerts') : invoke('monitor:list-alerts', limit)),
+    listNotifications: () => invoke('monitor:list-notifications'),
+    addNotification: (input) => invoke('monitor:add-notification', input),
+    removeNotification: (id) => invoke('monitor:remove-notification', id),
     // the main process forwards node events to the window (node-host); here, straight from the node
     subscribe(listener: (e: PeerEvent) => void) {
       t.node.events.on('event', listener);
@@ -63,6 +72,7 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
   };
   return {
     api,
+    commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
     close: async () => {
       manager.dispose();
       await c.close();

@@ -1,11 +1,17 @@
 // The PeerApi contract (libp2p style): one suite, run against every implementation (the HTTP client
 // on a real node, the renderer's demo API, the desktop preload -> ipc-main -> real node path).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PeerApi, PeerEvent, Result, Server } from '../../node-core/src/api/peer-api.js';
+import type { BoardCommand } from '../../node-core/src/board/types.js';
+import type { CheckInput, PeerApi, PeerEvent, Result, Server, Verdict } from '../../node-core/src/api/peer-api.js';
 
 export interface PeerApiHarness {
   api: PeerApi;
   close(): Promise<void>;
+  /**
+   * Commits a verdict change of a check as the master's monitoring would (PeerApi has no such call:
+   * verdicts are the master's own writes). Absent: the verdict-event case is skipped.
+   */
+  commitVerdict?(checkId: number, previous: Verdict, verdict: Verdict): Promise<void>;
 }
 
 /** Builds a fresh implementation: writes allowed (quorum, no token needed or one given), any board. */
@@ -24,6 +30,26 @@ function refused<T>(r: Result<T>, code: string): { code: string; message: string
   expect(r.error.code, r.error.message).toBe(code);
   expect(typeof r.error.message).toBe('string');
   return r.error;
+}
+
+/**
+ * A check nobody probes (disabled) on a loopback target: the contract never sends traffic off this
+ * machine, and its verdict stays UNKNOWN whatever the implementation runs.
+ */
+function checkInput(extra: Partial<CheckInput> = {}): CheckInput {
+  return { name: `ct-check-${process.pid}-${Math.random().toString(36).slice(2, 8)}`, type: 'tcp', target: '127.0.0.1:9', intervalSec: 60, timeoutMs: 1000, retries: 0, enabled: false, ...extra };
+}
+
+/** the verdict command a master commits (for harnesses over a real node) */
+export function verdictCommand(checkId: number, previous: Verdict, verdict: Verdict): BoardCommand {
+  const down = verdict === 'DOWN' || verdict === 'PARTIAL';
+  return {
+    type: 'verdict',
+    checkId,
+    previous,
+    verdict,
+    locations: [{ nodeId: 'contract-loc', location: 'contract', status: down ? 'DOWN' : 'UP', responseTime: 3, lastChecked: new Date().toISOString(), error: down ? 'connect ECONNREFUSED 127.0.0.1:9' : null, voting: true }],
+  };
 }
 
 /** Registers the suite. `name` says which implementation runs it. */
@@ -196,6 +222,105 @@ export function peerApiContract(name: string, factory: PeerApiFactory): void {
       expect(ops).toContainEqual(['reserve', 'alice', 'ok']);
       expect(ops).toContainEqual(['release', 'bob', 'error']);
       expect(page.items.every((r) => r.serverHost === host)).toBe(true);
+    });
+
+    // ---- monitoring (issue 12) ----------------------------------------------------------------
+
+    it('monitoring: an added check is listed with its id and verdict UNKNOWN; update; remove, then NOT_FOUND', async () => {
+      const input = checkInput();
+      const added = ok(await api.addCheck(input));
+      expect(added).toMatchObject({ name: input.name, type: 'tcp', target: '127.0.0.1:9', server: null, intervalSec: 60, enabled: false, verdict: 'UNKNOWN' });
+      expect(Number.isInteger(added.id) && added.id >= 1).toBe(true);
+      const listed = ok(await api.listChecks()).find((c) => c.id === added.id);
+      expect(listed).toMatchObject({ id: added.id, name: input.name, verdict: 'UNKNOWN', locations: [] });
+
+      const updated = ok(await api.updateCheck(added.id, { name: `${input.name}-b`, intervalSec: 120 }));
+      expect(updated).toMatchObject({ id: added.id, name: `${input.name}-b`, intervalSec: 120, timeoutMs: 1000 });
+      // the merged definition is checked too: a timeout over the (unchanged) interval is refused
+      refused(await api.updateCheck(added.id, { timeoutMs: 121_000 }), 'BAD_REQUEST');
+      refused(await api.updateCheck(added.id, { type: 'gopher' as never }), 'BAD_REQUEST');
+
+      expect(ok(await api.removeCheck(added.id))).toEqual({ id: added.id });
+      refused(await api.removeCheck(added.id), 'NOT_FOUND');
+      refused(await api.updateCheck(added.id, { name: 'gone' }), 'NOT_FOUND');
+      expect(ok(await api.listChecks()).some((c) => c.id === added.id)).toBe(false);
+    });
+
+    it.each([
+      ['an unknown type', { type: 'smtp' }, 'type'],
+      ['a bad URL', { type: 'http', target: 'not a url' }, 'target'],
+      ['an interval of 4 s', { intervalSec: 4 }, 'intervalSec'],
+      ['a missing name', { name: undefined }, 'name'],
+      ['a timeout longer than the interval', { intervalSec: 5, timeoutMs: 6000 }, 'timeoutMs'],
+    ])('monitoring: refuses %s with BAD_REQUEST naming the field', async (_what, extra, field) => {
+      const input = { ...checkInput(), ...extra } as Record<string, unknown>;
+      for (const k of Object.keys(input)) if (input[k] === undefined) delete input[k];
+      const before = ok(await api.listChecks()).length;
+      const e = refused(await api.addCheck(input as never), 'BAD_REQUEST');
+      expect(e.details?.field, e.message).toBe(field);
+      expect(e.message).toContain(field);
+      expect(ok(await api.listChecks()).length).toBe(before);
+    });
+
+    it.each([
+      ['a name of 100,000 characters', { name: 'n'.repeat(100_000) }, 'name'],
+      ['a header value with CRLF', { type: 'http', target: 'http://127.0.0.1:9/', headers: { 'x-a': 'b\r\nx-injected: 1' } }, 'headers'],
+      ['a header name with CRLF', { type: 'http', target: 'http://127.0.0.1:9/', headers: { 'x-a\r\nx-b': 'c' } }, 'headers'],
+      ['10,000 expected statuses', { type: 'http', target: 'http://127.0.0.1:9/', expectStatus: Array.from({ length: 10_000 }, () => 200) }, 'expectStatus'],
+    ])('monitoring: hostile input, %s: refused, and the implementation still answers', async (_what, extra, field) => {
+      const e = refused(await api.addCheck(checkInput(extra as Partial<CheckInput>)), 'BAD_REQUEST');
+      expect(String(e.details?.field ?? e.message)).toContain(field);
+      ok(await api.listChecks());
+    });
+
+    it('monitoring: notification targets: add (secret hidden), list, remove; alerts list answers', async () => {
+      const t = ok(await api.addNotification({ type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'contract-secret', name: 'ct hook' }));
+      expect(t).toMatchObject({ type: 'webhook', url: 'http://127.0.0.1:9/hook', name: 'ct hook', hasSecret: true });
+      expect(t).not.toHaveProperty('secret');
+      const listed = ok(await api.listNotifications()).find((x) => x.id === t.id);
+      expect(listed).toMatchObject({ id: t.id, hasSecret: true });
+      expect(JSON.stringify(ok(await api.listNotifications()))).not.toContain('contract-secret');
+      refused(await api.addNotification({ type: 'pager' as never, url: 'http://127.0.0.1:9/' }), 'BAD_REQUEST');
+      refused(await api.addNotification({ type: 'webhook', url: 'ftp://127.0.0.1/' }), 'BAD_REQUEST');
+      expect(ok(await api.removeNotification(t.id))).toEqual({ id: t.id });
+      refused(await api.removeNotification(t.id), 'NOT_FOUND');
+      // a fresh board has no verdict change: an empty list is a fine answer
+      expect(Array.isArray(ok(await api.listAlerts()))).toBe(true);
+      expect(ok(await api.listAlerts(5)).length).toBeLessThanOrEqual(5);
+    });
+
+    it('monitoring: a committed verdict change reaches subscribers as a verdict event and is listed in alerts', async (ctx) => {
+      if (!h.commitVerdict) return ctx.skip();
+      const check = ok(await api.addCheck(checkInput({ server: null })));
+      const events: PeerEvent[] = [];
+      const stop = api.subscribe((e) => events.push(e));
+      try {
+        // the stream may take a moment to open: commit changes until one arrives (bounded). A real
+        // master's own monitoring may commit a change too (a disabled check goes back to UNKNOWN), so
+        // each change is made against the verdict as it is now, and a lost race is no failure
+        const deadline = Date.now() + 10_000;
+        const mine = (e: PeerEvent): e is Extract<PeerEvent, { type: 'verdict' }> => e.type === 'verdict' && e.alert.change.checkId === check.id;
+        for (let i = 0; i < 20 && Date.now() < deadline && !events.some(mine); i++) {
+          const now = ok(await api.listChecks()).find((c) => c.id === check.id)?.verdict ?? 'UNKNOWN';
+          await h.commitVerdict(check.id, now, now === 'DOWN' ? 'UP' : 'DOWN').catch(() => undefined);
+          const until = Date.now() + 500;
+          while (!events.some(mine) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+        }
+        const got = events.find(mine);
+        expect(got?.alert).toMatchObject({ muted: false, change: { checkId: check.id, name: check.name, server: null } });
+        expect(got?.alert.change.previous).not.toBe(got?.alert.change.verdict);
+        expect(Number.isInteger(got?.alert.id)).toBe(true);
+        // the same committed change, by its id, in the alerts
+        const listed = ok(await api.listAlerts(50)).find((a) => a.id === got?.alert.id);
+        expect(listed?.change).toEqual(got?.alert.change);
+      } finally {
+        stop();
+        ok(await api.removeCheck(check.id));
+      }
+    });
+
+    it('monitoring: the series of a check that does not exist is NOT_FOUND', async () => {
+      refused(await api.checkSeries(987_654, 24), 'NOT_FOUND');
     });
 
     it('subscribe delivers a change event naming the operation, and stops when unsubscribed', async () => {

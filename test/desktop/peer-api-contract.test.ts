@@ -2,7 +2,7 @@
 // path short of the Electron binary: the BUILT preload's functions -> the real ipc-main handlers (with
 // their sender check) -> a real node. Only Electron's IPC transport is stood in for.
 import { TestCluster } from '../cluster/cluster-helpers.js';
-import { peerApiContract } from '../contract/peer-api.contract.js';
+import { peerApiContract, verdictCommand } from '../contract/peer-api.contract.js';
 import { createDesktopPeerApi } from './desktop-peer-api.js';
 
 peerApiContract('desktop preload -> ipc-main -> real node', async () => {
@@ -12,6 +12,7 @@ peerApiContract('desktop preload -> ipc-main -> real node', async () => {
   const made = createDesktopPeerApi(t.node, { user: 'admin' });
   return {
     api: made.api,
+    commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
     close: async () => {
       made.close();
       await c.close();

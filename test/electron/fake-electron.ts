@@ -168,6 +168,9 @@ export const app = Object.assign(appEvents, {
   setLoginItemSettings: vi.fn(),
 });
 
+/** Electron's powerMonitor: on AC unless a test says otherwise (emit 'on-battery' / 'on-ac') */
+export const powerMonitor = Object.assign(new EventEmitter(), { onBattery: false, isOnBatteryPower: (): boolean => powerMonitor.onBattery });
+
 /** The module object vi.mock('electron') returns (named exports and a default, as electron-store imports it). */
 export function electronModule(): Record<string, unknown> {
   const mod = {
@@ -182,6 +185,7 @@ export function electronModule(): Record<string, unknown> {
     Menu: { buildFromTemplate: (t: unknown[]) => t },
     Notification: FakeNotification,
     nativeImage: { createFromPath: (p: string) => ({ path: p }) },
+    powerMonitor,
   };
   return { ...mod, default: mod };
 }

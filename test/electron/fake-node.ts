@@ -7,6 +7,7 @@ import { checkProposal } from '../../node-core/src/board/commands.js';
 import { Board } from '../../node-core/src/board/state-machine.js';
 import type { BoardCommand, HistoryFilter, Server } from '../../node-core/src/board/types.js';
 import { ErrorCode, PeerboardError } from '../../node-core/src/errors.js';
+import type { MonitorReader } from '../../node-core/src/monitoring/monitor-service.js';
 
 export function server(host: string, over: Partial<Server> = {}): Server {
   return {
@@ -71,6 +72,22 @@ export class FakeNode {
     this.apply({ type: 'servers-import', servers: [{ host: 'web-1', app: 'app', ip: '10.0.0.1', env: 'test' }, { host: 'web-2', app: 'app', ip: '10.0.0.2', env: 'test' }] }, 'admin');
     this.apply({ type: 'reserve', host: 'web-1', user: 'alice', until: sec + 1800 }, 'alice');
     this.apply({ type: 'queue', host: 'web-1', user: 'carol', durationSec: 600 }, 'carol');
+  }
+
+  /** PeerNode.monitor as the battery watch drives it: the pause calls, in order */
+  readonly monitor = {
+    pauses: [] as boolean[],
+    setPaused: (paused: boolean): void => void this.monitor.pauses.push(paused),
+  };
+
+  /** monitoring's reads over the real board (no location here: no series) */
+  monitorReader(): MonitorReader {
+    return { monitoring: () => this.board.monitoring(), now: () => this.now() };
+  }
+
+  /** applies a command as if another node had written it (not recorded in `submits`) */
+  seed(cmd: BoardCommand, user = 'admin'): SubmitResult {
+    return this.apply(cmd, user);
   }
 
   async submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {

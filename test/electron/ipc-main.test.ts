@@ -24,6 +24,9 @@ const NOW_MS = 1_700_000_000_000;
 function setup() {
   state.ipcMain.handlers.clear();
   const node = new FakeNode({ now: () => NOW_MS });
+  // check 1 and notification target 1 exist, for the monitoring channels' good calls
+  node.seed({ type: 'check-add', check: { name: 'api', type: 'tcp', target: '127.0.0.1:9', intervalSec: 60, timeoutMs: 1000, retries: 0, enabled: false } });
+  node.seed({ type: 'notify-add', target: { type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'hook-secret' } });
   const contents = new FakeWebContents(`${APP_URL}#/board`);
   const win = { isDestroyed: () => false, webContents: contents };
   const settings = createSettingsStore({ cwd: mkdtempSync(join(tmpdir(), 'pb-ipc-')) });
@@ -73,6 +76,16 @@ const GOOD: Record<Channel, unknown[]> = {
   'settings:join-team': [{ invite: `pb1:team-j:${'j'.repeat(43)}@10.0.0.5:8779`, user: 'erin' }],
   'cluster:get-invite': [],
   'app:open-external': ['https://example.com/docs'],
+  'monitor:list-checks': [],
+  'monitor:add-check': [{ name: 'web', type: 'http', target: 'http://127.0.0.1:9/health', intervalSec: 30, timeoutMs: 2000, retries: 1, expectStatus: [200, 204], headers: { 'x-token': 'secret' } }],
+  'monitor:update-check': [1, { name: 'api-2', intervalSec: 120 }],
+  'monitor:remove-check': [1],
+  // a node that is no location keeps no results: the fake answers with its own error (see below)
+  'monitor:get-series': [1, 24],
+  'monitor:list-alerts': [10],
+  'monitor:list-notifications': [],
+  'monitor:add-notification': [{ type: 'slack', url: 'http://127.0.0.1:9/slack', name: 'ops' }],
+  'monitor:remove-notification': [1],
 };
 
 /** One bad argument list per channel, with the field the error must name. */
@@ -96,6 +109,15 @@ const BAD: Record<Channel, [unknown[], string]> = {
   'settings:join-team': [[{ invite: 'pb1:t:short', user: 'erin' }], 'invalid invite'],
   'cluster:get-invite': [['extra'], 'arguments'],
   'app:open-external': [[{ url: 'https://x' }], 'url'],
+  'monitor:list-checks': [['extra'], 'arguments'],
+  'monitor:add-check': [[{ name: 'x', type: 'smtp', target: 'a:1' }], 'type'],
+  'monitor:update-check': [[0, { name: 'x' }], 'id'],
+  'monitor:remove-check': [['1'], 'id'],
+  'monitor:get-series': [[1, 100_000], 'hours'],
+  'monitor:list-alerts': [[10_000], 'limit'],
+  'monitor:list-notifications': [[1], 'arguments'],
+  'monitor:add-notification': [[{ type: 'webhook', url: 'file:///etc/passwd' }], 'url'],
+  'monitor:remove-notification': [[-1], 'id'],
 };
 
 describe('IpcMainManager', () => {
@@ -163,7 +185,7 @@ describe('IpcMainManager', () => {
     expect(t.node.submits).toHaveLength(0);
   });
 
-  it.each(INVOKE_CHANNELS.map((c) => [c]))('%s: good arguments give an ok Result', async (channel) => {
+  it.each(INVOKE_CHANNELS.filter((c) => c !== 'monitor:get-series').map((c) => [c]))('%s: good arguments give an ok Result', async (channel) => {
     const r = await t.call(channel, ...GOOD[channel]);
     expect(r).toMatchObject({ ok: true });
     expect(JSON.parse(JSON.stringify(r))).toEqual(r); // plain JSON crosses IPC
@@ -289,6 +311,65 @@ describe('IpcMainManager', () => {
     expect((await t.call('board:reserve-server', huge)).error.code).toBe('BAD_REQUEST');
     expect((await t.call('inventory:import-servers', { serversList: Array.from({ length: 10_001 }, (_, i) => ({ host: `h${i}` })) })).error.code).toBe('BAD_REQUEST');
     expect((await t.call('board:release-server', null)).error.code).toBe('BAD_REQUEST');
+  });
+});
+
+describe('IpcMainManager: monitoring', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(() => {
+    t = setup();
+  });
+
+  it('adds a check as the desktop user through the board, and lists it with verdict UNKNOWN and header values hidden', async () => {
+    const r = await t.call('monitor:add-check', ...GOOD['monitor:add-check']);
+    expect(r.value).toMatchObject({ id: 2, name: 'web', verdict: 'UNKNOWN', headers: { 'x-token': '(hidden)' }, createdBy: t.settings.get().user });
+    expect(t.node.submits).toEqual([{ cmd: { type: 'check-add', check: expect.objectContaining({ name: 'web' }) }, opts: { user: t.settings.get().user } }]);
+    const list = await t.call('monitor:list-checks');
+    expect(list.value.map((c: { id: number; verdict: string }) => [c.id, c.verdict])).toEqual([
+      [1, 'UNKNOWN'],
+      [2, 'UNKNOWN'],
+    ]);
+    expect(JSON.stringify(list)).not.toContain('secret');
+  });
+
+  it('never shows a notification secret', async () => {
+    const r = await t.call('monitor:list-notifications');
+    expect(r.value).toEqual([expect.objectContaining({ id: 1, hasSecret: true })]);
+    expect(JSON.stringify(r)).not.toContain('hook-secret');
+  });
+
+  it('the series of a node that runs no checks is NOT_FOUND saying why; of an unknown check NOT_FOUND', async () => {
+    expect((await t.call('monitor:get-series', 1, 24)).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('runs no checks') });
+    expect((await t.call('monitor:get-series', 99, 24)).error).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('no check with id 99') });
+  });
+
+  it('alerts come newest first; a committed verdict change is listed', async () => {
+    t.node.seed({ type: 'verdict', checkId: 1, previous: 'UNKNOWN', verdict: 'DOWN', locations: [] });
+    const r = await t.call('monitor:list-alerts');
+    expect(r.value).toEqual([expect.objectContaining({ change: expect.objectContaining({ checkId: 1, verdict: 'DOWN', previous: 'UNKNOWN' }) })]);
+  });
+
+  it.each([
+    ['a name of 100,000 characters', { name: 'n'.repeat(100_000) }, 'name'],
+    ['a header value with CRLF', { headers: { 'x-a': 'b\r\nx-injected: 1' } }, 'headers'],
+    ['10,000 expected statuses', { expectStatus: Array.from({ length: 10_000 }, () => 200) }, 'expectStatus'],
+    ['an unknown field', { script: 'rm -rf /' }, 'script'],
+  ])('refuses %s before it reaches the node', async (_what, extra, field) => {
+    const check = { ...(GOOD['monitor:add-check'][0] as object), ...extra };
+    const r = await t.call('monitor:add-check', check);
+    expect(r.error).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(r.error.message).toContain(field);
+    expect(t.node.submits).toHaveLength(0);
+  });
+
+  it('refuses a monitoring call from a foreign frame; without a node says SERVICE_UNAVAILABLE', async () => {
+    const other = new FakeWebContents(APP_URL);
+    const r = (await state.ipcMain.handlers.get('monitor:add-check')!(fakeEvent({ sender: other, senderFrame: other.mainFrame }), GOOD['monitor:add-check'][0])) as { ok: boolean; error: { code: string } };
+    expect(r).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+    expect(t.node.submits).toHaveLength(0);
+    t.stopNode();
+    expect((await t.call('monitor:list-checks')).error.code).toBe('SERVICE_UNAVAILABLE');
+    expect((await t.call('monitor:add-check', GOOD['monitor:add-check'][0])).error.code).toBe('SERVICE_UNAVAILABLE');
   });
 });
 

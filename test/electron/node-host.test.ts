@@ -49,6 +49,14 @@ function harness(opts: { failStart?: unknown } = {}) {
 }
 
 describe('buildNodeConfig', () => {
+  it('passes the monitoring opt-in (setting `monitor`) to the node; node-core accepts it', () => {
+    expect(buildNodeConfig({ ...defaultSettings(), monitor: true }, USER_DATA).monitor).toBe(true);
+    expect(parseConfig(buildNodeConfig({ ...defaultSettings(), monitor: true }, USER_DATA)).monitor).toBe(true);
+    // settings saved before the setting existed have none: off
+    const { monitor: _m, ...old } = defaultSettings();
+    expect(buildNodeConfig(old, USER_DATA).monitor).toBe(false);
+  });
+
   it('makes a non-headless node with the settings, data under userData and no empty key', () => {
     const input = buildNodeConfig({ ...defaultSettings(), user: 'alice', clusterId: 'team-a' }, USER_DATA);
     expect(input).toEqual({
@@ -60,6 +68,8 @@ describe('buildNodeConfig', () => {
       discoveryPort: 8779,
       peerPort: 8780,
       dataDir: join(USER_DATA, 'node-data'),
+      // a desktop node runs no monitoring checks until the user opts in (issue 12)
+      monitor: false,
       // role changes reach the app as node events, never through a POST to its own /updateRole
       frontendUrl: '',
     });

@@ -30,6 +30,15 @@ const CALLS: Array<[string, unknown[], string]> = [
   ['joinTeam', [{ invite: 'pb1:t:kkkkkkkkkkkkkkkk', user: 'u' }], 'settings:join-team'],
   ['invite', [], 'cluster:get-invite'],
   ['openExternal', ['https://x.example'], 'app:open-external'],
+  ['listChecks', [], 'monitor:list-checks'],
+  ['addCheck', [{ name: 'c', type: 'tcp', target: '127.0.0.1:9', intervalSec: 60, timeoutMs: 1000, retries: 0 }], 'monitor:add-check'],
+  ['updateCheck', [3, { name: 'd' }], 'monitor:update-check'],
+  ['removeCheck', [3], 'monitor:remove-check'],
+  ['checkSeries', [3, 24], 'monitor:get-series'],
+  ['listAlerts', [10], 'monitor:list-alerts'],
+  ['listNotifications', [], 'monitor:list-notifications'],
+  ['addNotification', [{ type: 'webhook', url: 'http://127.0.0.1:9/' }], 'monitor:add-notification'],
+  ['removeNotification', [2], 'monitor:remove-notification'],
 ];
 
 describe('preload', () => {

@@ -30,6 +30,8 @@ describe('settings', () => {
       startAtLogin: false,
       startMinimized: false,
       onboarded: false,
+      // monitoring checks on this computer: opt-in (issue 12)
+      monitor: false,
     });
     expect(defaultSettings()).toEqual(s);
   });
@@ -51,6 +53,7 @@ describe('settings', () => {
     [{ clusterKey: 'short' }, 'clusterKey'],
     [{ user: '' }, 'user'],
     [{ startAtLogin: 'yes' }, 'startAtLogin'],
+    [{ monitor: 'on' }, 'monitor'],
     [{ favouriteColour: 'red' }, 'favouriteColour'],
     [null, 'settings'],
   ])('refuses %j with BAD_REQUEST naming %s, and keeps the old values', (patch, field) => {

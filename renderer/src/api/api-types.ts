@@ -4,8 +4,12 @@ import type { BoardView, ErrorValue, PeerApi, Result } from '../../../node-core/
 import type { DesktopSettings, JoinTeamRequest } from '../../../electron/ipc-contract.js';
 
 export type {
+  Alert,
   BoardView,
   ChangeEvent,
+  CheckInput,
+  CheckSeries,
+  CheckView,
   ClusterViewEntry,
   ErrorValue,
   ExtendRequest,
@@ -13,6 +17,9 @@ export type {
   HistoryPage,
   InviteInfo,
   LeaderInfo,
+  LocationResult,
+  NotificationInput,
+  NotificationTargetView,
   PeerApi,
   PeerEvent,
   QueueRequest,
@@ -25,6 +32,7 @@ export type {
   ServerInput,
   ServersData,
   UserRequest,
+  Verdict,
   WakeInfo,
 } from '../../../node-core/src/api/peer-api.js';
 export type { QueueEntry } from '../../../node-core/src/board/types.js';

@@ -36,6 +36,15 @@ export function createDesktopApi(bridge: DesktopApi): RendererApi {
     history: (f) => guard(() => bridge.history(f)),
     promote: (nodeId) => guard(() => bridge.promote(nodeId)),
     invite: () => guard(() => bridge.invite()),
+    listChecks: () => guard(() => bridge.listChecks()),
+    addCheck: (input) => guard(() => bridge.addCheck(input)),
+    updateCheck: (id, patch) => guard(() => bridge.updateCheck(id, patch)),
+    removeCheck: (id) => guard(() => bridge.removeCheck(id)),
+    checkSeries: (id, hours) => guard(() => bridge.checkSeries(id, hours)),
+    listAlerts: (limit) => guard(() => bridge.listAlerts(limit)),
+    listNotifications: () => guard(() => bridge.listNotifications()),
+    addNotification: (input) => guard(() => bridge.addNotification(input)),
+    removeNotification: (id) => guard(() => bridge.removeNotification(id)),
     subscribe: (listener: (e: PeerEvent) => void) => bridge.subscribe(listener),
     onLink(listener: LinkListener) {
       queueMicrotask(() => listener(LinkState.open));

@@ -7,19 +7,28 @@ import { BoardService, type SubmitOptions, type SubmitResult } from '../../../no
 import { Board } from '../../../node-core/src/board/state-machine.js';
 import type { BoardCommand } from '../../../node-core/src/board/types.js';
 import { ErrorCode, PeerboardError } from '../../../node-core/src/errors.js';
-import { demoBoard, makeServers, type FakeBoard } from './demo-data.js';
+import { MONITOR_COMMAND_TYPES } from '../../../node-core/src/monitoring/board-monitoring.js';
+import { MonitorService } from '../../../node-core/src/monitoring/monitor-service.js';
+import { demoBoard, demoBoardWithMonitoring, demoSeries, makeServers, type FakeBoard } from './demo-data.js';
 import {
   ApiKind,
   Code,
   errorResult,
   LinkState,
+  type Alert,
   type BoardView,
+  type CheckInput,
+  type CheckSeries,
+  type CheckView,
   type DesktopExtras,
   type DesktopSettings,
   type ErrorValue,
   type HistoryPage,
   type InviteInfo,
   type LinkListener,
+  type LocationResult,
+  type NotificationInput,
+  type NotificationTargetView,
   type PeerEvent,
   type RendererApi,
   type Result,
@@ -27,6 +36,7 @@ import {
   type WakeInfo,
   type Server,
   type ServerInput,
+  type Verdict,
 } from './api-types.js';
 
 type Method = Exclude<keyof RendererApi, 'kind' | 'desktop' | 'subscribe' | 'onLink'>;
@@ -56,6 +66,15 @@ export class FakeApi implements RendererApi {
   /** the real board state machine; `board.servers` / `board.history` are its rows as the page reads them */
   private readonly sm = new Board();
   private readonly service = new BoardService({ submit: (cmd, opts) => this.commit(cmd, opts) });
+  /** monitoring through node-core's own service over the same board; the chart's points are generated (demo) */
+  private readonly monitor = new MonitorService(
+    { submit: (cmd, opts) => this.commit(cmd, opts) },
+    {
+      monitoring: () => this.sm.monitoring(),
+      now: () => this.now(),
+      series: (checkId, sinceMs, maxPoints) => demoSeries(this.sm.monitoring(), checkId, sinceMs, this.now(), maxPoints),
+    },
+  );
   private index = 1;
 
   constructor(private readonly opts: FakeApiOptions = {}) {
@@ -64,6 +83,18 @@ export class FakeApi implements RendererApi {
     this.settings = opts.settings ?? null;
     this.desktop = this.settings ? this.makeDesktop() : null;
     this.index = this.board.history.reduce((m, h) => Math.max(m, h.id), 0) + 1;
+    this.seed();
+  }
+
+  /** The board's monitoring seed (demo checks, targets, verdict changes), committed like any write. */
+  private seed(): void {
+    const seed = this.board.seed ?? [];
+    if (seed.length === 0) return;
+    const now = this.now();
+    for (const { cmd, agoMs } of seed) {
+      // a seed command the board refuses is a bug in the demo data: say so loudly
+      this.apply(cmd, { user: 'admin', reqId: `demo-seed-${this.index}` }, now - agoMs);
+    }
   }
 
   // ---- test hooks ----------------------------------------------------------------------------
@@ -74,6 +105,14 @@ export class FakeApi implements RendererApi {
   }
   emit(event: PeerEvent): void {
     for (const l of [...this.listeners]) l(event);
+  }
+  /**
+   * Commits a verdict change through the real board, as the master's monitoring would: the alert is
+   * recorded (muted when the check's server is in maintenance) and pushed as a 'verdict' event.
+   */
+  commitVerdict(checkId: number, previous: Verdict, verdict: Verdict, locations: LocationResult[] = []): Alert {
+    const r = this.apply({ type: 'verdict', checkId, previous, verdict, locations }, { user: 'system' }, this.now());
+    return (r.value as { alert: Alert }).alert;
   }
   setLink(state: LinkState, hello?: BoardView): void {
     for (const l of [...this.linkListeners]) l(state, hello);
@@ -132,16 +171,24 @@ export class FakeApi implements RendererApi {
    * have changed them, as another node would), and the rows the command touched are written back.
    */
   private async commit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult> {
+    return this.apply(cmd, opts, this.now());
+  }
+
+  /** commit()'s work, synchronous, with the entry's time (the demo seed dates its verdict changes back) */
+  private apply(cmd: BoardCommand, opts: SubmitOptions, at: number): SubmitResult {
     const meta = { user: opts.user, nodeId: this.board.self.nodeId, nodeIP: this.board.self.nodeIP, reqId: opts.reqId ?? `demo-${this.index}` };
     const checked = checkProposal(cmd, meta);
     if (!checked.ok) throw new PeerboardError(ErrorCode.BadRequest, checked.message, checked.details);
     this.load();
     const index = this.index++;
-    const result = this.sm.apply({ index, at: this.now(), cmd, meta });
+    const result = this.sm.apply({ index, at, cmd, meta });
     this.store(cmd);
     const request = this.board.history[0]?.id === index ? this.board.history[0] : null;
     setTimeout(() => this.emit({ type: 'change', index, request }), 0);
     if (!result.ok) throw PeerboardError.fromValue(result.error);
+    // as a node does: a committed verdict change is also pushed as its own event
+    const alert = cmd.type === 'verdict' ? (result.value as { alert?: Alert } | undefined)?.alert : undefined;
+    if (alert) setTimeout(() => this.emit({ type: 'verdict', alert }), 0);
     return { index, value: result.value };
   }
 
@@ -157,6 +204,7 @@ export class FakeApi implements RendererApi {
       clusterNodes: prev.clusterNodes,
       applied: prev.applied,
       lastUpdate: this.board.lastUpdate,
+      monitoring: prev.monitoring,
     });
   }
 
@@ -177,7 +225,7 @@ export class FakeApi implements RendererApi {
     const snap = this.sm.snapshot({ share: true });
     this.board.lastUpdate = snap.lastUpdate;
     this.board.history = structuredClone(snap.history.slice(-HISTORY_KEPT)).reverse();
-    const hosts = 'host' in cmd ? [cmd.host] : cmd.type === 'server-add' ? [cmd.server.host] : null;
+    const hosts = 'host' in cmd ? [cmd.host] : cmd.type === 'server-add' ? [cmd.server.host] : MONITOR_TYPES.has(cmd.type) ? [] : null;
     if (hosts === null) {
       this.board.servers = structuredClone(snap.servers);
       return;
@@ -285,6 +333,36 @@ export class FakeApi implements RendererApi {
     return this.answer('invite', [], () => ({ ok: true, value: this.inviteInfo }));
   }
 
+  // ---- monitoring: node-core's MonitorService over the real board ------------------------------
+
+  listChecks(): Promise<Result<CheckView[]>> {
+    return this.answer('listChecks', [], () => ({ ok: true, value: this.monitor.listChecks() }));
+  }
+  addCheck(input: CheckInput): Promise<Result<CheckView>> {
+    return this.write('addCheck', [input], () => this.monitor.addCheck(input, { user: this.board.self.user }));
+  }
+  updateCheck(id: number, patch: Partial<CheckInput>): Promise<Result<CheckView>> {
+    return this.write('updateCheck', [id, patch], () => this.monitor.updateCheck(id, patch, { user: this.board.self.user }));
+  }
+  removeCheck(id: number): Promise<Result<{ id: number }>> {
+    return this.write('removeCheck', [id], () => this.monitor.removeCheck(id, { user: this.board.self.user }));
+  }
+  checkSeries(id: number, hours: number): Promise<Result<CheckSeries>> {
+    return this.answer('checkSeries', [id, hours], () => this.monitor.series(id, hours));
+  }
+  listAlerts(limit?: number): Promise<Result<Alert[]>> {
+    return this.answer('listAlerts', limit === undefined ? [] : [limit], () => ({ ok: true, value: this.monitor.alerts(limit) }));
+  }
+  listNotifications(): Promise<Result<NotificationTargetView[]>> {
+    return this.answer('listNotifications', [], () => ({ ok: true, value: this.monitor.listNotifications() }));
+  }
+  addNotification(input: NotificationInput): Promise<Result<NotificationTargetView>> {
+    return this.write('addNotification', [input], () => this.monitor.addNotification(input, { user: this.board.self.user }));
+  }
+  removeNotification(id: number): Promise<Result<{ id: number }>> {
+    return this.write('removeNotification', [id], () => this.monitor.removeNotification(id, { user: this.board.self.user }));
+  }
+
   subscribe(listener: (event: PeerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -325,6 +403,8 @@ export class FakeApi implements RendererApi {
   }
 }
 
+const MONITOR_TYPES: ReadonlySet<string> = new Set(MONITOR_COMMAND_TYPES);
+
 /** history rows the page keeps (the node's GET /api/history pages at most 500) */
 const HISTORY_KEPT = 500;
 
@@ -356,10 +436,10 @@ function randomKey(): string {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** The demo mode's API: a sample board answering with a little latency; `servers` resizes it. */
+/** The demo mode's API: a sample board with monitoring, answering with a little latency; `servers` resizes it. */
 export function createDemoApi(servers?: number, latencyMs = 120): FakeApi {
   const now = Date.now();
-  const board = demoBoard(now);
+  const board = demoBoardWithMonitoring(now);
   if (servers !== undefined) board.servers = makeServers(servers, now);
   return new FakeApi({ board, latencyMs });
 }

@@ -5,6 +5,12 @@ import { SseParser, type SseMessage } from './sse-parser.js';
 import {
   ApiKind,
   Code,
+  type Alert,
+  type CheckInput,
+  type CheckSeries,
+  type CheckView,
+  type NotificationInput,
+  type NotificationTargetView,
   errorResult,
   LinkState,
   type BoardView,
@@ -41,7 +47,7 @@ export interface HttpApiOptions {
 }
 
 type Json = Record<string, unknown>;
-const EVENT_NAMES = new Set(['change', 'role', 'cluster']);
+const EVENT_NAMES = new Set(['change', 'role', 'cluster', 'verdict']);
 
 function statusCode(status: number): string {
   if (status === 401) return Code.Unauthorized;
@@ -61,6 +67,26 @@ function isObject(v: unknown): v is Json {
 
 function looksLikeView(v: unknown): v is BoardView {
   return isObject(v) && isObject(v.serversData) && Array.isArray((v.serversData as Json).serversList) && isObject(v.self);
+}
+
+/** the shape a 'verdict' event's alert must have before a listener sees it */
+function looksLikeAlert(v: unknown): v is Alert {
+  if (!isObject(v) || typeof v.id !== 'number' || typeof v.muted !== 'boolean' || !Array.isArray(v.deliveries) || !isObject(v.change)) return false;
+  const c = v.change;
+  return typeof c.checkId === 'number' && typeof c.name === 'string' && typeof c.verdict === 'string' && typeof c.previous === 'string' && Array.isArray(c.locations);
+}
+
+function looksLikeCheck(v: unknown): v is CheckView {
+  return isObject(v) && typeof v.id === 'number' && typeof v.name === 'string' && typeof v.verdict === 'string' && Array.isArray(v.locations);
+}
+
+function looksLikeTarget(v: unknown): v is NotificationTargetView {
+  return isObject(v) && typeof v.id === 'number' && typeof v.url === 'string' && typeof v.hasSecret === 'boolean';
+}
+
+/** the path of one check (ids are positive integers; anything else would reach another route) */
+function checkPath(id: number, rest = ''): string {
+  return `/api/checks/${encodeURIComponent(String(id))}${rest}`;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -212,6 +238,42 @@ export class HttpApi implements RendererApi {
     );
   }
 
+  // ---- monitoring (issue 12) -----------------------------------------------------------------
+
+  listChecks(): Promise<Result<CheckView[]>> {
+    return this.call('GET', '/api/checks', undefined, (b) => (Array.isArray(b.checks) && b.checks.every(looksLikeCheck) ? b.checks : undefined));
+  }
+  addCheck(input: CheckInput): Promise<Result<CheckView>> {
+    return this.call('POST', '/api/checks', input, (b) => (looksLikeCheck(b.check) ? b.check : undefined));
+  }
+  updateCheck(id: number, patch: Partial<CheckInput>): Promise<Result<CheckView>> {
+    return this.call('PATCH', checkPath(id), patch, (b) => (looksLikeCheck(b.check) ? b.check : undefined));
+  }
+  removeCheck(id: number): Promise<Result<{ id: number }>> {
+    return this.call('DELETE', checkPath(id), undefined, (b) => (typeof b.id === 'number' ? { id: b.id } : undefined));
+  }
+  checkSeries(id: number, hours: number): Promise<Result<CheckSeries>> {
+    const h = Number.isFinite(hours) ? Math.min(Math.max(Math.round(hours), 1), 720) : 24;
+    return this.call('GET', checkPath(id, `/series?hours=${h}`), undefined, (b) =>
+      isObject(b.series) && Array.isArray(b.series.points) ? (b.series as unknown as CheckSeries) : undefined,
+    );
+  }
+  listAlerts(limit?: number): Promise<Result<Alert[]>> {
+    const q = limit === undefined ? '' : `?limit=${Number.isFinite(limit) ? Math.min(Math.max(Math.round(limit), 1), 500) : 50}`;
+    return this.call('GET', `/api/alerts${q}`, undefined, (b) => (Array.isArray(b.alerts) && b.alerts.every(looksLikeAlert) ? b.alerts : undefined));
+  }
+  listNotifications(): Promise<Result<NotificationTargetView[]>> {
+    return this.call('GET', '/api/notifications', undefined, (b) =>
+      Array.isArray(b.notifications) && b.notifications.every(looksLikeTarget) ? b.notifications : undefined,
+    );
+  }
+  addNotification(input: NotificationInput): Promise<Result<NotificationTargetView>> {
+    return this.call('POST', '/api/notifications', input, (b) => (looksLikeTarget(b.notification) ? b.notification : undefined));
+  }
+  removeNotification(id: number): Promise<Result<{ id: number }>> {
+    return this.call('DELETE', `/api/notifications/${encodeURIComponent(String(id))}`, undefined, (b) => (typeof b.id === 'number' ? { id: b.id } : undefined));
+  }
+
   // ---- live events -------------------------------------------------------------------------
 
   subscribe(listener: (event: PeerEvent) => void): () => void {
@@ -313,7 +375,7 @@ export class HttpApi implements RendererApi {
       this.droppedEvents += 1;
       return;
     }
-    if (data.type !== undefined && data.type !== msg.event) {
+    if ((data.type !== undefined && data.type !== msg.event) || (msg.event === 'verdict' && !looksLikeAlert(data.alert))) {
       this.droppedEvents += 1;
       return;
     }
