@@ -7,7 +7,7 @@ import type { Logger } from '../node-core/src/log.js';
 import { routeBoardUpdate } from './board-mirror.js';
 import type { DesktopSettings } from './ipc-contract.js';
 import { IpcMainManager, type WindowLike } from './ipc-main.js';
-import { watchBattery, type BatteryWatch, type PausableNode, type PowerMonitorLike } from './monitor-glue.js';
+import { watchBattery, type BatteryWatch, type PowerMonitorLike } from './monitor-glue.js';
 import { NodeHost, type NodeFactory } from './node-host.js';
 import { Notifier, type NotificationClass } from './notifications.js';
 import type { AppUrlPolicy } from './security.js';
@@ -64,8 +64,7 @@ export function createDesktopCore(d: DesktopCoreDeps): DesktopCore {
     onEvent: (event) => {
       if (event.type === 'verdict') notifier.onVerdict(event.alert);
     },
-    // PeerNode.monitor (MonitorNode) is not part of NodeHandle: a node without it is never paused
-    onStarted: (node) => battery?.apply(node as unknown as PausableNode),
+    onStarted: (node) => battery?.apply(node),
     // the mirror is patched from each event's rows: no copy of the whole board per change
     onBoard: (mirror, update) => routeBoardUpdate(mirror, update, { notifier, tray: d.tray(), user: d.settings.get().user }),
   });
@@ -85,7 +84,7 @@ export function createDesktopCore(d: DesktopCoreDeps): DesktopCore {
   }).register();
   // deadlines pass without board changes: the periodic check reads the user's holds from the mirror
   notifier.recheckFrom(() => host.mirror.viewOf(host.mirror.heldBy(d.settings.get().user)));
-  if (d.powerMonitor) battery = watchBattery(d.powerMonitor, () => host.current() as unknown as PausableNode | null, d.logger);
+  if (d.powerMonitor) battery = watchBattery(d.powerMonitor, () => host.current(), d.logger);
   return {
     host,
     notifier,

@@ -2,7 +2,6 @@
 // (once per alert, not when muted or not notifiable), and battery power pausing this node's checks.
 import type { Alert, Verdict } from '../node-core/src/api/peer-api.js';
 import type { Logger } from '../node-core/src/log.js';
-import { notifiable } from '../node-core/src/monitoring/board-monitoring.js';
 
 /** An alert older than this when it reaches the app (a node catching up after a sleep) is not shown. */
 export const VERDICT_NOTE_MAX_AGE_MS = 15 * 60_000;
@@ -22,7 +21,7 @@ export interface VerdictNote {
  */
 export function verdictNote(alert: Alert, nowMs: number, maxAgeMs = VERDICT_NOTE_MAX_AGE_MS): VerdictNote | null {
   const c = alert.change;
-  if (alert.muted || !notifiable(c.previous, c.verdict)) return null;
+  if (alert.muted || alert.notify !== true) return null;
   const at = Date.parse(c.at);
   if (Number.isFinite(at) && nowMs - at > maxAgeMs) return null;
   const voting = c.locations.filter((l) => l.voting !== false);
@@ -54,9 +53,9 @@ export interface PowerMonitorLike {
   isOnBatteryPower(): boolean;
 }
 
-/** What the battery watch needs of a node: PeerNode.monitor (MonitorNode), absent on other handles. */
+/** What the battery watch needs of a node (NodeHandle.setMonitorPaused; absent: never paused). */
 export interface PausableNode {
-  monitor?: { setPaused(paused: boolean): void } | null;
+  setMonitorPaused?(paused: boolean): void;
 }
 
 /**
@@ -72,7 +71,7 @@ export function watchBattery(power: PowerMonitorLike, current: () => PausableNod
   }
   const apply = (node: PausableNode | null): void => {
     try {
-      node?.monitor?.setPaused(onBattery);
+      node?.setMonitorPaused?.(onBattery);
     } catch (err) {
       logger.warn({ err: String(err) }, 'could not pause or resume monitoring');
     }

@@ -192,6 +192,11 @@ export class PeerNode implements NodeHandle {
     };
   }
 
+  /** a desktop on battery stops probing (its results age and it stops voting), and resumes on AC */
+  setMonitorPaused(paused: boolean): void {
+    this.monitor?.setPaused(paused);
+  }
+
   /** master: results of a remote location (/sync/api heartbeat) */
   monitorIngest(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number {
     if (this.raft.role !== 'master' || !this.monitor) throw new PeerboardError(ErrorCode.NotLeader, 'this node is not the master', { leaderId: this.raft.leaderId });

@@ -80,6 +80,11 @@ export class FakeNode {
     setPaused: (paused: boolean): void => void this.monitor.pauses.push(paused),
   };
 
+  /** NodeHandle.setMonitorPaused, as PeerNode does it */
+  setMonitorPaused(paused: boolean): void {
+    this.monitor.setPaused(paused);
+  }
+
   /** monitoring's reads over the real board (no location here: no series) */
   monitorReader(): MonitorReader {
     return { monitoring: () => this.board.monitoring(), now: () => this.now() };

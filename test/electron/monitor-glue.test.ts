@@ -9,6 +9,7 @@ import { FakeNode } from './fake-node.js';
 vi.mock('electron', async () => (await import('./fake-electron.js')).electronModule());
 vi.mock('electron-store', async () => (await import('./fake-electron.js')).electronStoreModule());
 
+const { notifiable } = await import('../../node-core/src/monitoring/board-monitoring.js');
 const { verdictNote, watchBattery, VERDICT_NOTE_MAX_AGE_MS } = await import('../../electron/monitor-glue.js');
 const { Notifier } = await import('../../electron/notifications.js');
 const { createDesktopCore } = await import('../../electron/desktop-core.js');
@@ -26,6 +27,8 @@ function alert(id: number, previous: Verdict, verdict: Verdict, over: { muted?: 
   return {
     id,
     muted: over.muted ?? false,
+    // as the board decides it (board-monitoring.ts), with the previous verdict as the last known one
+    notify: !(over.muted ?? false) && notifiable(previous, verdict),
     deliveries: [],
     change: {
       checkId: 7,
@@ -44,8 +47,8 @@ describe('verdictNote', () => {
     expect(verdictNote(alert(1, 'UP', 'DOWN'), NOW)).toMatchObject({ key: expect.stringContaining('verdict:1:'), title: '🔴 api (web-1) is DOWN — 2 of 3 locations', body: expect.stringContaining('HTTP 503') });
     expect(verdictNote(alert(2, 'UP', 'PARTIAL', { server: null, locations: [loc('paris', 'UP'), loc('lyon', 'DOWN')] }), NOW)?.title).toBe('🟠 api is PARTIAL — 1 of 2 locations');
     expect(verdictNote(alert(3, 'DOWN', 'UP', { locations: [loc('paris', 'UP')] }), NOW)?.title).toBe('🟢 api (web-1) is UP — 1 of 1 location');
-    // DOWN -> UNKNOWN (nobody reports it now) is told, without a count
-    expect(verdictNote(alert(5, 'DOWN', 'UNKNOWN'), NOW)).toMatchObject({ title: '⚪ api (web-1) is UNKNOWN', body: expect.stringContaining('no location reports it') });
+    // DOWN -> UNKNOWN (nobody reports it now, or the check was disabled) is recorded, not notified
+    expect(verdictNote(alert(5, 'DOWN', 'UNKNOWN'), NOW)).toBeNull();
     // a location that does not vote is not counted
     expect(verdictNote(alert(4, 'UP', 'DOWN', { locations: [loc('a', 'DOWN'), loc('b', 'DOWN', { voting: false }), loc('c', 'UP')] }), NOW)?.title).toBe('🔴 api (web-1) is DOWN — 1 of 2 locations');
   });
@@ -189,7 +192,7 @@ describe('desktop core: battery', () => {
 
   it('a node without monitoring (no monitor) is left alone', () => {
     const power = new FakePowerMonitor(true);
-    const w = watchBattery(power, () => ({ monitor: null }), silentLogger());
+    const w = watchBattery(power, () => ({}), silentLogger());
     power.plugIn();
     power.unplug();
     expect(w.onBattery).toBe(true);

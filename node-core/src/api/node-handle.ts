@@ -86,6 +86,8 @@ export interface NodeHandle {
   health(): HealthReport;
   /** monitoring's reads (checks, verdicts, this location's results); absent on a node without monitoring */
   monitorReader?(): MonitorReader;
+  /** stops (true) or resumes this node's probes: a desktop on battery power */
+  setMonitorPaused?(paused: boolean): void;
   /**
    * master: takes results from a location that is not a cluster node (a remote instance over
    * /sync/api); answers how many it took. Throws NOT_LEADER on a node that is not the master.

@@ -51,9 +51,22 @@ export function targetView(t: NotificationTarget): NotificationTargetView {
   return { ...rest, hasSecret: secret !== undefined && secret !== '' };
 }
 
-/** Notifications go out for changes that involve a problem; UNKNOWN <-> UP (a new or unwatched check) is recorded only. */
-export function notifiable(previous: Verdict, verdict: Verdict): boolean {
-  return previous !== verdict && (verdict === 'DOWN' || verdict === 'PARTIAL' || previous === 'DOWN' || previous === 'PARTIAL');
+/**
+ * Notifications go out for changes that involve a problem, compared with the last *known* verdict:
+ * a change to UNKNOWN (a disabled check, locations gone quiet) is recorded only, and so is UNKNOWN ->
+ * UP for a new check; DOWN -> UNKNOWN -> UP notifies the recovery, DOWN -> UNKNOWN -> DOWN nothing.
+ */
+export function notifiable(lastKnown: Verdict, verdict: Verdict): boolean {
+  return verdict !== 'UNKNOWN' && lastKnown !== verdict && (verdict === 'DOWN' || verdict === 'PARTIAL' || lastKnown === 'DOWN' || lastKnown === 'PARTIAL');
+}
+
+/** the newest verdict other than UNKNOWN in a check's timeline (UNKNOWN when there is none) */
+export function lastKnownVerdict(timeline: ReadonlyArray<readonly [number, Verdict]> | undefined): Verdict {
+  for (let i = (timeline?.length ?? 0) - 1; i >= 0; i--) {
+    const v = timeline![i]![1];
+    if (v !== 'UNKNOWN') return v;
+  }
+  return 'UNKNOWN';
 }
 
 export function applyMonitor(m: MonitoringData, c: MonitorCommand, ctx: MonitorCtx): ApplyResult {
@@ -171,15 +184,17 @@ function applyVerdict(m: MonitoringData, c: Extract<MonitorCommand, { type: 'ver
   if (c.verdict === c.previous) return fail(ErrorCode.BadRequest, 'a verdict change must change the verdict');
   m.verdicts.set(c.checkId, { verdict: c.verdict, since: ctx.at, changeIndex: ctx.index, locations: structuredClone(c.locations) });
   const tl = m.timeline.get(c.checkId) ?? [];
+  const lastKnown = lastKnownVerdict(tl);
   tl.push([ctx.at, c.verdict]);
   if (tl.length > MonitorLimits.timeline) tl.splice(0, tl.length - MonitorLimits.timeline);
   m.timeline.set(c.checkId, tl);
   const muted = check.server !== null && ctx.inMaintenance(check.server);
-  const deliver = !muted && check.enabled && notifiable(c.previous, c.verdict);
+  const deliver = !muted && check.enabled && notifiable(lastKnown, c.verdict);
   const alert: Alert = {
     id: ctx.index,
     change: { checkId: check.id, name: check.name, server: check.server, verdict: c.verdict, previous: c.previous, at: new Date(ctx.at).toISOString(), locations: structuredClone(c.locations) },
     muted,
+    notify: deliver,
     deliveries: deliver ? [...m.targets.values()].map((t) => ({ targetId: t.id, state: 'pending' as const, attempts: 0, lastError: null, lastAttemptAt: null })) : [],
   };
   m.alerts.push(alert);

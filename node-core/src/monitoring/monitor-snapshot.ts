@@ -43,6 +43,7 @@ const alertSchema = z.object({
     locations: z.array(locationSchema),
   }),
   muted: z.boolean(),
+  notify: z.boolean().optional(),
   deliveries: z.array(
     z.object({ targetId: nat, state: z.enum(['pending', 'delivered', 'failed']), attempts: nat, lastError: z.string().nullable(), lastAttemptAt: nat.nullable() }),
   ),

@@ -178,6 +178,8 @@ export interface Alert {
   change: VerdictChange;
   /** the check's server was in maintenance: nothing is delivered */
   muted: boolean;
+  /** the change is news for people (notifiable, not muted, the check enabled): targets and desktop apps notify */
+  notify?: boolean;
   deliveries: DeliveryState[];
 }
 

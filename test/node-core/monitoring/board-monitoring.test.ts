@@ -52,7 +52,7 @@ describe('checks on the board', () => {
     [{ expectStatus: Array.from({ length: 10_000 }, () => 200) }, 'expectStatus'],
     [{ extra: 1 }, 'check'],
   ].map(([bad, field]) => [field, bad] as const))('refuses a bad definition before the log, naming %s', (field, bad) => {
-    const cmd = { type: 'check-add', check: { ...web, ...bad } };
+    const cmd = { type: 'check-add', check: { ...web, ...(bad as Record<string, unknown>) } };
     const gate = checkProposal(cmd, META);
     expect(gate.ok).toBe(false);
     if (!gate.ok) expect(gate.message).toContain(field);
@@ -124,6 +124,19 @@ describe('verdict changes', () => {
     expectOk(d.run({ type: 'maintenance', host: 'server-01', on: true }));
     const muted = expectOk(d.run({ type: 'verdict', checkId: 1, verdict: 'UP', previous: 'DOWN', locations: [] })) as { alert: Alert };
     expect(muted.alert).toMatchObject({ muted: true, deliveries: [] });
+  });
+
+  it('compares with the last known verdict: going UNKNOWN is not news, the recovery after it is', () => {
+    addCheck();
+    expectOk(d.run({ type: 'notify-add', target: { type: 'webhook', url: 'http://127.0.0.1:9/hook' } }));
+    const step = (previous: string, verdict: string) => (expectOk(d.run({ type: 'verdict', checkId: 1, verdict, previous, locations: [] })) as { alert: Alert }).alert;
+    expect(step('UNKNOWN', 'DOWN').notify).toBe(true);
+    expect(step('DOWN', 'UNKNOWN')).toMatchObject({ notify: false, deliveries: [] }); // disabled, or every location quiet
+    expect(step('UNKNOWN', 'DOWN')).toMatchObject({ notify: false, deliveries: [] }); // still down: nothing new
+    step('DOWN', 'UNKNOWN');
+    const back = step('UNKNOWN', 'UP');
+    expect(back.notify).toBe(true); // the recovery is news, though the verdict in between was UNKNOWN
+    expect(back.deliveries).toHaveLength(1);
   });
 
   it('records delivery attempts: a failure stays pending until final, a success ends it, a repeat is refused', () => {
