@@ -17,6 +17,15 @@ export const ALERTS_SHOWN = 20;
 
 const DENIED = new Set(['FORBIDDEN', 'UNAUTHORIZED']);
 
+/** A client that throws instead of answering (a bug, a preload without the channel) gives an error value. */
+async function settle<T>(call: () => Promise<Result<T>>): Promise<Result<T>> {
+  try {
+    return await call();
+  } catch (err) {
+    return { ok: false, error: { code: 'INTERNAL_ERROR', message: err instanceof Error ? err.message : String(err) } as ErrorValue };
+  }
+}
+
 export const useMonitorStore = defineStore('monitor', () => {
   const api = usePeerApi();
   const checks = shallowRef<CheckView[] | null>(null);
@@ -49,7 +58,7 @@ export const useMonitorStore = defineStore('monitor', () => {
       try {
         do {
           again = false;
-          const r = await api.listChecks();
+          const r = await settle(() => api.listChecks());
           if (r.ok) {
             checks.value = r.value;
             loadError.value = null;
@@ -63,13 +72,13 @@ export const useMonitorStore = defineStore('monitor', () => {
   }
 
   async function refreshAlerts(): Promise<void> {
-    const r = await api.listAlerts(ALERTS_SHOWN);
+    const r = await settle(() => api.listAlerts(ALERTS_SHOWN));
     if (r.ok) alerts.value = r.value;
   }
 
   /** Lists the targets; a refusal (not an admin) hides the admin parts instead of showing an error. */
   async function refreshNotifications(): Promise<Result<NotificationTargetView[]>> {
-    const r = await api.listNotifications();
+    const r = await settle(() => api.listNotifications());
     if (r.ok) {
       notifications.value = r.value;
       isAdmin.value = true;
