@@ -134,6 +134,18 @@ describe('the Monitoring tab', () => {
     await until(() => expect(api.calls.filter((c) => c.method === 'checkSeries').at(-1)!.args).toEqual([1, 168]));
   });
 
+  it("a node that keeps no results says so in the chart's place, not in a toast per chart", async () => {
+    const init = sample();
+    history.replaceState(null, '', '#monitoring');
+    const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => NOW });
+    const mon = withMonitoring(r.api, init);
+    mon.failNext('checkSeries', { code: 'NOT_FOUND', message: 'this node runs no checks, so it keeps no results' } as never);
+    wrapper = mountIn(r, App);
+    const w = wrapper;
+    await until(() => expect(w.findAll('[data-test="chart-summary"]').some((e) => e.text().includes('not available here: this node runs no checks'))).toBe(true));
+    expect(document.querySelector('.toast-error')).toBeNull();
+  });
+
   it('an admin adds a check through the form; bad input is refused before it is sent', async () => {
     const { w, count, api } = await open();
     await until(() => expect(w.find('[data-test="add-check"]').exists()).toBe(true));
