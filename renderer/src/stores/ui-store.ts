@@ -5,7 +5,7 @@ import { ref } from 'vue';
 import { DEFAULT_EXPIRY_WARN_MIN, MAX_EXPIRY_WARN_MIN } from '../lib/hold-alerts.js';
 import { localizeTimes } from '../lib/time-format.js';
 
-export const Tab = { board: 'board', cluster: 'cluster', history: 'history', admin: 'admin' } as const;
+export const Tab = { board: 'board', monitoring: 'monitoring', cluster: 'cluster', history: 'history', admin: 'admin' } as const;
 export type Tab = (typeof Tab)[keyof typeof Tab];
 const TABS = Object.values(Tab) as string[];
 
