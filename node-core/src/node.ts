@@ -187,7 +187,7 @@ export class PeerNode implements NodeHandle {
     return {
       monitoring: () => this.sm.board.monitoring(),
       now: () => this.clock.now(),
-      liveLocations: (check) => (this.monitor && this.raft.role === 'master' ? this.monitor.aggregator.evaluate(check).locations : null),
+      liveLocations: (check) => this.monitor?.locationsOf(check, this.sm.board.monitoring().verdicts.get(check.id)?.locations ?? []) ?? null,
       series: (checkId, sinceMs, maxPoints) => this.monitor?.series(checkId, sinceMs, maxPoints) ?? null,
     };
   }

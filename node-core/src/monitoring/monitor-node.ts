@@ -7,7 +7,7 @@ import { toPeerboardError } from '../errors.js';
 import type { BoardCommand } from '../board/types.js';
 import { Aggregator, type LocationReport } from './aggregator.js';
 import type { MonitoringData } from './board-monitoring.js';
-import type { Alert, CheckDef, CheckResult, NotificationTarget, VerdictChange } from './types.js';
+import type { Alert, CheckDef, CheckResult, LocationResult, NotificationTarget, VerdictChange } from './types.js';
 
 /** a report carries at most this many results; more wait for the next one */
 export const REPORT_BATCH = 2000;
@@ -70,6 +70,8 @@ export class MonitorNode {
   readonly aggregator: Aggregator;
   private scheduler: SchedulerLike | null = null;
   private pending = new Map<number, LocationReport>();
+  /** this location's latest result per check (what a follower shows of itself between verdict changes) */
+  private own = new Map<number, LocationReport>();
   /** results not yet written: one transaction per report period (a write per result blocked the loop) */
   private unstored: CheckResult[] = [];
   private urgent = false;
@@ -129,6 +131,19 @@ export class MonitorNode {
     return this.paused;
   }
 
+  /**
+   * The locations of a check as this node knows them: on the master the live table; elsewhere the
+   * locations of the last committed verdict change, with this node's own latest result in its place.
+   */
+  locationsOf(check: CheckDef, committed: readonly LocationResult[]): LocationResult[] {
+    if (this.host.isMaster()) return this.aggregator.evaluate(check).locations;
+    const mine = this.own.get(check.id);
+    const rest = committed.filter((l) => l.nodeId !== this.host.nodeId).map((l) => ({ ...l }));
+    if (!mine || !check.enabled) return rest;
+    const self: LocationResult = { nodeId: this.host.nodeId, location: this.host.location, status: mine.status, responseTime: mine.responseTime, lastChecked: new Date(mine.at).toISOString(), error: mine.error };
+    return [...rest, self].sort((a, b) => (a.location < b.location ? -1 : a.location > b.location ? 1 : a.nodeId < b.nodeId ? -1 : 1));
+  }
+
   /** this location's own results of a check, for a chart */
   series(checkId: number, sinceMs: number, maxPoints: number): { checkId: number; location: string; points: Array<{ at: number; responseTime: number; ok: boolean }> } | null {
     if (!this.parts.store) return null;
@@ -144,6 +159,7 @@ export class MonitorNode {
     if (cmd.type === 'check-add' || cmd.type === 'check-update' || cmd.type === 'check-remove' || cmd.type === 'monitor-settings') this.syncChecks();
     if (cmd.type === 'check-remove') {
       this.aggregator.forgetCheck(cmd.id);
+      this.own.delete(cmd.id);
       this.parts.store?.removeCheck(cmd.id);
     }
     if (cmd.type === 'verdict') this.proposing.delete(cmd.checkId);
@@ -178,6 +194,7 @@ export class MonitorNode {
     const report: LocationReport = { checkId: r.checkId, nodeId: this.host.nodeId, location: this.host.location, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null };
     if (!prev || prev.status !== r.status) this.urgent = true;
     this.pending.set(r.checkId, report);
+    this.own.set(r.checkId, report);
     void check;
     // a status change goes out at once: the verdict must not wait for the next period
     if (this.urgent) void this.flush();

@@ -1,0 +1,68 @@
+// MonitorNode's own view of a check's locations: the master shows its live table; a follower shows the
+// last committed locations with its own newest result in its place (it has no live table of the others).
+import { describe, expect, it } from 'vitest';
+import { emptyMonitoring } from '../../../node-core/src/monitoring/board-monitoring.js';
+import { MonitorNode } from '../../../node-core/src/monitoring/monitor-node.js';
+import type { CheckDef, CheckResult, LocationResult } from '../../../node-core/src/monitoring/types.js';
+import { silentLogger } from '../../../node-core/src/log.js';
+
+const check: CheckDef = { id: 1, name: 'api', type: 'tcp', target: 'db:5432', server: null, intervalSec: 5, timeoutMs: 1000, retries: 0, enabled: true, createdAt: 0, updatedAt: 0, createdBy: 'admin' };
+const committed: LocationResult[] = [
+  { nodeId: 'a', location: 'lab-a', status: 'DOWN', responseTime: 5, lastChecked: new Date(1000).toISOString(), error: 'refused' },
+  { nodeId: 'me', location: 'lab-me', status: 'DOWN', responseTime: 5, lastChecked: new Date(1000).toISOString(), error: 'refused' },
+];
+
+function node(master: boolean) {
+  let emit: ((r: CheckResult, c: CheckDef) => void) | null = null;
+  const m = emptyMonitoring();
+  m.checks.set(1, check);
+  const mon = new MonitorNode(
+    {
+      nodeId: 'me',
+      location: 'lab-me',
+      log: silentLogger(),
+      now: () => 10_000,
+      isMaster: () => master,
+      canPropose: () => false,
+      leaderId: () => (master ? 'me' : 'a'),
+      monitoring: () => m,
+      submit: async () => undefined,
+      sendReport: async () => true,
+    },
+    {
+      createScheduler: (onResult) => {
+        emit = onResult;
+        return { setChecks() {}, pause() {}, resume() {}, stop() {}, stats: () => ({ running: 0, queued: 0, lagP50: 0, lagP99: 0, lagMax: 0, checks: 1, startedTotal: 0 }) };
+      },
+      store: null,
+      deliver: async () => ({ ok: true, status: 200 }),
+      nextRetryDelayMs: () => 1000,
+      maxAttempts: 3,
+    },
+  );
+  mon.start();
+  return { mon, result: (status: 'UP' | 'DOWN', at: number) => emit!({ checkId: 1, at, ok: status === 'UP', responseTime: 7, lagMs: 0, status }, check) };
+}
+
+describe('MonitorNode.locationsOf', () => {
+  it('a follower shows the committed locations with its own newest result', () => {
+    const { mon, result } = node(false);
+    expect(mon.locationsOf(check, committed).map((l) => [l.nodeId, l.status])).toEqual([
+      ['a', 'DOWN'],
+    ]);
+    result('UP', 5000);
+    const locs = mon.locationsOf(check, committed);
+    expect(locs.map((l) => [l.nodeId, l.status, l.lastChecked])).toEqual([
+      ['a', 'DOWN', new Date(1000).toISOString()],
+      ['me', 'UP', new Date(5000).toISOString()],
+    ]);
+    mon.stop();
+  });
+
+  it('the master shows its live table', () => {
+    const { mon } = node(true);
+    mon.ingest('a', 'lab-a', true, [{ checkId: 1, nodeId: 'a', location: 'lab-a', status: 'UP', responseTime: 3, at: 9000, error: null }]);
+    expect(mon.locationsOf(check, committed).map((l) => [l.nodeId, l.status, l.voting])).toEqual([['a', 'UP', true]]);
+    mon.stop();
+  });
+});
