@@ -111,8 +111,14 @@ export class FakeApi implements RendererApi {
    * recorded (muted when the check's server is in maintenance) and pushed as a 'verdict' event.
    */
   commitVerdict(checkId: number, previous: Verdict, verdict: Verdict, locations: LocationResult[] = []): Alert {
-    const r = this.apply({ type: 'verdict', checkId, previous, verdict, locations }, { user: 'system' }, this.now());
-    return (r.value as { alert: Alert }).alert;
+    return (this.commitCommand({ type: 'verdict', checkId, previous, verdict, locations }).value as { alert: Alert }).alert;
+  }
+  /**
+   * Commits any board command through the real board at the fake's clock, as an entry another node
+   * proposed would arrive (e.g. the master's 'alert-delivery' outcomes); a refusal throws.
+   */
+  commitCommand(cmd: BoardCommand, user = 'system'): SubmitResult {
+    return this.apply(cmd, { user }, this.now());
   }
   setLink(state: LinkState, hello?: BoardView): void {
     for (const l of [...this.linkListeners]) l(state, hello);

@@ -6,7 +6,8 @@ import { demoBoard } from '../../../renderer/src/api/demo-data.js';
 import App from '../../../renderer/src/App.vue';
 import { USER_KEY } from '../../../renderer/src/stores/session-store.js';
 import { mountIn, NOW, rig, smallBoard, until } from '../helpers.js';
-import { check, withMonitoring } from './monitor-stub.js';
+import type { FakeApi } from '../../../renderer/src/api/fake-api.js';
+import { addCheck, httpCheck, loc, settle } from './monitor-fixtures.js';
 
 let wrapper: VueWrapper | null = null;
 beforeEach(() => {
@@ -17,27 +18,35 @@ afterEach(() => {
   wrapper?.unmount();
   wrapper = null;
 });
-const iso = (ms: number): string => new Date(ms).toISOString();
 /** node-b19c's name in the demo cluster (its user) */
 const NODE_B = 'alice';
 
-async function open(tab: string, checks: ReturnType<typeof check>[]) {
+/** The app on `tab` over a fake whose monitoring `build` set up through the fake's own methods. */
+async function open(tab: string, build: (api: FakeApi) => Promise<void>) {
   history.replaceState(null, '', `#${tab}`);
   const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => NOW });
-  const mon = withMonitoring(r.api, { checks });
+  await build(r.api);
+  await settle(r.api);
   wrapper = mountIn(r, App);
   await until(() => expect(r.api.calls.some((c) => c.method === 'listChecks')).toBe(true));
-  return { ...r, w: wrapper, mon };
+  return { ...r, w: wrapper };
 }
 
 describe('the board', () => {
   it("shows a server's worst verdict in its row next to the reservation status, with the checks in a tooltip", async () => {
-    const { w, api, mon } = await open('board', [
-      check(1, { name: 'api', server: 'mid-02', verdict: 'UP' }),
-      check(2, { name: 'ping', server: 'mid-02', verdict: 'DOWN' }),
-      check(3, { name: 'db', server: 'db-03', verdict: 'PARTIAL' }),
-      check(4, { name: 'alone', server: null, verdict: 'DOWN' }),
-    ]);
+    const ids: number[] = [];
+    const { w, api } = await open('board', async (api) => {
+      for (const [name, server, verdict] of [
+        ['api', 'mid-02', 'UP'],
+        ['ping', 'mid-02', 'DOWN'],
+        ['db', 'db-03', 'PARTIAL'],
+        ['alone', null, 'DOWN'],
+      ] as const) {
+        const id = await addCheck(api, httpCheck(name, { server }));
+        api.commitVerdict(id, 'UNKNOWN', verdict);
+        ids.push(id);
+      }
+    });
     await until(() => expect(w.findAll('[data-test="server-verdict"]')).toHaveLength(2));
     const mid = w.get('tr[data-host="mid-02"] .status-cell');
     expect(mid.get('[data-status]').text()).toBe('Reserved');
@@ -50,20 +59,19 @@ describe('the board', () => {
     // a server without checks shows no verdict
     expect(w.find('tr[data-host="web-01"] [data-test="server-verdict"]').exists()).toBe(false);
     // a committed verdict change reaches the row
-    mon.checks = mon.checks.map((c) => (c.id === 2 ? { ...c, verdict: 'UP' as const } : c));
-    const alert = { id: 9, change: { checkId: 2, name: 'ping', server: 'mid-02', verdict: 'UP' as const, previous: 'DOWN' as const, at: iso(NOW), locations: [] }, muted: false, deliveries: [] };
-    api.emit({ type: 'verdict', alert });
+    api.commitVerdict(ids[1]!, 'DOWN', 'UP');
     await until(() => expect(w.get('tr[data-host="mid-02"] [data-test="server-verdict"]').attributes('data-verdict')).toBe('UP'));
   });
 });
 
 describe('the cluster view', () => {
   it("lists each location's last report: its label, the node by name, its age and checks", async () => {
-    const l = (nodeId: string, location: string, ago: number, status: 'UP' | 'DOWN' = 'UP') => ({ nodeId, location, status, responseTime: 5, lastChecked: iso(NOW - ago), error: null });
-    const { w } = await open('cluster', [
-      check(1, { locations: [l('node-a7f3', 'lab-a', 4_000), l('node-b19c', 'lab-b', 300_000, 'DOWN'), l('remote-1', 'paris', 20_000)] }),
-      check(2, { locations: [l('node-a7f3', 'lab-a', 2_000, 'DOWN')] }),
-    ]);
+    const { w } = await open('cluster', async (api) => {
+      const one = await addCheck(api, httpCheck('one'));
+      api.commitVerdict(one, 'UNKNOWN', 'PARTIAL', [loc('node-a7f3', 'lab-a', NOW, 4_000), loc('node-b19c', 'lab-b', NOW, 300_000, 'DOWN'), loc('remote-1', 'paris', NOW, 20_000)]);
+      const two = await addCheck(api, httpCheck('two'));
+      api.commitVerdict(two, 'UNKNOWN', 'DOWN', [loc('node-a7f3', 'lab-a', NOW, 2_000, 'DOWN')]);
+    });
     await until(() => expect(w.findAll('.locations tr[data-location]')).toHaveLength(3));
     const rows = w.findAll('.locations tr[data-location]');
     expect(rows.map((r) => r.attributes('data-location'))).toEqual(['lab-a', 'lab-b', 'paris']);
@@ -76,7 +84,9 @@ describe('the cluster view', () => {
   });
 
   it('says so when no location has reported', async () => {
-    const { w } = await open('cluster', [check(1)]);
+    const { w } = await open('cluster', async (api) => {
+      await addCheck(api, httpCheck('quiet'));
+    });
     await until(() => expect(w.find('[data-test="no-location-reports"]').exists()).toBe(true));
   });
 });

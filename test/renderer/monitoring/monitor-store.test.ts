@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { demoBoard } from '../../../renderer/src/api/demo-data.js';
 import { POLL_MS, useMonitorStore, VERDICT_DEBOUNCE_MS } from '../../../renderer/src/stores/monitor-store.js';
 import { NOW, rig, smallBoard } from '../helpers.js';
-import { check, withMonitoring } from './monitor-stub.js';
+import { addCheck, forgetCalls, httpCheck } from './monitor-fixtures.js';
 
 let hidden = false;
 beforeEach(() => {
@@ -18,17 +18,19 @@ afterEach(() => {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
 });
 
-function setup() {
+/** A fake with one check (added through it), the store, and a count of the calls made after set-up. */
+async function setup() {
   const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => NOW });
-  withMonitoring(r.api, { checks: [check(1)] });
+  const checkId = await addCheck(r.api, httpCheck('c'));
+  forgetCalls(r.api);
   const store = useMonitorStore();
   const count = (m: string): number => r.api.calls.filter((c) => c.method === m).length;
-  return { ...r, store, count };
+  return { ...r, store, count, checkId };
 }
 
 describe('the monitoring store', () => {
   it('polls every 10 s while used and visible; not while hidden; refetches on becoming visible; stops with its last user', async () => {
-    const { store, count } = setup();
+    const { store, count } = await setup();
     store.start();
     store.start(); // a second view: still one schedule
     await vi.advanceTimersByTimeAsync(0);
@@ -58,7 +60,7 @@ describe('the monitoring store', () => {
   });
 
   it('alerts are polled only while a view shows them', async () => {
-    const { store, count } = setup();
+    const { store, count } = await setup();
     store.start();
     await vi.advanceTimersByTimeAsync(POLL_MS);
     expect(count('listAlerts')).toBe(0);
@@ -74,25 +76,26 @@ describe('the monitoring store', () => {
   });
 
   it('a burst of verdict events refetches once, after the debounce; other events do not', async () => {
-    const { store, count, api } = setup();
+    const { store, count, api, checkId } = await setup();
     store.start();
     await vi.advanceTimersByTimeAsync(0);
-    const alert = { id: 1, change: { checkId: 1, name: 'c', server: null, verdict: 'DOWN' as const, previous: 'UP' as const, at: new Date(NOW).toISOString(), locations: [] }, muted: false, deliveries: [] };
-    for (let i = 0; i < 1000; i++) api.emit({ type: 'verdict', alert });
+    // 1000 committed verdict changes (each pushes its 'verdict' event), alternating so each applies
+    for (let i = 0; i < 1000; i++) api.commitVerdict(checkId, i === 0 ? 'UNKNOWN' : i % 2 ? 'DOWN' : 'UP', i % 2 ? 'UP' : 'DOWN');
     api.emit({ type: 'invite', invite: 'x' });
     await vi.advanceTimersByTimeAsync(VERDICT_DEBOUNCE_MS - 1);
     expect(count('listChecks')).toBe(1);
     await vi.advanceTimersByTimeAsync(1);
     expect(count('listChecks')).toBe(2);
     expect(count('listAlerts')).toBe(1);
+    expect(store.checks?.[0]?.verdict).toBe('UP'); // the last of the burst
     store.stop();
-    api.emit({ type: 'verdict', alert });
+    api.commitVerdict(checkId, 'UP', 'DOWN');
     await vi.advanceTimersByTimeAsync(VERDICT_DEBOUNCE_MS * 2);
     expect(count('listChecks')).toBe(2);
   });
 
   it('refreshes asked for while one is on its way coalesce into one more', async () => {
-    const { store, count } = setup();
+    const { store, count } = await setup();
     const all = [store.refresh(), store.refresh(), store.refresh(), store.refresh()];
     await Promise.all(all);
     expect(count('listChecks')).toBe(2);

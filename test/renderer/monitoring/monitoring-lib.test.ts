@@ -9,8 +9,35 @@ import {
   verdictsByServer,
   worstVerdict,
 } from '../../../renderer/src/lib/monitoring.js';
-import type { CheckInput } from '../../../node-core/src/api/peer-api.js';
-import { check } from './monitor-stub.js';
+import type { CheckInput, CheckView } from '../../../node-core/src/api/peer-api.js';
+
+/**
+ * A check as a node answers it: plain input data for the pure functions below (a node's answer may be
+ * anything, hence the hostile values), not a stand-in for the node's rules.
+ */
+function check(id: number, over: Partial<CheckView> = {}): CheckView {
+  return {
+    id,
+    name: `check ${id}`,
+    type: 'http',
+    target: `http://10.0.0.${id}/health`,
+    server: null,
+    intervalSec: 30,
+    timeoutMs: 2000,
+    retries: 1,
+    enabled: true,
+    method: 'GET',
+    createdAt: 0,
+    updatedAt: 0,
+    createdBy: 'admin',
+    verdict: 'UP',
+    verdictSince: null,
+    locations: [],
+    uptime24h: 1,
+    uptime7d: 0.9987,
+    ...over,
+  };
+}
 
 const loc = (nodeId: string, location: string, lastChecked: string, status: 'UP' | 'DOWN' = 'UP', voting?: boolean) => ({
   nodeId,

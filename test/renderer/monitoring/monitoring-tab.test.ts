@@ -1,16 +1,17 @@
-// The Monitoring tab over the fake node with the monitoring test stub: each check's verdict (in words),
+// The Monitoring tab over the fake node (node-core's MonitorService on the real board): each check's verdict (in words),
 // type, target, server, locations, uptime and chart; alerts with failed deliveries; the admin form
 // (refusing bad input before sending, showing the node's refusal); non-admins see no form; live
 // updates from verdict events; API errors as toasts.
 import type { VueWrapper } from '@vue/test-utils';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Alert } from '../../../node-core/src/api/peer-api.js';
+import type { Verdict } from '../../../node-core/src/api/peer-api.js';
 import { demoBoard } from '../../../renderer/src/api/demo-data.js';
+import type { FakeApi } from '../../../renderer/src/api/fake-api.js';
 import App from '../../../renderer/src/App.vue';
 import { VERDICT_DEBOUNCE_MS } from '../../../renderer/src/stores/monitor-store.js';
 import { USER_KEY } from '../../../renderer/src/stores/session-store.js';
 import { mountIn, NOW, rig, smallBoard, until } from '../helpers.js';
-import { check, withMonitoring, type MonitorStub } from './monitor-stub.js';
+import { addCheck, addTarget, deliveries, httpCheck, loc, settle } from './monitor-fixtures.js';
 
 let wrapper: VueWrapper | null = null;
 beforeEach(() => {
@@ -34,50 +35,57 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+const DAY = 86_400_000;
+/** the fake's clock: set-ups date their commits by moving it; every test runs at NOW */
+type Clock = { t: number };
+type Build<T> = (api: FakeApi, clock: Clock) => Promise<T>;
 
-function sample(): NonNullable<Parameters<typeof withMonitoring>[1]> {
-  const alert: Alert = {
-    id: 41,
-    change: { checkId: 2, name: 'db port', server: 'db-03', verdict: 'DOWN', previous: 'UP', at: iso(NOW - 120_000), locations: [] },
-    muted: false,
-    deliveries: [
-      { targetId: 1, state: 'failed', attempts: 5, lastError: 'HTTP 502 from hooks.example.com', lastAttemptAt: NOW - 60_000 },
-      { targetId: 2, state: 'delivered', attempts: 1, lastError: null, lastAttemptAt: NOW - 119_000 },
-    ],
-  };
-  return {
-    checks: [
-      check(1, {
-        name: 'Billing health',
-        server: 'web-01',
-        target: 'https://web-01.example/health',
-        uptime24h: 1,
-        uptime7d: 0.9987,
-        locations: [
-          { nodeId: 'node-a', location: 'lab-a', status: 'UP', responseTime: 41.6, lastChecked: iso(NOW - 5_000), error: null },
-          { nodeId: 'node-b19c', location: 'lab-b', status: 'DOWN', responseTime: 2000, lastChecked: iso(NOW - 7_000), error: 'timeout after 2000 ms', voting: false },
-        ],
-      }),
-      check(2, { name: 'db port', type: 'tcp', target: 'db-03:5432', server: 'db-03', verdict: 'DOWN', uptime24h: null, uptime7d: null }),
-    ],
-    alerts: [alert],
-    targets: [
-      { id: 1, type: 'webhook', url: 'https://hooks.example.com/pb', name: 'ops hook', hasSecret: true, createdAt: 0, createdBy: 'admin' },
-      { id: 2, type: 'slack', url: 'https://hooks.slack.example/T1', name: '', hasSecret: false, createdAt: 0, createdBy: 'admin' },
-    ],
-  };
+/**
+ * The sample, committed through the fake when it happened: Billing health on web-01, UP for 7 days
+ * but for a 13-minute outage 3 days ago (99.87 % over 7 d, 100 % over 24 h), with its two locations'
+ * latest results; db port, DOWN just now (known for no time yet: no uptime), whose alert went to two
+ * targets added since: the webhook failed 5 times, the Slack hook took it at once.
+ */
+async function sample(api: FakeApi, clock: Clock) {
+  clock.t = NOW - 7 * DAY;
+  const billing = await addCheck(api, httpCheck('Billing health', { server: 'web-01', target: 'https://web-01.example/health' }));
+  // no server: db-03 is in maintenance on this board, which would mute the alert
+  const db = await addCheck(api, httpCheck('db port', { type: 'tcp', target: 'db-03:5432' }));
+  api.commitVerdict(billing, 'UNKNOWN', 'UP');
+  clock.t = NOW - 3 * DAY;
+  api.commitVerdict(billing, 'UP', 'DOWN');
+  clock.t += 13 * 60_000;
+  api.commitVerdict(billing, 'DOWN', 'UP', [
+    loc('node-a', 'lab-a', NOW, 5_000, 'UP', { responseTime: 41.6 }),
+    loc('node-b19c', 'lab-b', NOW, 7_000, 'DOWN', { responseTime: 2000, error: 'timeout after 2000 ms', voting: false }),
+  ]);
+  clock.t = NOW;
+  const hook = await addTarget(api, { type: 'webhook', url: 'https://hooks.example.com/pb', name: 'ops hook', secret: 'a-secret-of-16ch' });
+  const slack = await addTarget(api, { type: 'slack', url: 'https://hooks.slack.example/T1' });
+  api.commitVerdict(db, 'UNKNOWN', 'UP');
+  const alert = api.commitVerdict(db, 'UP', 'DOWN');
+  deliveries(api, alert.id, hook, 5, false, 'HTTP 502 from hooks.example.com');
+  deliveries(api, alert.id, slack, 0, true);
+  return { billing, db, alertId: alert.id };
 }
 
-async function open(init = sample(), tab = 'monitoring') {
-  history.replaceState(null, '', `#${tab}`);
-  const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => NOW });
-  const mon: MonitorStub = withMonitoring(r.api, init);
+/**
+ * The app on the Monitoring tab over a fake that `build` set up (through the fake's own methods, at
+ * the times it moves the clock to); `beforeMount` arms the fake's failNext hook.
+ */
+async function open<T = Awaited<ReturnType<typeof sample>>>(opts: { build?: Build<T>; beforeMount?: (api: FakeApi) => void } = {}) {
+  history.replaceState(null, '', '#monitoring');
+  const clock: Clock = { t: NOW };
+  const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => clock.t });
+  const ids = await (opts.build ?? (sample as unknown as Build<T>))(r.api, clock);
+  clock.t = NOW;
+  await settle(r.api);
+  opts.beforeMount?.(r.api);
   wrapper = mountIn(r, App);
   const w = wrapper;
   await until(() => expect(r.api.calls.some((c) => c.method === 'listChecks')).toBe(true));
   const count = (m: string): number => r.api.calls.filter((c) => c.method === m).length;
-  return { ...r, w, mon, count };
+  return { ...r, w, ids, count };
 }
 
 describe('the Monitoring tab', () => {
@@ -109,7 +117,7 @@ describe('the Monitoring tab', () => {
   });
 
   it('shows recent alerts with each delivery, a failed one with its last error', async () => {
-    const { w, count } = await open();
+    const { w, count, ids } = await open();
     await until(() => expect(w.findAll('[data-test="delivery"]')).toHaveLength(2));
     expect(count('listAlerts')).toBeGreaterThan(0);
     const [failed, ok] = w.findAll('[data-test="delivery"]');
@@ -119,29 +127,41 @@ describe('the Monitoring tab', () => {
     expect(failed!.text()).toContain('5 attempts');
     expect(failed!.text()).toContain('HTTP 502 from hooks.example.com');
     expect(ok!.text()).toContain('Delivered');
-    expect(w.get('[data-alert="41"]').text()).toContain('db port');
+    expect(w.get(`[data-alert="${ids.alertId}"]`).text()).toContain('db port');
   });
 
   it('fetches a chart series only once the chart comes into view, and summarises it in words', async () => {
-    const init = sample();
-    const { w, mon, api } = await open({ ...init, checks: [init.checks![0]!] });
-    mon.series.set(1, { checkId: 1, location: 'lab-a', points: [{ at: NOW - 60_000, responseTime: 40, ok: true }, { at: NOW - 30_000, responseTime: 60, ok: true }, { at: NOW, responseTime: 2000, ok: false }] });
-    await until(() => expect(w.get('[data-test="chart-summary"]').text()).toContain('3 results from lab-a'));
-    expect(w.get('[data-test="chart-summary"]').text()).toContain('median 60 ms · 1 failed · last failed');
+    // one check, UP for 7 days and DOWN since now: its last result failed; the fake's checkSeries answers
+    const { w, api, ids } = await open({
+      build: async (api, clock) => {
+        clock.t = NOW - 7 * DAY;
+        const id = await addCheck(api, httpCheck('Billing health'));
+        api.commitVerdict(id, 'UNKNOWN', 'UP');
+        clock.t = NOW;
+        api.commitVerdict(id, 'UP', 'DOWN');
+        const s = await api.checkSeries(id, 24);
+        if (!s.ok) throw new Error(s.error.message);
+        return { id, series: s.value };
+      },
+    });
+    const { points, location } = ids.series;
+    const ok = points.filter((p) => p.ok).map((p) => p.responseTime).sort((a, b) => a - b);
+    expect(points.length - ok.length).toBe(1);
+    expect(points.at(-1)!.ok).toBe(false);
+    expect(ok.length % 2).toBe(1); // an odd count: the median is the middle one, no convention needed
+    const median = Math.round(ok[(ok.length - 1) / 2]!);
+    await until(() => expect(w.get('[data-test="chart-summary"]').text()).toContain(`${points.length} results from ${location}`));
+    expect(w.get('[data-test="chart-summary"]').text()).toContain(`median ${median} ms · 1 failed · last failed`);
     const first = api.calls.find((c) => c.method === 'checkSeries')!;
-    expect(first.args).toEqual([1, 24]);
-    await w.get('[data-check="1"] [data-hours="168"]').trigger('click');
-    await until(() => expect(api.calls.filter((c) => c.method === 'checkSeries').at(-1)!.args).toEqual([1, 168]));
+    expect(first.args).toEqual([ids.id, 24]);
+    await w.get(`[data-check="${ids.id}"] [data-hours="168"]`).trigger('click');
+    await until(() => expect(api.calls.filter((c) => c.method === 'checkSeries').at(-1)!.args).toEqual([ids.id, 168]));
   });
 
   it("a node that keeps no results says so in the chart's place, not in a toast per chart", async () => {
-    const init = sample();
-    history.replaceState(null, '', '#monitoring');
-    const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => NOW });
-    const mon = withMonitoring(r.api, init);
-    mon.failNext('checkSeries', { code: 'NOT_FOUND', message: 'this node runs no checks, so it keeps no results' } as never);
-    wrapper = mountIn(r, App);
-    const w = wrapper;
+    const { w } = await open({
+      beforeMount: (api) => api.failNext('checkSeries', { code: 'NOT_FOUND', message: 'this node runs no checks, so it keeps no results' } as never),
+    });
     await until(() => expect(w.findAll('[data-test="chart-summary"]').some((e) => e.text().includes('not available here: this node runs no checks'))).toBe(true));
     expect(document.querySelector('.toast-error')).toBeNull();
   });
@@ -187,15 +207,16 @@ describe('the Monitoring tab', () => {
   });
 
   it("shows the node's refusal in the form, and an edit sends only what changed", async () => {
-    const { w, mon, api } = await open();
+    const { w, api, ids } = await open();
     await until(() => expect(w.findAll('[data-check]')).toHaveLength(2));
     await w.get('button[aria-label="Add check"], [data-test="add-check"]').trigger('click');
     const form = w.get('[data-test="check-form"]');
     await form.get('input[name="name"]').setValue('private');
     await form.get('input[name="target"]').setValue('http://10.1.2.3/');
-    mon.failNext('addCheck', { code: 'BAD_REQUEST', message: 'target 10.1.2.3 is a private address, and the admin has forbidden them' } as never);
+    // an admin forbade private targets (a committed board setting): the board refuses this one
+    api.commitCommand({ type: 'monitor-settings', allowPrivateTargets: false }, 'admin');
     await form.trigger('submit');
-    await until(() => expect(w.get('[data-test="check-form-error"]').text()).toContain('private address'));
+    await until(() => expect(w.get('[data-test="check-form-error"]').text()).toContain('10.1.2.3 is a private or loopback address'));
     await w.get('button[aria-label="Close dialog"]').trigger('click');
     await w.get('button[aria-label="Edit db port"]').trigger('click');
     const edit = w.get('[data-test="check-form"]');
@@ -203,7 +224,7 @@ describe('the Monitoring tab', () => {
     await edit.get('input[name="intervalSec"]').setValue('15');
     await edit.trigger('submit');
     await until(() => expect(api.calls.some((c) => c.method === 'updateCheck')).toBe(true));
-    expect(api.calls.find((c) => c.method === 'updateCheck')!.args).toEqual([2, { intervalSec: 15 }]);
+    expect(api.calls.find((c) => c.method === 'updateCheck')!.args).toEqual([ids.db, { intervalSec: 15 }]);
   });
 
   it('removes a check after asking', async () => {
@@ -217,7 +238,8 @@ describe('the Monitoring tab', () => {
   });
 
   it('a user who is not an admin sees no form and is told why', async () => {
-    const { w, count } = await open({ ...sample(), admin: false });
+    // what the fake does for any admin-only call a non-admin makes: the node's refusal
+    const { w, count } = await open({ beforeMount: (api) => api.failNext('listNotifications', { code: 'FORBIDDEN', message: 'this operation needs admin rights; use the admin token' } as never) });
     await until(() => expect(w.find('[data-test="not-admin"]').exists()).toBe(true));
     expect(w.find('[data-test="add-check"]').exists()).toBe(false);
     expect(w.find('button[aria-label="Edit db port"]').exists()).toBe(false);
@@ -249,30 +271,30 @@ describe('the Monitoring tab', () => {
   });
 
   it('verdict events refetch once after the debounce, however many arrive together', async () => {
-    const { w, api, mon, count } = await open();
+    const { w, api, ids, count } = await open();
     await until(() => expect(w.findAll('[data-check]')).toHaveLength(2));
     const before = count('listChecks');
-    mon.checks = mon.checks.map((c) => (c.id === 1 ? { ...c, verdict: 'PARTIAL' } : c));
-    const alert = { id: 50, change: { checkId: 1, name: 'Billing health', server: 'web-01', verdict: 'PARTIAL', previous: 'UP', at: iso(NOW), locations: [] }, muted: false, deliveries: [] } satisfies Alert;
     const t0 = Date.now();
-    for (let i = 0; i < 20; i++) api.emit({ type: 'verdict', alert });
-    await until(() => expect(w.get('[data-check="1"] .verdict').attributes('data-verdict')).toBe('PARTIAL'));
+    // 20 committed changes, each pushing its 'verdict' event: UP -> DOWN -> PARTIAL -> DOWN ... -> PARTIAL
+    let previous: Verdict = 'UP';
+    for (let i = 0; i < 20; i++) {
+      const next: Verdict = i % 2 === 0 ? 'DOWN' : 'PARTIAL';
+      api.commitVerdict(ids.billing, previous, next);
+      previous = next;
+    }
+    await until(() => expect(w.get(`[data-check="${ids.billing}"] .verdict`).attributes('data-verdict')).toBe('PARTIAL'));
     expect(Date.now() - t0).toBeGreaterThanOrEqual(VERDICT_DEBOUNCE_MS - 5);
     expect(count('listChecks')).toBe(before + 1);
   });
 
   it('a failing list shows one error toast, not one per poll', async () => {
-    history.replaceState(null, '', '#monitoring');
-    const r = rig({ board: smallBoard(demoBoard(NOW)), now: () => NOW });
-    const mon = withMonitoring(r.api, sample());
-    mon.failNext('listChecks', { code: 'SERVICE_UNAVAILABLE', message: 'the node is starting' } as never);
-    wrapper = mountIn(r, App);
+    const { w } = await open({ beforeMount: (api) => api.failNext('listChecks', { code: 'SERVICE_UNAVAILABLE', message: 'the node is starting' } as never) });
     await until(() => expect(document.querySelector('.toast-error')?.textContent).toContain('Could not load the checks: the node is starting'));
-    expect(wrapper.get('[role="alert"].form-error').text()).toContain('the node is starting');
+    expect(w.get('[role="alert"].form-error').text()).toContain('the node is starting');
   });
 
   it('hostile content stays inside the card: a 2 KB target and a 100-character name wrap', async () => {
-    const { w } = await open({ checks: [check(9, { name: 'N'.repeat(100), target: `https://example.com/${'a'.repeat(2000)}` })], alerts: [], targets: [] });
+    const { w } = await open({ build: (api) => addCheck(api, httpCheck('N'.repeat(100), { target: `https://example.com/${'a'.repeat(2000)}` })) });
     await until(() => expect(w.findAll('[data-check]')).toHaveLength(1));
     expect(w.get('.check-name').text()).toHaveLength(100);
     // the layout rule that keeps the page from scrolling sideways (checked in Chromium by the e2e test)
