@@ -157,7 +157,11 @@ export class MonitorNode {
       this.pending.delete(cmd.id);
       this.parts.store?.removeCheck(cmd.id);
     }
-    if (cmd.type === 'verdict') this.proposing.delete(cmd.checkId);
+    if (cmd.type === 'verdict') {
+      this.proposing.delete(cmd.checkId);
+      // deliver a committed change now, not at the next tick (that waited up to a report period)
+      if (this.host.isMaster()) queueMicrotask(() => this.sendDeliveries());
+    }
   }
 
   /** the whole board was replaced (a snapshot): follow it */
