@@ -187,8 +187,12 @@ describe.skipIf(skip !== null)(`monitoring in network namespaces${skip ? ` (skip
     const old = await masterIndex();
     const fromAlert = (await alerts(old))[0]?.id ?? 0;
     await killTarget();
-    // kill the master right after it committed the DOWN change (its delivery may or may not have gone out)
-    await waitFor('the DOWN change committed', async () => (await alerts(old)).some((a) => a.id > fromAlert && a.change.verdict === 'DOWN'), 30_000, 20);
+    // kill the master right after it committed the DOWN change of both checks (the last one's delivery may or
+    // may not have gone out; a check still UP to the new master would rightly see no change at all)
+    await waitFor('both DOWN changes committed', async () => {
+      const as = (await alerts(old)).filter((a) => a.id > fromAlert && a.change.verdict === 'DOWN');
+      return as.some((a) => a.change.checkId === httpId) && as.some((a) => a.change.checkId === tcpId);
+    }, 30_000, 20);
     procs[old]!.kill('SIGKILL');
     await lab.exited(procs[old]!);
     const rest = [1, 2, 3].filter((i) => i !== old);
