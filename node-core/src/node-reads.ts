@@ -34,6 +34,8 @@ export interface ReadHost {
   readonly discovery: Pick<Discovery, 'clusterView' | 'infoOf' | 'alivePeers' | 'foreignIncarnations' | 'waitingForInvite'>;
   readonly deps: { readonly store: Pick<Store, 'lastIndex'>; readonly transport: Pick<Transport, 'stats'>; readonly ipExplicit?: boolean | undefined };
   readonly metrics_: Pick<NodeMetrics, 'droppedByReason'>;
+  /** endpoint monitoring (issue 12), for its scheduler figures in health(); null: built without it */
+  readonly monitor?: { schedulerStats(): HealthReport['monitoring'] } | null;
 }
 
 export class NodeReads {
@@ -151,6 +153,7 @@ export class NodeReads {
       transport: (this.node.deps.transport.stats?.() as Record<string, number> | undefined) ?? null,
       waitingForInvite: this.node.discovery.waitingForInvite(),
       storageFailed: this.node.raft.storageFailed ? { what: this.node.raft.storageFailed.what, message: this.node.raft.storageFailed.message, sinceMs: Math.round(this.node.clock.monotonic() - this.node.raft.storageFailed.since) } : null,
+      monitoring: this.node.monitor?.schedulerStats() ?? null,
     };
   }
 

@@ -43,6 +43,8 @@ export interface HealthReport {
   transport?: Record<string, number> | null;
   /** set while the disk refuses writes: what failed and since when (ms ago) */
   storageFailed?: { what: string; message: string; sinceMs: number } | null;
+  /** this location's check scheduler (issue 12): checks scheduled, rounds running/queued, start lag over the last minute (ms); null: not a location */
+  monitoring?: { checks: number; running: number; queued: number; lagP50: number; lagP99: number; lagMax: number; startedTotal: number; skippedTotal?: number } | null;
 }
 
 export interface SubmitOptions {

@@ -19,6 +19,13 @@ export const REPORT_PERIOD_MS = 1000;
  * be two notifications for one event. UP, DOWN and UNKNOWN are committed at once.
  */
 export const PARTIAL_SETTLE_MS = 2500;
+/**
+ * A new master decides nothing for this long: it starts from the committed verdicts and first collects
+ * every location's latest results (each location re-sends them to a master it has not reported to).
+ * Without it, its empty view turned every check UNKNOWN on failover (a DOWN -> UNKNOWN -> DOWN pair of
+ * extra notifications, found by test/cluster/monitoring-netns.test.ts).
+ */
+export const MASTER_WARMUP_MS = 3 * REPORT_PERIOD_MS;
 
 export interface SchedulerLike {
   setChecks(checks: readonly CheckDef[]): void;
@@ -70,8 +77,12 @@ export class MonitorNode {
   readonly aggregator: Aggregator;
   private scheduler: SchedulerLike | null = null;
   private pending = new Map<number, LocationReport>();
-  /** this location's latest result per check (what a follower shows of itself between verdict changes) */
-  private own = new Map<number, LocationReport>();
+  /** this location's latest result per check, re-sent in full to a master it has not reported to yet, and what a follower shows of itself */
+  private latest = new Map<number, LocationReport>();
+  /** the master that took this location's last report (this node's id when it is the master itself) */
+  private reportedTo: string | null = null;
+  /** when this node last became able to propose (master clock); null: it cannot */
+  private masterSince: number | null = null;
   /** results not yet written: one transaction per report period (a write per result blocked the loop) */
   private unstored: CheckResult[] = [];
   private urgent = false;
@@ -137,7 +148,7 @@ export class MonitorNode {
    */
   locationsOf(check: CheckDef, committed: readonly LocationResult[]): LocationResult[] {
     if (this.host.isMaster()) return this.aggregator.evaluate(check).locations;
-    const mine = this.own.get(check.id);
+    const mine = this.latest.get(check.id);
     const rest = committed.filter((l) => l.nodeId !== this.host.nodeId).map((l) => ({ ...l }));
     if (!mine || !check.enabled) return rest;
     const self: LocationResult = { nodeId: this.host.nodeId, location: this.host.location, status: mine.status, responseTime: mine.responseTime, lastChecked: new Date(mine.at).toISOString(), error: mine.error };
@@ -159,10 +170,15 @@ export class MonitorNode {
     if (cmd.type === 'check-add' || cmd.type === 'check-update' || cmd.type === 'check-remove' || cmd.type === 'monitor-settings') this.syncChecks();
     if (cmd.type === 'check-remove') {
       this.aggregator.forgetCheck(cmd.id);
-      this.own.delete(cmd.id);
+      this.latest.delete(cmd.id);
+      this.pending.delete(cmd.id);
       this.parts.store?.removeCheck(cmd.id);
     }
-    if (cmd.type === 'verdict') this.proposing.delete(cmd.checkId);
+    if (cmd.type === 'verdict') {
+      this.proposing.delete(cmd.checkId);
+      // deliver a committed change now, not at the next tick (that waited up to a report period)
+      if (this.host.isMaster()) queueMicrotask(() => this.sendDeliveries());
+    }
   }
 
   /** the whole board was replaced (a snapshot): follow it */
@@ -176,6 +192,8 @@ export class MonitorNode {
     this.proposing.clear();
     this.partialSince.clear();
     this.deliveries.clear();
+    this.masterSince = null;
+    this.reportedTo = null;
   }
 
   private syncChecks(): void {
@@ -194,7 +212,7 @@ export class MonitorNode {
     const report: LocationReport = { checkId: r.checkId, nodeId: this.host.nodeId, location: this.host.location, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null };
     if (!prev || prev.status !== r.status) this.urgent = true;
     this.pending.set(r.checkId, report);
-    this.own.set(r.checkId, report);
+    this.latest.set(r.checkId, report);
     void check;
     // a status change goes out at once: the verdict must not wait for the next period
     if (this.urgent) void this.flush();
@@ -236,18 +254,24 @@ export class MonitorNode {
     if (this.pending.size === 0 && this.host.monitoring().checks.size === 0) return;
     this.sending = true;
     this.urgent = false;
+    const to = this.host.isMaster() ? this.host.nodeId : this.host.leaderId();
+    // a master that has not heard from this location gets its whole latest state, not just what is new
+    if (to !== null && to !== this.reportedTo) for (const [id, r] of this.latest) if (!this.pending.has(id)) this.pending.set(id, r);
     try {
       const batch = [...this.pending.values()].slice(0, REPORT_BATCH);
       for (const r of batch) this.pending.delete(r.checkId);
       if (this.host.isMaster()) {
         if (this.isLocation) this.ingest(this.host.nodeId, this.host.location, this.referenceOk, batch);
+        this.reportedTo = to;
         return;
       }
       const leader = this.host.leaderId();
       if (!leader || !this.isLocation) return;
       const okSent = await this.host.sendReport(leader, this.host.location, this.referenceOk, batch).catch(() => false);
-      if (okSent) this.counters.reportsSent++;
-      else {
+      if (okSent) {
+        this.counters.reportsSent++;
+        this.reportedTo = leader;
+      } else {
         this.counters.reportsFailed++;
         // keep the newest result per check for the next try
         for (const r of batch) if (!this.pending.has(r.checkId)) this.pending.set(r.checkId, r);
@@ -260,7 +284,12 @@ export class MonitorNode {
 
   /** master: propose a verdict change for each check (of `only`, or all) whose verdict moved */
   private decide(only: Set<number> | null): void {
-    if (!this.host.canPropose()) return;
+    if (!this.host.canPropose()) {
+      this.masterSince = null;
+      return;
+    }
+    this.masterSince ??= this.host.now();
+    if (this.host.now() - this.masterSince < MASTER_WARMUP_MS) return;
     const m = this.host.monitoring();
     const ids = only ?? new Set(m.checks.keys());
     for (const id of ids) {
