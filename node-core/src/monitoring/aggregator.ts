@@ -101,6 +101,24 @@ export class Aggregator {
     return { verdict: verdictOf(voters, down), locations };
   }
 
+  /** The verdict of `check` now, without building the locations' rows (the master asks this every second). */
+  verdictOf(check: Pick<CheckDef, 'id' | 'intervalSec' | 'timeoutMs' | 'retries' | 'enabled'>): Verdict {
+    if (!check.enabled) return 'UNKNOWN';
+    const entries = this.byCheck.get(check.id);
+    if (!entries) return 'UNKNOWN';
+    const now = this.now();
+    const fresh = Aggregator.freshnessMs(check);
+    let voters = 0;
+    let down = 0;
+    for (const e of entries.values()) {
+      const loc = this.locations.get(e.nodeId);
+      if (!loc || !loc.referenceOk || now - loc.lastReportAt > fresh || now - e.receivedAt > fresh) continue;
+      voters++;
+      if (e.status === 'DOWN') down++;
+    }
+    return verdictOf(voters, down);
+  }
+
   /** every location that reported lately: nodeId → its label, reference state and last report time */
   reporters(): Array<{ nodeId: string } & VoterState & { location: string }> {
     return [...this.locations.entries()].map(([nodeId, s]) => ({ nodeId, ...s }));

@@ -13,6 +13,8 @@ import type { Alert, CheckDef, CheckResult, LocationResult, NotificationTarget, 
 export const REPORT_BATCH = 2000;
 /** how often a location reports (and the master re-evaluates staleness) */
 export const REPORT_PERIOD_MS = 1000;
+/** check changes reach this location's scheduler within this long (a burst of changes is one update) */
+export const SYNC_DEBOUNCE_MS = 100;
 /**
  * A PARTIAL verdict is committed only after it held this long (at most half the interval): locations
  * that see the same outage flip one after the other, and UP -> PARTIAL -> DOWN within one round would
@@ -114,7 +116,7 @@ export class MonitorNode {
   start(): void {
     if (this.parts.createScheduler) {
       this.scheduler = this.parts.createScheduler((r, check) => this.onResult(r, check));
-      this.syncChecks();
+      this.syncChecksNow();
     }
     this.timer = setInterval(() => void this.tick(), REPORT_PERIOD_MS);
     this.timer.unref();
@@ -123,6 +125,7 @@ export class MonitorNode {
   stop(): void {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.syncTimer);
     this.scheduler?.stop();
     if (this.unstored.length > 0) this.parts.store?.add(this.unstored);
     this.unstored = [];
@@ -196,8 +199,19 @@ export class MonitorNode {
     this.reportedTo = null;
   }
 
+  private syncTimer: NodeJS.Timeout | undefined;
+  /** follows the board's checks, at most every SYNC_DEBOUNCE_MS: adding 10,000 checks one by one re-read the whole list each time (quadratic) */
   private syncChecks(): void {
-    if (!this.scheduler) return;
+    if (!this.scheduler || this.syncTimer || this.stopped) return;
+    this.syncTimer = setTimeout(() => {
+      this.syncTimer = undefined;
+      this.syncChecksNow();
+    }, SYNC_DEBOUNCE_MS);
+    this.syncTimer.unref();
+  }
+
+  private syncChecksNow(): void {
+    if (!this.scheduler || this.stopped) return;
     const checks = [...this.host.monitoring().checks.values()];
     const version = checks.map((c) => `${c.id}:${c.updatedAt}:${c.enabled}`).join(',');
     if (version === this.checksVersion) return;
@@ -296,7 +310,8 @@ export class MonitorNode {
       const check = m.checks.get(id);
       if (!check || this.proposing.has(id)) continue;
       const committed = m.verdicts.get(id)?.verdict ?? 'UNKNOWN';
-      const { verdict, locations } = this.aggregator.evaluate(check);
+      // the verdict alone first: building every location's row for every check each second cost the master most of its CPU
+      const verdict = this.aggregator.verdictOf(check);
       if (verdict !== 'PARTIAL') this.partialSince.delete(id);
       if (verdict === committed) continue;
       if (verdict === 'PARTIAL') {
@@ -307,6 +322,7 @@ export class MonitorNode {
       }
       this.proposing.add(id);
       this.counters.verdictsProposed++;
+      const locations = this.aggregator.evaluate(check).locations;
       const cmd: BoardCommand = { type: 'verdict', checkId: id, verdict, previous: committed, locations: locations.slice(0, 64) };
       this.host
         .submit(cmd, `verdict:${id}:${m.verdicts.get(id)?.changeIndex ?? 0}:${verdict}`)

@@ -80,4 +80,18 @@ describe('Aggregator', () => {
     for (let i = 0; i < MAX_LOCATIONS + 50; i++) a.ingest(`n${i}`, `n${i}`, [r(`n${i}`, 'UP')]);
     expect(a.evaluate(check).locations).toHaveLength(MAX_LOCATIONS);
   });
+
+  it('verdictOf (the fast path the master runs every second) always agrees with evaluate', () => {
+    let now = 0;
+    const a = new Aggregator(() => now);
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let step = 0; step < 2000; step++) {
+      now += Math.floor(rnd() * 4000);
+      const node = `n${Math.floor(rnd() * 5)}`;
+      if (rnd() < 0.8) a.ingest(node, node, [r(node, rnd() < 0.5 ? 'UP' : 'DOWN', now)], rnd() < 0.9);
+      const c = { ...check, enabled: rnd() < 0.95 };
+      expect(a.verdictOf(c)).toBe(a.evaluate(c).verdict);
+    }
+  });
 });
