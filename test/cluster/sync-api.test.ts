@@ -50,7 +50,8 @@ describe('seed 003 sync API on a 3-node cluster', () => {
   let checkId: number;
 
   beforeAll(async () => {
-    cluster = await TestCluster.create();
+    // the nodes run no checks themselves: the results here are the test's (ingested) and the remote's
+    cluster = await TestCluster.create({ monitor: false });
     for (const n of ['s1', 's2', 's3']) await cluster.add(n);
     master = await cluster.voters(3, 20_000);
     follower = cluster.nodes.find((n) => n !== master)!;
@@ -105,13 +106,14 @@ describe('seed 003 sync API on a 3-node cluster', () => {
     const verdict = () => master.node.monitorReader().monitoring().verdicts.get(checkId)?.verdict;
     const at = Date.now();
     master.node.monitorIngest(follower.name, 'lan', true, [{ checkId, nodeId: follower.name, location: 'lan', status: 'UP', responseTime: 3, at, error: null }]);
-    await waitFor('verdict UP from the one cluster location', () => verdict() === 'UP');
+    await waitFor('verdict UP from the one cluster location', () => verdict() === 'UP', 15_000);
     const token = (await req(master.api, 'POST', '/sync/api/register', { json: registration('r1'), token: TEST_CLUSTER_KEY })).body.token as string;
     const r = await req(master.api, 'PUT', '/sync/api/heartbeat', { json: heartbeat('r1', [result('r1', checkId, 'DOWN'), result('r1', 99_999, 'DOWN')]), token });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body).toMatchObject({ success: true, accepted: 1, ignored: 1 });
     expect(typeof r.body.configVersion).toBe('number');
-    await waitFor('verdict PARTIAL with the remote voting DOWN', () => verdict() === 'PARTIAL');
+    // PARTIAL is committed once it held 2.5 s (monitor-node.ts PARTIAL_SETTLE_MS)
+    await waitFor('verdict PARTIAL with the remote voting DOWN', () => verdict() === 'PARTIAL', 15_000);
     const committed = master.node.monitorReader().monitoring().verdicts.get(checkId)!;
     expect(committed.locations.map((l) => [l.nodeId, l.location, l.status])).toEqual([
       ['r1', 'far-away', 'DOWN'],
@@ -119,7 +121,7 @@ describe('seed 003 sync API on a 3-node cluster', () => {
     ]);
     // a failing instance (its own reference check failed) does not vote: back to UP
     await req(master.api, 'PUT', '/sync/api/heartbeat', { json: heartbeat('r1', [result('r1', checkId, 'DOWN')], 'failing'), token });
-    await waitFor('verdict UP once the remote says it is failing', () => verdict() === 'UP');
+    await waitFor('verdict UP once the remote says it is failing', () => verdict() === 'UP', 15_000);
     const list = await req(master.api, 'GET', '/sync/api/instances', { token });
     expect(list.body.instances.find((i: { instanceId: string }) => i.instanceId === 'r1')).toMatchObject({ kind: 'remote', status: 'failed' });
     expect(list.body.nodes).toHaveLength(3);
