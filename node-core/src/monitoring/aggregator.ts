@@ -16,6 +16,8 @@ import type { CheckDef, LocationResult, LocationStatus, Verdict } from './types.
 export const REPORT_SLACK_MS = 5_000;
 /** locations remembered per check (a hostile reporter cannot grow the table without bound) */
 export const MAX_LOCATIONS = 256;
+/** reporters remembered at all: a peer that sprays made-up node ids cannot grow the table without bound */
+export const MAX_REPORTERS = 1024;
 
 export interface LocationReport {
   checkId: number;
@@ -42,12 +44,18 @@ export interface VoterState {
 export class Aggregator {
   private readonly byCheck = new Map<number, Map<string, Entry>>();
   private readonly locations = new Map<string, VoterState & { location: string }>();
+  /** reports dropped because MAX_REPORTERS reporters are known already */
+  refused = 0;
 
   constructor(private readonly now: () => number) {}
 
   /** One location's batch. `referenceOk` false: the location says its own network is in doubt. */
   ingest(nodeId: string, location: string, reports: readonly LocationReport[], referenceOk = true): void {
     const receivedAt = this.now();
+    if (!this.locations.has(nodeId) && this.locations.size >= MAX_REPORTERS) {
+      this.refused++;
+      return;
+    }
     this.locations.set(nodeId, { location, referenceOk, lastReportAt: receivedAt });
     for (const r of reports) {
       let m = this.byCheck.get(r.checkId);

@@ -1,7 +1,7 @@
 // The master's consensus rule (issue 12): UP when every voter sees it up, DOWN on a strict majority,
 // PARTIAL otherwise, UNKNOWN without voters; stale results and cut-off locations do not vote.
 import { describe, expect, it } from 'vitest';
-import { Aggregator, MAX_LOCATIONS, REPORT_SLACK_MS, verdictOf, type LocationReport } from '../../../node-core/src/monitoring/aggregator.js';
+import { Aggregator, MAX_LOCATIONS, MAX_REPORTERS, REPORT_SLACK_MS, verdictOf, type LocationReport } from '../../../node-core/src/monitoring/aggregator.js';
 
 const check = { id: 1, intervalSec: 10, timeoutMs: 1000, retries: 1, enabled: true };
 const r = (nodeId: string, status: 'UP' | 'DOWN', at = 0): LocationReport => ({ checkId: 1, nodeId, location: nodeId, status, responseTime: 3, at, error: status === 'DOWN' ? 'timeout' : null });
@@ -79,6 +79,15 @@ describe('Aggregator', () => {
     const a = new Aggregator(() => 0);
     for (let i = 0; i < MAX_LOCATIONS + 50; i++) a.ingest(`n${i}`, `n${i}`, [r(`n${i}`, 'UP')]);
     expect(a.evaluate(check).locations).toHaveLength(MAX_LOCATIONS);
+  });
+
+  it('remembers at most MAX_REPORTERS reporters, and counts the reports it drops', () => {
+    const a = new Aggregator(() => 0);
+    for (let i = 0; i < MAX_REPORTERS + 10; i++) a.touch(`x${i}`, 'x');
+    expect(a.reporters()).toHaveLength(MAX_REPORTERS);
+    expect(a.refused).toBe(10);
+    a.touch('x0', 'x'); // a known reporter still reports
+    expect(a.refused).toBe(10);
   });
 
   it('verdictOf (the fast path the master runs every second) always agrees with evaluate', () => {
