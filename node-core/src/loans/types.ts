@@ -131,3 +131,33 @@ export interface LoansControl {
   /** borrower side (an `in` loan): give the worker back now */
   giveBack(id: string, by: string): Promise<void>;
 }
+
+/** loans as the board replicates them (board-loans.ts applies LoanCommands to it) */
+export interface LoansData {
+  /** by loan id */
+  active: Map<string, Loan>;
+  /** ended loans, oldest first, at most MAX_ENDED_LOANS */
+  ended: Loan[];
+}
+
+/** a location's load, carried in its reports (home locations) and in a lent worker's ALIVE lines */
+export interface LocationLoad {
+  /** check start lag p99 over the last window, ms */
+  lagP99Ms: number;
+  /** process CPU over the last window, fraction of one core */
+  cpu: number;
+  /** probe slots in use / concurrency over the last window (0..1) */
+  utilisation: number;
+}
+
+/** another cluster's heartbeat heard on the LAN (unauthenticated: a hint only) */
+export interface ForeignHeartbeat {
+  clusterId: string;
+  nodeId: string;
+  /** the sender says it is its cluster's master */
+  master: boolean;
+  /** the packet's source address */
+  address: string;
+  /** the loan port its heartbeat advertised, if any */
+  loanPort: number | null;
+}
