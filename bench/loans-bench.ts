@@ -93,7 +93,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${table([['k', 'checks', 'lag p99 before (median/max ms)', 'lag p99 with loans (median/max ms)', 'workers', 'saturation -> first worker ms', 'saturation -> relief ms'], ...runs.map((r) => {
     const b = r.lagP99BeforeMs as { median: number | null; max: number | null };
     const w = r.lagP99WithLoansMs as { median: number | null; max: number | null };
-    return [r.k, r.checks, `${fmt(b.median)} / ${fmt(b.max)}`, `${fmt(w.median)} / ${fmt(w.max)}`, r.borrowed, fmt(r.saturationToFirstWorkerMs), fmt(r.saturationToReliefMs)];
+    return [fmt(r.k), fmt(r.checks), `${fmt(b.median)} / ${fmt(b.max)}`, `${fmt(w.median)} / ${fmt(w.max)}`, fmt(r.borrowed), fmt(r.saturationToFirstWorkerMs), fmt(r.saturationToReliefMs)];
   })])}\n`);
   const day = new Date().toISOString().slice(0, 10);
   mkdirSync(join(RESULTS_DIR, day), { recursive: true });
