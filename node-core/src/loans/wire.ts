@@ -314,3 +314,34 @@ export function refusalFor(r: RefusedLine): WorkerNack | ErrorLine {
 export function hasExtensions(msg: object): boolean {
   return Object.keys(msg).some((k) => !['SERVER', 'TASK', 'WORKER', 'WORKER_UUID', 'WORKERS_NEEDED', 'STATUS', 'MASTER_UUID', 'WORKERS'].includes(k));
 }
+
+/** room kept in every line for TS, NONCE and the MAC suffix */
+const AUTH_RESERVE = 200;
+
+/**
+ * Groups items so that each group, wrapped in a message whose other keys take `overheadBytes`, fits one
+ * line (with room for the auth keys) and holds at most `maxItems`. An item too big for any line is left out.
+ */
+export function splitToLines<T>(items: readonly T[], overheadBytes: number, maxItems: number): { groups: T[][]; skipped: number } {
+  const budget = WireLimits.lineBytes - overheadBytes - AUTH_RESERVE;
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let used = 0;
+  let skipped = 0;
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item)) + 1;
+    if (size > budget) {
+      skipped++;
+      continue;
+    }
+    if (group.length > 0 && (used + size > budget || group.length >= maxItems)) {
+      groups.push(group);
+      group = [];
+      used = 0;
+    }
+    group.push(item);
+    used += size;
+  }
+  if (group.length > 0 || groups.length === 0) groups.push(group);
+  return { groups, skipped };
+}
