@@ -1,11 +1,11 @@
 // LineConn on real loopback sockets: line splitting across chunks, UTF-8, the 64 KiB bound under a
 // 10 MB stream without a newline, bad-line close, the rate cap, idle close and a peer that never reads.
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LineConn, type LineConnOptions } from '../../../node-core/src/loans/line-conn.js';
 import { silentLogger } from '../../../node-core/src/log.js';
 import type { OutMessage, ParsedLine } from '../../../node-core/src/loans/wire.js';
-import { waitFor } from './wait.js';
+import { rawClient, waitFor } from './helpers.js';
 
 interface Harness {
   server: Server;
@@ -38,25 +38,7 @@ async function harness(opts: Partial<LineConnOptions> = {}): Promise<Harness> {
   return h;
 }
 
-async function client(port: number): Promise<{ s: Socket; lines: string[]; closed: () => boolean }> {
-  const s = connect({ host: '127.0.0.1', port });
-  sockets.push(s);
-  const lines: string[] = [];
-  let buf = '';
-  let closed = false;
-  s.on('data', (d) => {
-    buf += d.toString();
-    let i: number;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      lines.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-    }
-  });
-  s.on('close', () => (closed = true));
-  s.on('error', () => {});
-  await new Promise((r) => s.once('connect', r));
-  return { s, lines, closed: () => closed };
-}
+const client = (port: number) => rawClient(port, sockets);
 
 describe('LineConn', () => {
   it('reassembles lines from any chunking, multi-byte UTF-8 split across chunks included', async () => {
