@@ -2,7 +2,7 @@
 // them (wire.ts), answers bad ones, caps the line rate, and drops a peer that does not read what it is sent.
 import type { Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import { NonceCache, WireLimits, encodeLine, parseLine, refusalFor, type OutMessage, type ParsedLine } from './wire.js';
+import { NonceCache, WireLimits, encodeLine, parseLine, refusalFor, type OutMessage, type ParsedLine, type RefusedLine } from './wire.js';
 
 export const LineConnDefaults = {
   /** no byte received for this long closes the connection */
@@ -56,6 +56,7 @@ export class LineConn {
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly messageCbs: Array<(m: ParsedLine) => void> = [];
   private readonly closeCbs: Array<(why: string) => void> = [];
+  private readonly badCbs: Array<(r: RefusedLine) => void> = [];
 
   constructor(private readonly opts: LineConnOptions) {
     this.socket = opts.socket;
@@ -86,6 +87,11 @@ export class LineConn {
 
   onMessage(cb: (m: ParsedLine) => void): void {
     this.messageCbs.push(cb);
+  }
+
+  /** a refused line (after it was counted and answered) */
+  onBad(cb: (r: RefusedLine) => void): void {
+    this.badCbs.push(cb);
   }
 
   onClose(cb: (why: string) => void): void {
@@ -187,9 +193,11 @@ export class LineConn {
     }
   }
 
-  private bad(r: Parameters<typeof refusalFor>[0]): void {
+  private bad(r: RefusedLine): void {
     this.drop(r.reason, r.detail);
-    this.send(refusalFor(r));
+    // an ERROR is never answered with an ERROR: two peers refusing each other's lines would ping-pong
+    if (r.task !== 'ERROR') this.send(refusalFor(r));
+    for (const cb of this.badCbs) cb(r);
     if (++this.badLines >= this.maxBadLines) {
       this.drop('bad_lines_closed', `${this.badLines} bad lines`);
       this.close();

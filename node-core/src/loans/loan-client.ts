@@ -97,6 +97,8 @@ export class NeighbourClient {
         }
         this.conn = c;
         c.onMessage((p) => this.answer(p));
+        // every line a neighbour sends is an answer: one we refuse fails the request it answered
+        c.onBad((r) => this.fail(new Error(`neighbour's answer refused: ${r.reason}: ${r.detail}`)));
         c.onClose(() => {
           if (this.conn === c) this.reset(new Error(`connection to ${this.opts.address}:${this.opts.port} closed`));
         });
@@ -137,6 +139,13 @@ export class NeighbourClient {
       return;
     }
     this.opts.onUnsolicited?.(p);
+  }
+
+  private fail(err: Error): void {
+    const first = this.pending.shift();
+    if (!first) return;
+    clearTimeout(first.timer);
+    first.reject(err);
   }
 
   /** fails every waiting request and drops the connection */

@@ -191,13 +191,23 @@ describe('LoanServer under hostile input', () => {
   it('answers every bad line with ERROR, counts it, and keeps serving', async () => {
     const { port, server } = await start();
     const c = await rawClient(port, sockets);
-    const bad = ['{"SERVER":', '{"TASK":"MINE_BITCOIN"}', `{"TASK":"ERROR","X":${'['.repeat(20)}${']'.repeat(20)}}`, '{"WORKER":"ALIVE","WORKER_UUID":7}', '{"TASK":"WORKER_RESPONSE","STATUS":"ACK","MASTER_UUID":"m","WORKERS":["a"]}'];
+    const bad = ['{"SERVER":', '{"TASK":"MINE_BITCOIN"}', `{"TASK":"RESULTS","X":${'['.repeat(20)}${']'.repeat(20)}}`, '{"WORKER":"ALIVE","WORKER_UUID":7}', '{"TASK":"WORKER_RESPONSE","STATUS":"ACK","MASTER_UUID":"m","WORKERS":["a"]}'];
     for (const b of bad) c.send(b);
     c.send('{"SERVER":"ALIVE","TASK":"REQUEST"}');
     await waitFor(() => c.lines.length === bad.length + 1);
     expect(c.json().map((l) => l.TASK)).toEqual(['ERROR', 'ERROR', 'ERROR', 'ERROR', 'ERROR', 'RECIEVE']);
     expect(c.json()[1]!.REASON).toMatch(/unknown_task/);
     expect(server.counters.dropped).toMatchObject({ bad_json: 1, unknown_task: 1, too_deep: 1, bad_shape: 1, unexpected: 1 });
+  });
+
+  it('counts a bad ERROR line but never answers it (two peers refusing each other would ping-pong)', async () => {
+    const { port, server } = await start();
+    const c = await rawClient(port, sockets);
+    c.send('{"TASK":"ERROR","REASON":42}');
+    c.send('{"SERVER":"ALIVE","TASK":"REQUEST"}');
+    await waitFor(() => c.lines.length === 1);
+    expect(c.json()[0]).toMatchObject({ TASK: 'RECIEVE' });
+    expect(server.counters.dropped.bad_shape).toBe(1);
   });
 
   it('caps 200 connections at 16 per IP and 128 in all, and serves once they go', async () => {
