@@ -1,6 +1,6 @@
 // One loan-wire TCP connection: splits the stream into lines holding at most one line's bytes, parses
 // them (wire.ts), answers bad ones, caps the line rate, and drops a peer that does not read what it is sent.
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
 import { NonceCache, WireLimits, encodeLine, parseLine, refusalFor, type OutMessage, type ParsedLine, type RefusedLine } from './wire.js';
 
@@ -208,4 +208,24 @@ export class LineConn {
 /** `::ffff:127.0.0.1` -> `127.0.0.1` */
 export function normaliseAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** Opens a LineConn to address:port, or rejects after timeoutMs. */
+export function dialLine(address: string, port: number, key: string | undefined, nonces: NonceCache, logger: Logger, timeoutMs: number, idleMs: number): Promise<LineConn> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect to ${address}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new LineConn({ socket, key, nonces, logger, idleMs }));
+    });
+  });
 }
