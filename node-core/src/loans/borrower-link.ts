@@ -4,7 +4,7 @@ import type { Logger } from '../log.js';
 import type { CheckDef } from '../monitoring/types.js';
 import type { LineConn } from './line-conn.js';
 import type { LocationLoad } from './types.js';
-import { WireLimits, hasExtensions, splitToLines, type ParsedLine, type ResultItem } from './wire.js';
+import { WireLimits, hasExtensions, splitToLines, type ParsedLine, type ResultItem, type Work } from './wire.js';
 
 /** a lent worker's ALIVE line */
 export interface WorkerHello {
@@ -21,7 +21,10 @@ export interface WorkerHello {
 /** the borrower's side of one lent worker's connection */
 export interface BorrowerLink {
   readonly workerId: string;
-  /** the full set of checks the worker runs now (split into WORK parts; a new VERSION each call); false when not sent */
+  /**
+   * the full set of checks the worker runs now: split into WORK parts of a new VERSION, written as the worker reads
+   * (a newer call replaces parts not yet written); false when the link is closed or the set needs over 200 lines
+   */
   sendWork(checks: readonly CheckDef[]): boolean;
   /** WORKER_RETURN to the worker: go home */
   sendReturn(loanIds?: string[]): boolean;
@@ -41,9 +44,15 @@ export function workerHello(address: string, p: ParsedLine & { kind: 'worker-ali
   return h;
 }
 
+/** WORK lines are written while less than this is queued for the socket, the rest on 'drain' */
+const WORK_QUEUE_BYTES = 256 * 1024;
+
 export class WorkerLinkImpl implements BorrowerLink {
   private readonly resultCbs: Array<(r: ResultItem[]) => void> = [];
   private readonly aliveCbs: Array<(h: WorkerHello) => void> = [];
+  /** WORK lines of the newest version not yet written (a new version replaces them) */
+  private outbox: Work[] = [];
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly conn: LineConn,
@@ -51,7 +60,15 @@ export class WorkerLinkImpl implements BorrowerLink {
     private readonly nextVersion: () => number,
     private readonly logger: Logger,
     private readonly keyed: boolean,
-  ) {}
+    /** a worker that takes none of its WORK for this long is dropped (slow_reader) */
+    private readonly stallMs: number,
+  ) {
+    conn.onDrain(() => this.pump());
+    conn.onClose(() => {
+      clearTimeout(this.stallTimer);
+      this.outbox = [];
+    });
+  }
 
   sendWork(checks: readonly CheckDef[]): boolean {
     const version = this.nextVersion();
@@ -62,7 +79,22 @@ export class WorkerLinkImpl implements BorrowerLink {
       this.logger.warn({ worker: this.workerId, parts: groups.length }, 'too many checks for one WORK version');
       return false;
     }
-    return groups.every((g, i) => this.conn.send({ TASK: 'WORK', VERSION: version, PART: i + 1, PARTS: groups.length, CHECKS: g }));
+    if (this.conn.isClosed) return false;
+    this.outbox = groups.map((g, i) => ({ TASK: 'WORK', VERSION: version, PART: i + 1, PARTS: groups.length, CHECKS: g }));
+    this.pump();
+    return !this.conn.isClosed;
+  }
+
+  /** writes WORK lines while the socket takes them; waits for 'drain' (at most stallMs) for the rest */
+  private pump(): void {
+    clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+    while (this.outbox.length > 0 && this.conn.queued < WORK_QUEUE_BYTES) {
+      if (!this.conn.send(this.outbox.shift()!)) return;
+    }
+    if (this.outbox.length === 0) return;
+    this.stallTimer = setTimeout(() => this.conn.stalled(), this.stallMs);
+    this.stallTimer.unref?.();
   }
 
   sendReturn(loanIds?: string[]): boolean {

@@ -85,6 +85,23 @@ export class LineConn {
     return this.held;
   }
 
+  /** bytes written but not yet taken by the kernel */
+  get queued(): number {
+    return this.socket.writableLength;
+  }
+
+  /** the socket took all that was queued */
+  onDrain(cb: () => void): void {
+    this.socket.on('drain', cb);
+  }
+
+  /** the owner gave up waiting for the peer to read: dropped and counted as a slow reader */
+  stalled(): void {
+    if (this.closed) return;
+    this.drop('slow_reader', `${this.socket.writableLength} bytes not taken`);
+    this.destroy('slow_reader');
+  }
+
   onMessage(cb: (m: ParsedLine) => void): void {
     this.messageCbs.push(cb);
   }
@@ -210,6 +227,9 @@ export function normaliseAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
+/** the rate cap of a connection this side opened: a whole WORK version (up to WireLimits.parts lines) fits in one second */
+const DIALLED_LINES_PER_SEC = 2 * WireLimits.parts;
+
 /** Opens a LineConn to address:port, or rejects after timeoutMs. */
 export function dialLine(address: string, port: number, key: string | undefined, nonces: NonceCache, logger: Logger, timeoutMs: number, idleMs: number): Promise<LineConn> {
   return new Promise((resolve, reject) => {
@@ -225,7 +245,7 @@ export function dialLine(address: string, port: number, key: string | undefined,
     socket.once('connect', () => {
       clearTimeout(timer);
       socket.removeAllListeners('error');
-      resolve(new LineConn({ socket, key, nonces, logger, idleMs }));
+      resolve(new LineConn({ socket, key, nonces, logger, idleMs, maxLinesPerSec: DIALLED_LINES_PER_SEC }));
     });
   });
 }

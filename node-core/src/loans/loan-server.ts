@@ -13,6 +13,8 @@ export const LoanServerDefaults = {
   maxConnsPerIp: 16,
   /** requests waiting for their answer on one connection; more are dropped */
   maxPending: 16,
+  /** a worker that takes none of its WORK lines for this long is dropped */
+  writeStallMs: 15_000,
 } as const;
 
 /** who sent a master's line */
@@ -28,9 +30,13 @@ export interface PeerHello {
   peerboard: boolean;
 }
 
+/** What the loan brain does with the lines; the server has checked shape, limits and auth before any call. */
 export interface LoanHandlers {
+  /** every heartbeat, authenticated or not (from.authed); with a loanKey an unauthenticated one gets a bare RECIEVE whatever this returns */
   heartbeat(from: PeerHello): RecieveExt;
+  /** only with 1 <= needed <= 64 (integer) and, with a loanKey, only authenticated; a throw answers NACK */
   workerRequest(needed: number, from: PeerHello): Promise<WorkerResponse>;
+  /** WORKER_RETURN / WORKER_RECALL (no answer on the wire); with a loanKey only authenticated */
   workerReturn(from: PeerHello, workerIds: string[], loanIds: string[]): void;
   workerRecall(from: PeerHello, workerIds: string[], loanIds: string[]): void;
   /** true accepts the worker; a string refuses it (sent as the ERROR's REASON, then the link closes) */
@@ -48,6 +54,7 @@ export interface LoanServerOptions {
   maxConnsPerIp?: number;
   maxLinesPerSec?: number;
   idleMs?: number;
+  writeStallMs?: number;
 }
 
 export interface LoanServerCounters {
@@ -148,7 +155,7 @@ export class LoanServer {
   }
 
   /** @internal used by ConnHandler */
-  handlersFor(): { handlers: LoanHandlers; keyed: boolean; logger: Logger; count: (r: string) => void; lines: () => void; nextVersion: () => number } {
+  handlersFor(): { handlers: LoanHandlers; keyed: boolean; logger: Logger; count: (r: string) => void; lines: () => void; nextVersion: () => number; stallMs: number } {
     return {
       handlers: this.opts.handlers,
       keyed: this.keyed,
@@ -156,6 +163,7 @@ export class LoanServer {
       count: (r) => this.count(r),
       lines: () => void this.counters.lines++,
       nextVersion: () => ++this.workVersion,
+      stallMs: this.opts.writeStallMs ?? LoanServerDefaults.writeStallMs,
     };
   }
 }
@@ -229,7 +237,7 @@ class ConnHandler {
           this.conn.close();
           return;
         }
-        const link = new WorkerLinkImpl(this.conn, p.msg.WORKER_UUID, this.ctx.nextVersion, this.ctx.logger, this.ctx.keyed);
+        const link = new WorkerLinkImpl(this.conn, p.msg.WORKER_UUID, this.ctx.nextVersion, this.ctx.logger, this.ctx.keyed, this.ctx.stallMs);
         const verdict = h.workerAlive(workerHello(this.ip, p, this.ctx.keyed), link);
         if (verdict === true) {
           this.link = link;

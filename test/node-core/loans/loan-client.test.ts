@@ -176,6 +176,17 @@ describe('Peerboard to Peerboard with a loanKey', () => {
     expect(link.connected).toBe(false);
   });
 
+  it('WorkerLink gets a ~10 MB WORK version of ~160 parts whole (the borrower writes it as the worker reads)', async () => {
+    const b = await borrower();
+    const { ev } = workerLink({ address: '127.0.0.1', port: b.port, key: KEY });
+    await waitFor(() => b.links.length === 1);
+    const checks = Array.from({ length: 600 }, (_, i) => check(i + 1, { body: 'b'.repeat(16_000) }));
+    expect(b.links[0]!.sendWork(checks)).toBe(true);
+    await waitFor(() => ev.work.length === 1, 15_000);
+    expect(ev.work[0]!.map((c) => c.id)).toEqual(checks.map((c) => c.id));
+    expect(b.server.counters.dropped).toEqual({});
+  });
+
   it('WorkerLink is refused by a borrower that does not know its loan, and stops', async () => {
     const b = await borrower();
     const { ev } = workerLink({ address: '127.0.0.1', port: b.port, key: KEY, hello: { workerId: 'w-1', loanId: 'l-9' } });
