@@ -27,6 +27,8 @@ export interface WorkerLinkOptions {
   /** connection attempts in a row before giving up (onRefused('unreachable')) */
   maxAttempts?: number;
   connectTimeoutMs?: number;
+  /** queueResult's batching period, ms (default 1000) */
+  batchMs?: number;
 }
 
 export class WorkerLink {
@@ -38,6 +40,9 @@ export class WorkerLink {
   private beatTimer: NodeJS.Timeout | undefined;
   private readonly nonces = new NonceCache(10_000);
   /** WORK parts of the version being received */
+  private batch: ResultItem[] = [];
+  private batchTimer: NodeJS.Timeout | undefined;
+  private droppedResults = 0;
   private work: { version: number; parts: Map<number, CheckDef[]>; count: number } | null = null;
 
   constructor(private readonly opts: WorkerLinkOptions) {
@@ -56,8 +61,42 @@ export class WorkerLink {
     return groups.every((g) => g.length === 0 || c.send({ TASK: 'RESULTS', RESULTS: g }));
   }
 
+  /**
+   * Queues one result for the next batch (sent every batchMs), or sends the batch at once when `urgent`
+   * (a status change). At most WireLimits.results wait; beyond that the oldest are dropped and counted.
+   */
+  queueResult(result: ResultItem, urgent = false): void {
+    if (this.stopped) return;
+    this.batch.push(result);
+    if (this.batch.length > WireLimits.results) {
+      this.batch.shift();
+      this.droppedResults++;
+    }
+    if (urgent) return this.flush();
+    if (!this.batchTimer) {
+      this.batchTimer = setTimeout(() => this.flush(), this.opts.batchMs ?? 1000);
+      this.batchTimer.unref?.();
+    }
+  }
+
+  /** results dropped because the batch overflowed or the link was down when it was sent */
+  get resultsDropped(): number {
+    return this.droppedResults;
+  }
+
+  private flush(): void {
+    clearTimeout(this.batchTimer);
+    this.batchTimer = undefined;
+    if (this.batch.length === 0) return;
+    const batch = this.batch;
+    this.batch = [];
+    if (!this.sendResults(batch)) this.droppedResults += batch.length;
+  }
+
   close(): void {
     this.stopped = true;
+    clearTimeout(this.batchTimer);
+    this.batch = [];
     clearTimeout(this.retryTimer);
     clearInterval(this.beatTimer);
     this.conn?.close();

@@ -153,6 +153,14 @@ describe('Peerboard to Peerboard with a loanKey', () => {
     expect(b.got).toEqual([['return', ['w-0'], ['l-0']], ['recall', ['w-1'], ['l-1']]]);
   });
 
+  it('NeighbourClient: calls made together are answered in order, each with its own answer', async () => {
+    const b = await borrower();
+    const c = neighbour(b.port, KEY);
+    const [hb, r1, r2, hb2] = await Promise.all([c.heartbeat([]), c.requestWorkers(1, 60_000), c.requestWorkers(2, 60_000), c.heartbeat(['l-1'])]);
+    expect([hb.TASK, r1.WORKERS, r2.WORKERS, hb2.TASK]).toEqual(['RECIEVE', ['w-0'], ['w-0', 'w-1'], 'RECIEVE']);
+    expect(b.server.counters.accepted).toBe(1);
+  });
+
   it('a client with another key is refused: the MAC fails', async () => {
     const b = await borrower();
     await expect(neighbour(b.port, 'not-the-key').requestWorkers(1, 60_000)).rejects.toThrow(/bad_mac/);
@@ -185,6 +193,23 @@ describe('Peerboard to Peerboard with a loanKey', () => {
     await waitFor(() => ev.work.length === 1, 15_000);
     expect(ev.work[0]!.map((c) => c.id)).toEqual(checks.map((c) => c.id));
     expect(b.server.counters.dropped).toEqual({});
+  });
+
+  it('WorkerLink batches queued results into one line per period, and sends at once on a status change', async () => {
+    const b = await borrower();
+    const lines: number[] = [];
+    const { link } = workerLink({ address: '127.0.0.1', port: b.port, key: KEY, batchMs: 200 });
+    await waitFor(() => b.links.length === 1);
+    b.links[0]!.onResults((r) => lines.push(r.length));
+    const r = (id: number): ResultItem => ({ checkId: id, status: 'UP', responseTime: 1, at: Date.now() });
+    for (let i = 1; i <= 5; i++) link.queueResult(r(i));
+    link.queueResult({ ...r(6), status: 'DOWN' }, true);
+    await waitFor(() => lines.length === 1);
+    expect(lines).toEqual([6]);
+    for (let i = 1; i <= 3; i++) link.queueResult(r(i));
+    await waitFor(() => lines.length === 2);
+    expect(lines).toEqual([6, 3]);
+    expect(link.resultsDropped).toBe(0);
   });
 
   it('WorkerLink is refused by a borrower that does not know its loan, and stops', async () => {
