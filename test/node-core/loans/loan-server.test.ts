@@ -200,6 +200,20 @@ describe('LoanServer under hostile input', () => {
     expect(server.counters.dropped).toMatchObject({ bad_json: 1, unknown_task: 1, too_deep: 1, bad_shape: 1, unexpected: 1 });
   });
 
+  it('refuses a 70 KiB line and a 10 MB stream without a newline, each with one ERROR, and serves the next line', async () => {
+    const { port, server } = await start();
+    const c = await rawClient(port, sockets);
+    c.send(`{"TASK":"WORKER_REQUEST","WORKERS_NEEDED":1,"PAD":"${'x'.repeat(70 * 1024)}"}`);
+    const chunk = Buffer.alloc(64 * 1024, 0x7b);
+    for (let i = 0; i < 160; i++) if (!c.s.write(chunk)) await new Promise((r) => c.s.once('drain', r));
+    c.send('');
+    c.send('{"SERVER":"ALIVE","TASK":"REQUEST"}');
+    await waitFor(() => c.lines.length === 3);
+    expect(c.json().map((l) => String(l.REASON ?? l.TASK).split(':')[0])).toEqual(['too_large', 'too_large', 'RECIEVE']);
+    expect(server.counters.dropped.too_large).toBe(2);
+    expect(server.counters.lines).toBe(1);
+  });
+
   it('counts a bad ERROR line but never answers it (two peers refusing each other would ping-pong)', async () => {
     const { port, server } = await start();
     const c = await rawClient(port, sockets);
