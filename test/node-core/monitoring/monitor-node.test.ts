@@ -1,6 +1,6 @@
 // MonitorNode's own view of a check's locations: the master shows its live table; a follower shows the
 // last committed locations with its own newest result in its place (it has no live table of the others).
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { emptyMonitoring } from '../../../node-core/src/monitoring/board-monitoring.js';
 import { MonitorNode } from '../../../node-core/src/monitoring/monitor-node.js';
 import type { CheckDef, CheckResult, LocationResult } from '../../../node-core/src/monitoring/types.js';
@@ -12,7 +12,7 @@ const committed: LocationResult[] = [
   { nodeId: 'me', location: 'lab-me', status: 'DOWN', responseTime: 5, lastChecked: new Date(1000).toISOString(), error: 'refused' },
 ];
 
-function node(master: boolean) {
+function node(master: boolean, sendReport: (leader: string, location: string, ok: boolean, results: unknown[]) => Promise<boolean> = async () => true) {
   let emit: ((r: CheckResult, c: CheckDef) => void) | null = null;
   const m = emptyMonitoring();
   m.checks.set(1, check);
@@ -27,7 +27,7 @@ function node(master: boolean) {
       leaderId: () => (master ? 'me' : 'a'),
       monitoring: () => m,
       submit: async () => undefined,
-      sendReport: async () => true,
+      sendReport,
     },
     {
       createScheduler: (onResult) => {
@@ -41,7 +41,7 @@ function node(master: boolean) {
     },
   );
   mon.start();
-  return { mon, result: (status: 'UP' | 'DOWN', at: number) => emit!({ checkId: 1, at, ok: status === 'UP', responseTime: 7, lagMs: 0, status }, check) };
+  return { mon, result: (status: 'UP' | 'DOWN', at: number, checkId = 1) => emit!({ checkId, at, ok: status === 'UP', responseTime: 7, lagMs: 0, status }, check) };
 }
 
 describe('MonitorNode.locationsOf', () => {
@@ -63,6 +63,53 @@ describe('MonitorNode.locationsOf', () => {
     const { mon } = node(true);
     mon.ingest('a', 'lab-a', true, [{ checkId: 1, nodeId: 'a', location: 'lab-a', status: 'UP', responseTime: 3, at: 9000, error: null }]);
     expect(mon.locationsOf(check, committed).map((l) => [l.nodeId, l.status, l.voting])).toEqual([['a', 'UP', true]]);
+    mon.stop();
+  });
+});
+
+describe('MonitorNode reports', () => {
+  afterEach(() => vi.useRealTimers());
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+  };
+
+  it('a location sends a status change at once, and unchanged results only with the periodic report', async () => {
+    // fake timers: the periodic report runs only when the test advances the clock
+    vi.useFakeTimers();
+    const sent: number[][] = [];
+    const { mon, result } = node(false, async (_leader, _location, _ok, results) => {
+      sent.push((results as Array<{ checkId: number }>).map((r) => r.checkId));
+      return true;
+    });
+    // 50 checks, 4 rounds each, always UP: nothing urgent (this sent one report per result before)
+    for (let round = 0; round < 4; round++) {
+      for (let id = 1; id <= 50; id++) {
+        result('UP', 1000 * round + id, id);
+        await settle();
+      }
+    }
+    expect(sent).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sent.length).toBe(1);
+    expect(sent[0]!.length).toBe(50);
+    // a status change goes out at once, alone
+    result('DOWN', 9000, 7);
+    await settle();
+    expect(sent.length).toBe(2);
+    expect(sent[1]).toEqual([7]);
+    // the same status again: not urgent
+    result('DOWN', 9500, 7);
+    result('UP', 9500, 8);
+    await settle();
+    expect(sent.length).toBe(2);
+    // a new check's first result: urgent only when it is DOWN
+    result('UP', 9600, 51);
+    await settle();
+    expect(sent.length).toBe(2);
+    result('DOWN', 9700, 52);
+    await settle();
+    expect(sent.length).toBe(3);
+    expect(sent[2]!.sort((a, b) => a - b)).toEqual([7, 8, 51, 52]);
     mon.stop();
   });
 });
