@@ -340,10 +340,12 @@ export class MonitorNode {
     if (!this.host.canPropose()) return;
     const m = this.host.monitoring();
     const now = this.host.now();
+    const live = new Set<string>();
     for (const alert of m.alerts) {
       for (const d of alert.deliveries) {
         if (d.state !== 'pending') continue;
         const key = `${alert.id}-${d.targetId}`;
+        live.add(key);
         const notBefore = this.deliveries.get(key);
         if (notBefore !== undefined && notBefore > now) continue;
         const target = m.targets.get(d.targetId);
@@ -357,11 +359,16 @@ export class MonitorNode {
           const final = out.ok || !out.retryable || attempts >= this.parts.maxAttempts;
           if (out.ok) this.counters.deliveriesOk++;
           else this.counters.deliveriesFailed++;
-          this.deliveries.set(key, this.host.now() + (final ? 0 : this.parts.nextRetryDelayMs(attempts)));
+          // final: not again while its outcome is being committed (the delivery stays pending on the board until
+          // then; "now" let a verdict applied meanwhile send it a second time); a failed commit forgets the key
+          this.deliveries.set(key, final ? Number.POSITIVE_INFINITY : this.host.now() + this.parts.nextRetryDelayMs(attempts));
           this.commitDelivery(alert.id, d.targetId, out, final);
         });
       }
     }
+    // forget deliveries that are no longer pending (their outcome applied, or the alert aged out): kept, the
+    // map grew by one key per delivery for as long as this node stayed master
+    if (this.deliveries.size > live.size) for (const key of this.deliveries.keys()) if (!live.has(key)) this.deliveries.delete(key);
   }
 
   private commitDelivery(alertId: number, targetId: number, out: DeliveryOutcome, final: boolean): void {

@@ -113,3 +113,46 @@ describe('MonitorNode reports', () => {
     mon.stop();
   });
 });
+
+describe('MonitorNode deliveries (master)', () => {
+  it('sends a delivery once while its outcome is being committed, and forgets it once applied', async () => {
+    const m = emptyMonitoring();
+    m.checks.set(1, check);
+    m.targets.set(1, { id: 1, type: 'webhook', url: 'http://127.0.0.1:9/hook', name: 'hook', createdAt: 0, createdBy: 'admin' });
+    const change = { checkId: 1, name: 'api', server: null, verdict: 'DOWN' as const, previous: 'UP' as const, at: new Date(0).toISOString(), locations: [] };
+    for (let id = 1; id <= 40; id++) m.alerts.push({ id, change, muted: false, notify: true, deliveries: [{ targetId: 1, state: 'pending', attempts: 0, lastError: null, lastAttemptAt: null }] });
+    const delivered: number[] = [];
+    const commits: Array<{ cmd: { alertId: number; ok: boolean; final: boolean }; done: () => void }> = [];
+    const mon = new MonitorNode(
+      {
+        nodeId: 'me',
+        location: 'lab-me',
+        log: silentLogger(),
+        now: () => 10_000,
+        isMaster: () => true,
+        canPropose: () => true,
+        leaderId: () => 'me',
+        monitoring: () => m,
+        submit: (cmd) => new Promise<undefined>((resolve) => commits.push({ cmd: cmd as never, done: () => resolve(undefined) })),
+        sendReport: async () => true,
+      },
+      { createScheduler: null, store: null, deliver: async (_t, alertId) => (delivered.push(alertId), { ok: true, status: 204 }), nextRetryDelayMs: () => 1000, maxAttempts: 3 },
+    );
+    const send = () => (mon as unknown as { sendDeliveries(): void }).sendDeliveries();
+    const tracked = () => (mon as unknown as { deliveries: Map<string, number> }).deliveries.size;
+    send();
+    await vi.waitFor(() => expect(commits.length).toBe(40));
+    // the outcomes are not applied yet: more passes (a verdict applied meanwhile, the next tick) send nothing again
+    for (let i = 0; i < 5; i++) send();
+    await Promise.resolve();
+    expect(delivered.length).toBe(40);
+    expect(commits.every((c) => c.cmd.ok && c.cmd.final)).toBe(true);
+    // applied: the board says delivered; the node keeps no key for them
+    for (const a of m.alerts) a.deliveries[0]!.state = 'delivered';
+    for (const c of commits) c.done();
+    send();
+    expect(tracked()).toBe(0);
+    expect(delivered.length).toBe(40);
+    mon.stop();
+  });
+});
