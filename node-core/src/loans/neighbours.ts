@@ -101,6 +101,30 @@ export class NeighbourTable {
     this.byKey.set(key, n);
   }
 
+  /**
+   * The entry of a loan's other farm, added when missing (a borrower that found us, a foreign master):
+   * keyed by its cluster id when it has one, else by its address.
+   */
+  ensure(p: { clusterId: string | null; masterId: string | null; address: string; loanPort: number }, now: number): Neighbour {
+    const key = p.clusterId ? `lan:${p.clusterId}` : `peer:${p.address}:${p.loanPort}`;
+    const cur = this.byKey.get(key);
+    if (cur) return cur;
+    if (this.lanCount() >= MAX_LAN_NEIGHBOURS) this.evictOldestLan();
+    const n = blank(key, 'lan', 0, p.address, p.loanPort, p.clusterId);
+    n.masterId = p.masterId;
+    n.lastHint = now;
+    this.byKey.set(key, n);
+    return n;
+  }
+
+  /** the other farm's master named these loans in its own heartbeat to us */
+  heard(loanIds: readonly string[], clusterId: string | null, address: string, now: number): void {
+    for (const n of this.byKey.values()) {
+      if (!(clusterId !== null && n.clusterId === clusterId) && n.address !== address) continue;
+      for (const id of loanIds) if (n.loansHeard.size < 1024 || n.loansHeard.has(id)) n.loansHeard.set(id, now);
+    }
+  }
+
   get(key: string): Neighbour | undefined {
     return this.byKey.get(key);
   }
