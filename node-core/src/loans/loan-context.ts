@@ -76,8 +76,8 @@ export interface LoanHost {
   /** this node's address others reach it at */
   address(): string;
   loans(): Readonly<LoansData>;
-  /** commits a loan command (through the master); rejects when it is refused or cannot be committed */
-  submit(cmd: LoanCommand, reqId: string): Promise<unknown>;
+  /** commits a loan command (through the master) as `user` (default system); rejects when refused or not committed */
+  submit(cmd: LoanCommand, reqId: string, user?: string): Promise<unknown>;
   /** this farm's nodes as lending candidates (the master's view) */
   homeNodes(): LendCandidate[];
   /** null: a node without monitoring (it neither borrows nor lends work) */

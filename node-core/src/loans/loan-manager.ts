@@ -189,7 +189,7 @@ export class LoanManager implements LoansControl {
   private async end(l: Loan, reason: LoanEndReason, by = 'system'): Promise<boolean> {
     const cmd: LoanCommand = { type: 'loan-end', id: l.id, reason };
     try {
-      const r = (await this.host.submit(cmd, `loan-end:${l.id}`)) as { value?: { changed?: boolean } } | undefined;
+      const r = (await this.host.submit(cmd, `loan-end:${l.id}`, by)) as { value?: { changed?: boolean } } | undefined;
       if (r?.value?.changed !== false) this.count(`end_${reason}`);
       this.host.log.info({ loan: l.id, reason, by }, 'loan ended');
       return true;

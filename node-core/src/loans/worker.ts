@@ -14,13 +14,17 @@ interface Current {
   guest: GuestRunner | null;
   /** where a follower of the borrower said its master is */
   redirect: { address: string; port: number } | null;
-  /** connection attempts that failed since the last success */
+  /** follower redirects in a row */
   failures: number;
+  /** connection attempts of this link */
+  dials: number;
   connected: boolean;
 }
 
 /** the REASON a follower's loan port gives a worker (with MASTER_ADDRESS) */
 export const NOT_THE_MASTER = 'not the master';
+/** a worker sent from follower to follower this many times in a row gives up (the loan ends lost) */
+const MAX_REDIRECTS = 50;
 
 export class WorkerRole {
   private current: Current | null = null;
@@ -44,7 +48,7 @@ export class WorkerRole {
     if (loan && !this.current) this.start(loan);
   }
 
-  private start(loan: Loan): void {
+  private start(loan: Loan, carry: { redirect: Current['redirect']; failures: number } = { redirect: null, failures: 0 }): void {
     const { host, settings } = this.ctx;
     const guest =
       host.monitor?.runGuest((r) => {
@@ -54,8 +58,9 @@ export class WorkerRole {
     const cur: Current = {
       loan,
       guest,
-      redirect: null,
-      failures: 0,
+      redirect: carry.redirect,
+      failures: carry.failures,
+      dials: 0,
       connected: false,
       link: new WorkerLink({
         address: () => this.target(cur),
@@ -74,11 +79,8 @@ export class WorkerRole {
         onRefused: (reason, ext) => this.refused(cur, reason, ext?.masterAddress),
         onState: (connected) => {
           cur.connected = connected;
-          if (connected) cur.failures = 0;
-          else {
-            cur.failures++;
-            cur.guest?.setChecks([]);
-          }
+          // the borrower's checks stop with the link: its new master sends them again
+          if (!connected) cur.guest?.setChecks([]);
         },
       }),
     };
@@ -87,38 +89,40 @@ export class WorkerRole {
     host.log.info({ loan: loan.id, borrower: loan.peer.clusterId ?? loan.peer.address }, 'on loan: connecting to the borrower');
   }
 
-  /** where to connect now: a follower's redirect, else (after a failure) the borrower farm's master by cluster id, else the loan's address */
+  /**
+   * Where to connect now: in turn a follower's redirect, the borrower farm's master as the neighbour
+   * table knows it (by cluster id: it follows a failover), and the loan's own address.
+   */
   private target(cur: Current): { address: string; port: number } {
-    if (cur.redirect) return cur.redirect;
     const p = cur.loan.peer;
-    if (cur.failures > 0 && p.clusterId) {
-      const nb = this.ctx.neighbours.byCluster(p.clusterId);
-      // alternate between the neighbour table's master and the loan's address
-      if (nb && cur.failures % 2 === 1) return { address: nb.address, port: nb.loanPort };
-    }
-    return { address: p.address, port: p.loanPort };
+    const nb = p.clusterId ? this.ctx.neighbours.byCluster(p.clusterId) : undefined;
+    const options: Array<{ address: string; port: number }> = [];
+    const add = (o: { address: string; port: number } | null | undefined): void => {
+      if (o && !options.some((x) => x.address === o.address && x.port === o.port)) options.push(o);
+    };
+    add(cur.redirect);
+    add(nb ? { address: nb.address, port: nb.loanPort } : null);
+    add({ address: p.address, port: p.loanPort });
+    return options[cur.dials++ % options.length]!;
   }
 
   private refused(cur: Current, reason: string, masterAddress: string | undefined): void {
     if (this.current !== cur) return;
-    // a follower of the borrower's farm: go to its master (a new link; the old one stopped)
-    if (reason.startsWith(NOT_THE_MASTER)) {
+    // a follower of the borrower's farm: go to its master (a new link; the refused one stopped)
+    if (reason.startsWith(NOT_THE_MASTER) && cur.failures < MAX_REDIRECTS) {
       const hp = masterAddress ? parseHostPort(masterAddress) : null;
       this.current = null;
       cur.guest?.stop();
-      if (cur.failures > 50) return this.finishLoan(cur.loan, 'lost');
-      const loan = cur.loan;
-      setTimeout(() => {
-        if (this.stopped || this.current) return;
-        this.start(loan);
-        if (this.current && hp) (this.current as Current).redirect = { address: hp.host, port: hp.port };
-        if (this.current) (this.current as Current).failures = cur.failures + 1;
-      }, hp ? 0 : this.ctx.settings.heartbeatMs).unref?.();
+      const carry = { redirect: hp ? { address: hp.host, port: hp.port } : null, failures: cur.failures + 1 };
+      const t = setTimeout(() => {
+        if (!this.stopped && !this.current && this.ctx.host.loans().active.has(cur.loan.id)) this.start(cur.loan, carry);
+      }, hp ? 0 : this.ctx.settings.heartbeatMs);
+      t.unref();
       return;
     }
     this.stats.refused++;
     this.ctx.host.log.warn({ loan: cur.loan.id, reason }, 'the borrower refused this worker');
-    this.finish(cur, reason === 'borrower unreachable' ? 'lost' : 'refused');
+    this.finish(cur, reason === 'borrower unreachable' || reason.startsWith(NOT_THE_MASTER) ? 'lost' : 'refused');
   }
 
   private finish(cur: Current, reason: LoanEndReason): void {
