@@ -114,6 +114,8 @@ export class PeerNode implements NodeHandle {
       monitor: { monitoring: () => this.sm.board.monitoring(), counters: () => this.monitor?.counters ?? null, lag: () => this.monitor?.schedulerStats() ?? null },
     });
     this.discovery = new Discovery(this, this.log.child({ subsystem: 'discovery' }));
+    // our heartbeats name the loan port (issue 13); the loan manager sets the bound one (port 0)
+    this.discovery.loanPort = config.loans && config.loanPort > 0 ? config.loanPort : null;
     this.raft = new Raft({
       nodeId,
       selfInfo: () => this.selfInfo(),

@@ -63,6 +63,8 @@ export const nodeInfoSchema = z.object({
   ipExplicit: z.boolean().optional(),
   /** display name (config `name`, else user@host): 1-64 printable characters; absent from older nodes */
   name: nodeNameSchema.optional(),
+  /** the node may be lent to another farm (issue 13, the `lendable` setting); absent from older nodes: no */
+  lendable: z.boolean().optional(),
 });
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
 
@@ -91,6 +93,8 @@ export const clusterViewEntrySchema = z.object({
   reachable: z.boolean().optional(),
   /** display name of the node (1-64 printable characters), when known */
   name: nodeNameSchema.optional(),
+  /** the node may be lent to another farm (issue 13), when known */
+  lendable: z.boolean().optional(),
 });
 export type ClusterViewEntry = z.infer<typeof clusterViewEntrySchema>;
 
@@ -150,6 +154,8 @@ export const messageSchemas = {
     clusterView: z.array(clusterViewEntrySchema).max(1024),
     /** the cluster holds no board data yet (only membership and registrations): see the merge rule in discovery.ts */
     young: z.boolean().optional(),
+    /** the master's worker-loan port (issue 13, seed 004): other farms find their neighbours by it */
+    loanPort: z.number().int().min(1).max(65535).optional(),
   }),
   LeaveNotification: z.object({
     ...envelope,
