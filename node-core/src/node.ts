@@ -35,7 +35,9 @@ import { NetTransport } from './transport/net-transport.js';
 import type { StreamAddress } from './transport/transport.js';
 import { realClock, type Clock, type TimerHandle } from './util/clock.js';
 import { WakeTracker } from './wake-tracker.js';
-import { MonitorNode } from './monitoring/monitor-node.js';
+import { MonitorNode, type ReportExtra } from './monitoring/monitor-node.js';
+import type { AssignmentPush } from './monitoring/assign.js';
+import type { LocationLoad } from './loans/types.js';
 import type { LocationReport } from './monitoring/aggregator.js';
 import type { MonitorReader } from './monitoring/monitor-service.js';
 import { defaultMonitorParts } from './monitoring/monitor-parts.js';
@@ -191,19 +193,29 @@ export class PeerNode implements NodeHandle {
         return this.sm.board.monitoring();
       },
       submit: (cmd, reqId) => this.submit(cmd, { user: 'system', reqId, caller: 'system' }),
-      sendReport: (leaderId, location, referenceOk, results) => this.sendCheckReport(leaderId, location, referenceOk, results),
+      sendReport: (leaderId, location, referenceOk, results, extra) => this.sendCheckReport(leaderId, location, referenceOk, results, extra),
+      excludedLocations: () => this.excludedLocations(),
     };
   }
 
-  private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[]): Promise<boolean> {
+  /**
+   * Node ids this farm has lent to another (the loan brain sets it): as master, monitoring gives them
+   * an empty assignment. Default: none.
+   */
+  excludedLocations: () => ReadonlySet<string> = () => NO_EXCLUSIONS;
+
+  private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[], extra: ReportExtra = {}): Promise<boolean | { assign?: AssignmentPush }> {
     const msg: Outgoing<'CheckReport'> = {
       type: 'CheckReport',
       location: location.slice(0, 100),
       referenceOk,
       results: results.map((r) => ({ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error === null ? null : r.error.slice(0, 300) })),
+      ...(extra.assignVersion !== undefined ? { assignVersion: extra.assignVersion.slice(0, 64) } : {}),
+      ...(extra.load ? { load: saneLoad(extra.load) } : {}),
     };
     const resp = await this.rpc(leaderId, msg, this.config.requestTimeoutMs);
-    return resp.type === 'CheckReportResponse';
+    if (resp.type !== 'CheckReportResponse') return false;
+    return resp.assign ? { assign: resp.assign } : true;
   }
 
   /** monitoring's reads for the HTTP routes and IPC (NodeHandle) */
@@ -230,8 +242,9 @@ export class PeerNode implements NodeHandle {
   /** the master takes a location's report (node-wire.ts) */
   takeCheckReport(msg: MessageOf<'CheckReport'>): Outgoing<'CheckReportResponse'> | Outgoing<'ErrorResponse'> {
     if (this.raft.role !== 'master' || !this.monitor) return { type: 'ErrorResponse', code: 'NOT_LEADER', message: 'this node is not the master', leaderId: this.raft.leaderId };
-    const accepted = this.monitor.ingest(msg.nodeId, msg.location, msg.referenceOk, msg.results.map((r) => ({ ...r, nodeId: msg.nodeId, location: msg.location })));
-    return { type: 'CheckReportResponse', accepted };
+    const extra: ReportExtra = { ...(msg.assignVersion !== undefined ? { assignVersion: msg.assignVersion } : {}), ...(msg.load ? { load: msg.load } : {}) };
+    const answer = this.monitor.ingestReport(msg.nodeId, msg.location, msg.referenceOk, msg.results.map((r) => ({ ...r, nodeId: msg.nodeId, location: msg.location })), extra);
+    return { type: 'CheckReportResponse', accepted: answer.accepted, ...(answer.assign ? { assign: answer.assign } : {}) };
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -612,6 +625,14 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
     if (!deps.store) store.close();
     throw err;
   }
+}
+
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
+
+/** a load within the wire's bounds (a clock jump or a many-core CPU figure must not fail the report) */
+function saneLoad(l: LocationLoad): LocationLoad {
+  const clamp = (v: number, max: number): number => (Number.isFinite(v) ? Math.min(max, Math.max(0, v)) : 0);
+  return { lagP99Ms: clamp(l.lagP99Ms, 86_400_000), cpu: clamp(l.cpu, 1024), utilisation: clamp(l.utilisation, 1), ...(l.demand !== undefined ? { demand: clamp(l.demand, 1000) } : {}) };
 }
 
 function safeHost(): string {
