@@ -114,7 +114,10 @@ export class Borrower {
         up: neighbours.up(nb),
         borrowedFrom: inLoans.filter((l) => this.ctx.neighbourOf(l).key === nb.key).length,
       }));
-      for (const nb of orderNeighbours(choices, now)) {
+      const order = orderNeighbours(choices, now);
+      // everyone refused lately: wait for the first penalty to run out instead of asking again each beat
+      if (order.every((nb) => nb.penaltyUntil > now)) return;
+      for (const nb of order) {
         if (!host.canPropose()) return;
         this.ctx.count('requests_sent');
         let resp: WorkerResponse;

@@ -47,7 +47,9 @@ export class Lender {
     const out = activeLoans(host.loans(), 'out');
     const lent = new Set(out.map((l) => l.workerId));
     const candidates = host.homeNodes().map((c) => ({ ...c, lent: c.lent || lent.has(c.nodeId) }));
-    const home = load?.home ?? candidates.filter((c) => c.alive && !c.lent).length;
+    // home: the locations serving its own checks; a farm with no checks to run counts its live nodes
+    // (idle locations send no reports, so monitoring's pool does not see them)
+    const home = load && load.needed > 0 ? load.home : candidates.filter((c) => c.alive && !c.lent).length;
     const grant = lenderGrant(needed, candidates, home, load?.needed ?? 0);
     if (!grant.ok) return refuse(grant.reason);
     const peer = {
