@@ -19,6 +19,8 @@ interface Current {
   failures: number;
   /** connection attempts of this link */
   dials: number;
+  /** the last status sent per check */
+  last: Map<number, string>;
   connected: boolean;
 }
 
@@ -53,7 +55,10 @@ export class WorkerRole {
     const { host, settings } = this.ctx;
     const guest =
       host.monitor?.runGuest((r) => {
-        cur.link?.sendResults([{ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null }]);
+        // batched each second; a status change goes at once (the borrower's verdict must not wait)
+        const changed = cur.last.get(r.checkId) !== r.status;
+        if (changed && cur.last.size < 100_000) cur.last.set(r.checkId, r.status);
+        cur.link?.queueResult({ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null }, changed);
       }) ?? null;
     const hello = { workerId: host.nodeId, loanId: loan.id, clusterId: host.clusterId, location: host.location };
     const cur: Current = {
@@ -62,6 +67,7 @@ export class WorkerRole {
       redirect: carry.redirect,
       failures: carry.failures,
       dials: 0,
+      last: new Map(),
       connected: false,
       link: null,
     };
