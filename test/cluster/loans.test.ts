@@ -1,5 +1,5 @@
 // Worker loans between two real farms on loopback (issue 13): farm A (3 nodes, one of them a location,
-// K = 1) runs 24 checks against a slow HTTP target (300 ms) and saturates; it finds farm B (5 nodes) by
+// K = 1) runs 48 checks against a slow HTTP target (150 ms) and saturates; it finds farm B (5 nodes) by
 // B's LAN heartbeats, borrows its workers, they connect and run A's checks, and A's lag falls. Removing
 // A's checks sends them home. Then faults mid-loan: A's master crashes, B's master crashes, a lent
 // worker crashes. Real sockets, real SQLite, timings in ms, waits on conditions.
@@ -90,7 +90,7 @@ async function borrowed(n = 1, timeoutMs = 30_000) {
 
 beforeAll(async () => {
   target = createServer((_req, res) => {
-    setTimeout(() => res.end('slow but ok'), 300);
+    setTimeout(() => res.end("slow but ok"), 150);
   });
   await new Promise<void>((r) => target.listen(0, '127.0.0.1', () => r()));
   targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}/`;
@@ -123,7 +123,7 @@ describe('two farms lend each other workers', () => {
       const m = masterOf(A);
       return m && view(m).neighbours.some((n) => n.clusterId === 'farm-b' && n.up && n.source === 'lan');
     }, 10_000);
-    await addChecks(24);
+    await addChecks(48);
     const start = Date.now();
     await waitFor('A saturated', () => (lagOf(A) ?? 0) > LAG_MS || undefined, 30_000);
     figures.lagBefore = lagOf(A)!;
@@ -136,6 +136,10 @@ describe('two farms lend each other workers', () => {
     await waitFor('the guests have checks', () => inLoans(A).every((l) => l.checks > 0) || undefined, 10_000);
     await waitFor('A lag under the threshold', () => ((lagOf(A) ?? Infinity) < LAG_MS ? true : undefined), 40_000);
     figures.saturationToRelief = Date.now() - tSat;
+    figures.borrowed = inLoans(A).length;
+    // and it stays down: under half the threshold once the 10 s lag window holds only relieved rounds
+    await waitFor('A lag under half the threshold', () => ((lagOf(A) ?? Infinity) < LAG_MS / 2 ? true : undefined), 30_000);
+    figures.saturationToCalm = Date.now() - tSat;
     figures.lagWith = lagOf(A)!;
     // B lent neither its master nor one node twice
     const bm = masterOf(B)!;
@@ -163,7 +167,7 @@ describe('two farms lend each other workers', () => {
   }, 60_000);
 
   it('A\'s master crashes mid-loan: the new master keeps the loans and the workers reconnect to it', async () => {
-    await addChecks(24);
+    await addChecks(48);
     const before = await borrowed(1, 40_000);
     const old = masterOf(A)!;
     await A.crash(old.name);
@@ -193,7 +197,8 @@ describe('two farms lend each other workers', () => {
     }, 15_000);
     figures.lenderCrashToRenewal = Date.now() - t0;
     await waitFor('A renews them too', () => inLoans(A).every((l) => l.until > Date.now() + 1000) || undefined, 10_000);
-    expect(inLoans(A).map((l) => l.id).sort()).toEqual([...ids].sort());
+    // (A may have borrowed more meanwhile: it is still saturated without its only location)
+    expect(ids.every((id) => inLoans(A).some((l) => l.id === id))).toBe(true);
     // the loans never ended
     expect(view(nm).recent.filter((l) => ids.includes(l.id))).toEqual([]);
   }, 60_000);
