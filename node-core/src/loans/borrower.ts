@@ -254,8 +254,10 @@ export class Borrower {
   /** the lender takes workers back */
   recalled(workerIds: string[], loanIds: string[], fromCluster: string | null, fromAddress: string): void {
     for (const loan of activeLoans(this.ctx.host.loans(), 'in')) {
-      const named = loanIds.includes(loan.id) || (workerIds.includes(loan.workerId) && (loan.peer.clusterId === fromCluster || loan.peer.address === fromAddress));
-      if (named) void this.finish(loan, 'recalled');
+      // only the lender takes its workers back (by cluster id, or the address of a foreign one)
+      const samePeer = (loan.peer.clusterId !== null && loan.peer.clusterId === fromCluster) || loan.peer.address === fromAddress;
+      const named = loanIds.length > 0 ? loanIds.includes(loan.id) : workerIds.includes(loan.workerId);
+      if (samePeer && named) void this.finish(loan, 'recalled');
     }
   }
 
