@@ -141,6 +141,29 @@ describe('LoanManager', () => {
     expect(lm.data.ended.find((l) => l.id === id)?.endReason).toBe('recalled');
   });
 
+  it('with a loanKey: a neighbour with the same key is up and trusted; an unauthenticated request gets a NACK', async () => {
+    const key = 'a-shared-loan-key-0123';
+    const a = new FakeNode('am', 'farm-a', ['a2']);
+    const ma = new LoanManager(a.host, { ...SETTINGS, key });
+    managers.push(ma);
+    await ma.start();
+    const b = new FakeNode('bm', 'farm-b');
+    const mb = new LoanManager(b.host, { ...SETTINGS, key, neighbours: [`127.0.0.1:${ma.port}`] });
+    managers.push(mb);
+    await mb.start();
+    await waitFor('b hears a, trusted', () => mb.view().neighbours.find((n) => n.up && n.trusted && n.clusterId === 'farm-a'), 3000);
+    const [nack] = await raw(ma.port, ['{"TASK":"WORKER_REQUEST","WORKERS_NEEDED":1}']);
+    expect(nack).toMatchObject({ TASK: 'WORKER_RESPONSE', STATUS: 'NACK', WORKERS: [], REASON: 'authentication required' });
+    expect(a.data.active.size).toBe(0);
+    // a neighbour with another key is never up
+    const c = new FakeNode('cm', 'farm-c');
+    const mc = new LoanManager(c.host, { ...SETTINGS, key: 'another-key-entirely-xyz', neighbours: [`127.0.0.1:${ma.port}`] });
+    managers.push(mc);
+    await mc.start();
+    await waitFor('c missed 3 heartbeats', () => (mc.view().counters.heartbeats_missed ?? 0) >= 3 || undefined, 5000);
+    expect(mc.view().neighbours[0]).toMatchObject({ up: false, trusted: false });
+  });
+
   it('a loan port in use leaves the node running as a worker only, counted', async () => {
     const a = new FakeNode('a', 'farm-a');
     const ma = await start(a);
