@@ -3,7 +3,7 @@
 // renews and expires leases, and runs the borrower and lender policies. Implements LoansControl.
 import { ErrorCode, PeerboardError, toPeerboardError } from '../errors.js';
 import type { LoanCommand } from './types.js';
-import { DEFAULT_LOAN_PORT, type ForeignHeartbeat, type Loan, type LoanEndReason, type LoanView, type LoansControl, type LoansView } from './types.js';
+import { DEFAULT_LOAN_PORT, type ForeignHeartbeat, type Loan, type LoanEndReason, type LoansControl, type LoansView } from './types.js';
 import { Borrower } from './borrower.js';
 import { Lender } from './lender.js';
 import { activeLoans, safeId, type LoanContext, type LoanHost, type LoanSettings } from './loan-context.js';
@@ -12,6 +12,7 @@ import { leaseAction } from './loan-policy.js';
 import { LoanServer, type LoanHandlers, type PeerHello } from './loan-server.js';
 import { NeighbourTable, type Neighbour } from './neighbours.js';
 import { NOT_THE_MASTER, WorkerRole } from './worker.js';
+import { loansView } from './loans-view.js';
 import type { WorkerResponse } from './wire.js';
 
 export type { LoanHost, LoanSettings };
@@ -254,47 +255,15 @@ export class LoanManager implements LoansControl {
   // ---------------------------------------------------------------- LoansControl
 
   view(): LoansView {
-    const data = this.host.loans();
-    const now = this.host.now();
-    const master = this.host.isMaster();
-    const lv = (l: Loan): LoanView => {
-      const inward = l.direction === 'in';
-      const seen = inward ? this.borrower.lastSeen(l.workerId) : this.neighbours.heardLoan(l.id);
-      const serving = this.worker.serving();
-      return {
-        ...l,
-        peer: { ...l.peer },
-        connected: inward ? this.borrower.connected(l.workerId) : serving?.loanId === l.id ? serving.connected : false,
-        lastSeen: seen ? new Date(seen).toISOString() : null,
-        checks: inward && master ? (this.host.monitor?.assignedCount(l.workerId) ?? 0) : 0,
-      };
-    };
-    const load = master ? this.borrower.lastLoad : null;
-    const inCount = activeLoans(data, 'in').length;
-    const outCount = activeLoans(data, 'out').length;
-    const dropped = Object.fromEntries(Object.entries(this.server?.counters.dropped ?? {}).map(([k, v]) => [`dropped_${k}`, v]));
-    return {
-      clusterId: this.host.clusterId,
-      master,
-      loanPort: this.port || this.settings.port || DEFAULT_LOAN_PORT,
-      load: load
-        ? {
-            pool: load.pool,
-            home: load.home,
-            borrowed: inCount,
-            lent: outCount,
-            lagP99Ms: load.lagP99Ms,
-            cpu: load.cpu,
-            utilisation: load.utilisation,
-            needed: load.needed,
-            saturatedSince: this.borrower.detector.overSince === null ? null : new Date(this.borrower.detector.overSince).toISOString(),
-          }
-        : null,
-      neighbours: this.neighbours.views(),
-      active: [...data.active.values()].map(lv),
-      recent: [...data.ended].reverse().map(lv),
-      counters: { ...this.counters, ...dropped, lines: this.server?.counters.lines ?? 0, saturated: this.borrower.detector.saturated(now) ? 1 : 0 },
-    };
+    return loansView({
+      host: this.host,
+      port: this.port || this.settings.port || DEFAULT_LOAN_PORT,
+      borrower: this.borrower,
+      worker: this.worker,
+      neighbours: this.neighbours,
+      counters: this.counters,
+      server: this.server?.counters ?? null,
+    });
   }
 
   async recall(id: string, by: string): Promise<void> {

@@ -71,4 +71,22 @@ describe('NeighbourTable', () => {
     t.pruneLoans(new Set(['l1']));
     expect(t.heardLoan('l2')).toBeNull();
   });
+
+  it('adds a loan\'s other farm once (by cluster id, else by address), within the LAN cap; its own heartbeats count as heard', () => {
+    const t = new NeighbourTable('a', []);
+    const b = t.ensure({ clusterId: 'b', masterId: 'bm', address: '127.0.0.2', loanPort: 9000 }, 1);
+    expect(t.ensure({ clusterId: 'b', masterId: 'x', address: '127.0.0.3', loanPort: 1 }, 2)).toBe(b);
+    const f = t.ensure({ clusterId: null, masterId: null, address: '127.0.0.4', loanPort: 8781 }, 3);
+    expect(f.key).toBe('peer:127.0.0.4:8781');
+    t.heard(['l1'], 'b', '10.9.9.9', 5);
+    t.heard(['l2'], null, '127.0.0.4', 6);
+    t.heard(['l3'], 'zz', '10.0.0.1', 7); // nobody we know
+    expect([t.heardLoan('l1'), t.heardLoan('l2'), t.heardLoan('l3')]).toEqual([5, 6, null]);
+    for (let i = 0; i < 200; i++) t.ensure({ clusterId: `c${i}`, masterId: null, address: '127.0.0.9', loanPort: i + 1 }, 10 + i);
+    expect(t.list()).toHaveLength(MAX_LAN_NEIGHBOURS);
+    // a flood of loan ids heard is bounded per neighbour
+    const n = t.byCluster('c199')!;
+    t.heard(Array.from({ length: 5000 }, (_, i) => `x${i}`), 'c199', '127.0.0.9', 999);
+    expect(n.loansHeard.size).toBe(1024);
+  });
 });
