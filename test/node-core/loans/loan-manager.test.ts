@@ -2,10 +2,10 @@
 // applyLoan over in-memory LoansData): a follower names its master to a worker (MASTER_ADDRESS) and the
 // worker follows it; a master refuses a worker no loan names; only the borrower ends its loans with
 // WORKER_RETURN (a stranger naming the id does not); the admin recall/return refusals.
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyLoan, emptyLoans } from '../../../node-core/src/loans/board-loans.js';
-import type { LoanHost, LoanSettings } from '../../../node-core/src/loans/loan-context.js';
+import type { FarmLoad, LoanHost, LoanMonitor, LoanSettings } from '../../../node-core/src/loans/loan-context.js';
 import { LoanManager } from '../../../node-core/src/loans/loan-manager.js';
 import type { LoanCommand, LoansData } from '../../../node-core/src/loans/types.js';
 import { silentLogger } from '../../../node-core/src/log.js';
@@ -18,13 +18,13 @@ class FakeNode {
   master = true;
   masterAt: string | null = null;
   readonly host: LoanHost;
-  constructor(readonly nodeId: string, clusterId: string, candidates: string[] = []) {
+  constructor(readonly nodeId: string, clusterId: string, candidates: string[] = [], monitor: LoanMonitor | null = null) {
     this.host = {
       nodeId,
       clusterId,
       location: nodeId,
       log: silentLogger(),
-      monitor: null,
+      monitor,
       now: () => Date.now(),
       isMaster: () => this.master,
       canPropose: () => this.master,
@@ -162,6 +162,39 @@ describe('LoanManager', () => {
     await mc.start();
     await waitFor('c missed 3 heartbeats', () => (mc.view().counters.heartbeats_missed ?? 0) >= 3 || undefined, 5000);
     expect(mc.view().neighbours[0]).toMatchObject({ up: false, trusted: false });
+  });
+
+  it('a lender whose own farm saturates recalls its newest loan and tells the borrower; an admin return tells the lender', async () => {
+    // the other farm's master: records every line it gets
+    const lines: string[] = [];
+    const other = createServer((s) => s.on('data', (d) => lines.push(...d.toString('utf8').split('\n').filter(Boolean))));
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    const otherPort = (other.address() as AddressInfo).port;
+    let load: FarmLoad = { pool: 3, home: 3, guests: 0, lagP99Ms: 0, cpu: 0, utilisation: 0, needed: 1 };
+    const monitor: LoanMonitor = { farmLoad: () => load, attachGuest: () => undefined, detachGuest: () => undefined, ingestGuest: () => undefined, assignedCount: () => 0, runGuest: () => null, localLoad: () => ({ lagP99Ms: 0, cpu: 0, utilisation: 0 }) };
+    const lm = new FakeNode('lm', 'farm-l', ['l2', 'l3'], monitor);
+    const m = await start(lm);
+    try {
+      const [ack] = await raw(m.port, [`{"TASK":"WORKER_REQUEST","WORKERS_NEEDED":2,"CLUSTER_ID":"farm-x","LOAN_PORT":${otherPort}}`]);
+      // never below its own needs: home 3, needed 1 -> 2 may go
+      expect(ack).toMatchObject({ STATUS: 'ACK', WORKERS: ['l2', 'l3'] });
+      const [first, second] = ack!.LOAN_IDS as string[];
+      load = { ...load, lagP99Ms: 5000 }; // its own checks now lag: after sustainMs it takes one back
+      await waitFor('the newest loan recalled', () => lm.data.ended.find((l) => l.endReason === 'recalled'), 5000);
+      expect(lm.data.active.size).toBe(1);
+      await waitFor('the borrower hears WORKER_RECALL', () => lines.find((l) => l.includes('"WORKER_RECALL"')), 2000);
+      const recall = JSON.parse(lines.find((l) => l.includes('"WORKER_RECALL"'))!) as { LOAN_IDS: string[] };
+      expect([first, second]).toContain(recall.LOAN_IDS[0]);
+      // an admin gives a borrowed worker back: ended returned here, WORKER_RETURN to its lender
+      load = { ...load, lagP99Ms: 0 };
+      const peer = { clusterId: 'farm-x', masterId: 'xm', address: '127.0.0.1', loanPort: otherPort, peerboard: true };
+      await lm.host.submit({ type: 'loan-start', loan: { id: 'xm:x9:1', direction: 'in', workerId: 'x9', workerName: null, peer, leaseMs: 60_000 } }, 'z');
+      await m.giveBack('xm:x9:1', 'alice');
+      expect(lm.data.ended.find((l) => l.id === 'xm:x9:1')?.endReason).toBe('returned');
+      await waitFor('the lender hears WORKER_RETURN', () => lines.find((l) => l.includes('"WORKER_RETURN"') && l.includes('xm:x9:1')), 2000);
+    } finally {
+      other.close();
+    }
   });
 
   it('a loan port in use leaves the node running as a worker only, counted', async () => {
