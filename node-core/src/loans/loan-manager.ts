@@ -200,7 +200,8 @@ export class LoanManager implements LoansControl {
       key: this.settings.key,
       self: { clusterId: this.host.clusterId, masterId: this.host.nodeId, loanPort: this.port || this.settings.port },
       logger: this.host.log,
-      timeoutMs: Math.max(500, Math.min(this.settings.heartbeatMs * 2, 10_000)),
+      // a request's answer waits for the lender's commit (loan-start before ACK): not much less than a commit may take
+      timeoutMs: Math.max(2000, Math.min(this.settings.heartbeatMs * 2, 10_000)),
     });
     this.clients.set(key, c);
     return c;
