@@ -43,6 +43,8 @@ import type { MonitorReader } from './monitoring/monitor-service.js';
 import { defaultMonitorParts } from './monitoring/monitor-parts.js';
 import { meteredParts } from './monitoring/monitor-metrics.js';
 import { hostname } from 'node:os';
+import type { LoanManager } from './loans/loan-manager.js';
+import { createLoanManager } from './node-loans.js';
 
 export type { KeyMode, NodeDeps };
 
@@ -84,6 +86,8 @@ export class PeerNode implements NodeHandle {
   /** endpoint monitoring (issue 12): null when the node was built without its parts */
   readonly monitor: MonitorNode | null;
   private monitorGeneration = 0;
+  /** worker loans between farms (issue 13): undefined when `loans` is off */
+  readonly loans: LoanManager | undefined;
 
   constructor(
     readonly config: NodeConfig,
@@ -151,6 +155,24 @@ export class PeerNode implements NodeHandle {
     this.pump = new NodeEventPump(this, { stopping: () => this.stopping, stale: () => this.reads.stale(), wake: this.wake });
     // every probe result also feeds this node's metrics (monitor-metrics.ts)
     this.monitor = deps.monitor ? new MonitorNode(this.monitorHost(), meteredParts(deps.monitor, (r) => this.metrics_.monitor?.observeResult(r))) : null;
+    this.loans = createLoanManager(
+      {
+        nodeId,
+        config,
+        name: this.name,
+        ip: () => this.ip,
+        log: this.log,
+        clock: this.clock,
+        raft: this.raft,
+        board: () => this.sm.board,
+        clusterView: () => this.clusterView(),
+        leaderInfo: () => this.leaderInfo(),
+        masterLoanPort: () => this.discovery.masterLoanPort,
+        submit: (cmd, opts) => this.submit(cmd, opts),
+        monitor: this.monitor,
+      },
+      config.location ?? safeHost(),
+    ) ?? undefined;
   }
 
   /** what monitoring sees of this node */
@@ -180,7 +202,7 @@ export class PeerNode implements NodeHandle {
    * Node ids this farm has lent to another (the loan brain sets it): as master, monitoring gives them
    * an empty assignment. Default: none.
    */
-  excludedLocations: () => ReadonlySet<string> = () => NO_EXCLUSIONS;
+  excludedLocations: () => ReadonlySet<string> = () => this.loans?.lentIds() ?? NO_EXCLUSIONS;
 
   private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[], extra: ReportExtra = {}): Promise<boolean | { assign?: AssignmentPush }> {
     const msg: Outgoing<'CheckReport'> = {
@@ -249,8 +271,19 @@ export class PeerNode implements NodeHandle {
     this.discovery.start();
     this.scheduleExpiry();
     this.monitor?.start();
+    await this.startLoans();
     if (this.config.selfRegister) this.stopSelfRegistration = startSelfRegistration(this, { logger: this.log.child({ subsystem: 'self-register' }) });
     this.log.info({ clusterId: this.config.clusterId, ip: this.ip, peerPort: this.peerPort, discoveryPort: ports.packetPort, role: this.raft.role }, 'node started');
+  }
+
+  /** the loan port listens on every node; the bound port (0 picks one) is what our heartbeats name */
+  private async startLoans(): Promise<void> {
+    if (!this.loans) return;
+    const loans = this.loans;
+    const port = await loans.start();
+    (this.config as { loanPort: number }).loanPort = port;
+    this.discovery.loanPort = port > 0 ? port : null;
+    this.discovery.onForeignHeartbeat = (h) => loans.onForeignHeartbeat(h);
   }
 
   async stop(): Promise<void> {
@@ -284,6 +317,7 @@ export class PeerNode implements NodeHandle {
   /** timers, discovery and consensus stop (the transport and the store stay open) */
   private stopActivities(): void {
     this.monitor?.stop();
+    void this.loans?.stop();
     clearInterval(this.cpuTimer);
     clearInterval(this.addressTimer);
     this.wake.stop();
@@ -472,6 +506,7 @@ export class PeerNode implements NodeHandle {
     if (e.kind === 'config') this.emitCluster();
     if (e.kind === 'board' && result?.ok) {
       this.monitor?.onApplied(e.cmd as BoardCommand);
+      if (e.cmd.type.startsWith('loan-')) this.loans?.onLoanApplied();
       if (e.cmd.type === 'verdict') {
         this.metrics_.monitor?.verdictChanges.inc();
         const alert = (result.value as { alert?: Alert } | undefined)?.alert;

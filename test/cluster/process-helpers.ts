@@ -48,6 +48,8 @@ export function spawnHeadless(o: HeadlessOptions, p: Omit<HeadlessProc, 'child' 
   // loopback only: broadcasts go to 127.255.255.255
   args.push('--broadcast-address', '127.255.255.255', '--advertise-ip', '127.0.0.1', '--discovery-port', String(o.discoveryPort), '--peer-port', String(p.peerPort));
   args.push('--api-port', String(p.apiPort), '--ui-port', String(p.uiPort), '--frontend-url', '', '--log-level', o.captureLog ? 'info' : 'warn');
+  // the loan port is one per host (8781): each process picks its own
+  args.push('--loan-port', '0');
   if (o.uiDir) args.push('--ui-dir', o.uiDir);
   args.push('--heartbeat-interval-ms', '200', '--election-timeout-ms', '400', '--fetch-max-wait-ms', '100', '--discovery-window-ms', '800');
   if (o.clusterKey === null) args.push('--open-cluster');

@@ -28,6 +28,8 @@ export interface PeerHello {
   authed: boolean;
   /** authed, or (without a key) the line carried Peerboard's extension keys */
   peerboard: boolean;
+  /** a heartbeat's LOANS: the loans it holds with us (extension) */
+  loans?: string[];
 }
 
 /** What the loan brain does with the lines; the server has checked shape, limits and auth before any call. */
@@ -39,8 +41,11 @@ export interface LoanHandlers {
   /** WORKER_RETURN / WORKER_RECALL (no answer on the wire); with a loanKey only authenticated */
   workerReturn(from: PeerHello, workerIds: string[], loanIds: string[]): void;
   workerRecall(from: PeerHello, workerIds: string[], loanIds: string[]): void;
-  /** true accepts the worker; a string refuses it (sent as the ERROR's REASON, then the link closes) */
-  workerAlive(hello: WorkerHello, link: BorrowerLink): boolean | string;
+  /**
+   * true accepts the worker; a string refuses it (sent as the ERROR's REASON, then the link closes);
+   * an object refuses it naming where the farm's master is (a follower: ERROR + MASTER_ADDRESS "ip:port")
+   */
+  workerAlive(hello: WorkerHello, link: BorrowerLink): boolean | string | { reason: string; masterAddress?: string };
 }
 
 export interface LoanServerOptions {
@@ -69,11 +74,12 @@ export interface LoanServerCounters {
 }
 
 function peerHello(address: string, p: ParsedLine, keyed: boolean): PeerHello {
-  const m = p.msg as { CLUSTER_ID?: string; MASTER_UUID?: string; LOAN_PORT?: number };
+  const m = p.msg as { CLUSTER_ID?: string; MASTER_UUID?: string; LOAN_PORT?: number; LOANS?: string[] };
   const h: PeerHello = { address, authed: p.authed, peerboard: keyed ? p.authed : hasExtensions(p.msg) };
   if (m.CLUSTER_ID !== undefined) h.clusterId = m.CLUSTER_ID;
   if (m.MASTER_UUID !== undefined) h.masterId = m.MASTER_UUID;
   if (m.LOAN_PORT !== undefined) h.loanPort = m.LOAN_PORT;
+  if (m.LOANS !== undefined) h.loans = m.LOANS;
   return h;
 }
 
@@ -244,7 +250,9 @@ class ConnHandler {
           this.conn.send({ WORKER: 'ALIVE', TASK: 'RECIEVE' });
         } else {
           this.ctx.count('worker_refused');
-          this.conn.send({ TASK: 'ERROR', REASON: (typeof verdict === 'string' ? verdict : 'refused').slice(0, WireLimits.stringLen) });
+          const reason = typeof verdict === 'string' ? verdict : typeof verdict === 'object' ? verdict.reason : 'refused';
+          const where = typeof verdict === 'object' && verdict.masterAddress ? { MASTER_ADDRESS: verdict.masterAddress.slice(0, WireLimits.stringLen) } : {};
+          this.conn.send({ TASK: 'ERROR', REASON: reason.slice(0, WireLimits.stringLen), ...where });
           this.conn.close();
         }
         return;

@@ -114,7 +114,8 @@ export const workSchema = z
 export const resultsSchema = z.object({ TASK: z.literal('RESULTS'), RESULTS: z.array(resultSchema).max(WireLimits.results) });
 export const returnSchema = z.object({ TASK: z.literal('WORKER_RETURN'), WORKERS: workers, LOAN_IDS: ids.optional() });
 export const recallSchema = z.object({ TASK: z.literal('WORKER_RECALL'), WORKERS: workers, LOAN_IDS: ids.optional() });
-export const errorSchema = z.object({ TASK: z.literal('ERROR'), REASON: z.string().max(WireLimits.stringLen).optional() });
+/** MASTER_ADDRESS (extension): a follower's loan port names its farm's master ("ip:port") to a worker */
+export const errorSchema = z.object({ TASK: z.literal('ERROR'), REASON: z.string().max(WireLimits.stringLen).optional(), MASTER_ADDRESS: z.string().max(WireLimits.stringLen).optional() });
 
 export type Heartbeat = z.output<typeof heartbeatSchema>;
 export type Recieve = z.output<typeof recieveSchema>;

@@ -20,7 +20,7 @@ export interface WorkerLinkOptions {
   onWork(checks: CheckDef[]): void;
   onReturn(): void;
   /** the borrower answered ALIVE with ERROR (the link stops for good) */
-  onRefused(reason: string): void;
+  onRefused(reason: string, ext?: { masterAddress?: string }): void;
   onState(connected: boolean): void;
   /** reconnect backoff: first delay and cap, ms */
   backoffMs?: { min: number; max: number };
@@ -179,7 +179,7 @@ export class WorkerLink {
       case 'error':
         if (!this.accepted) {
           this.close();
-          this.opts.onRefused(p.msg.REASON ?? 'refused');
+          this.opts.onRefused(p.msg.REASON ?? 'refused', p.msg.MASTER_ADDRESS !== undefined ? { masterAddress: p.msg.MASTER_ADDRESS } : {});
         }
         return;
       case 'worker-return':
