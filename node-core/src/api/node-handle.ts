@@ -6,6 +6,7 @@ import type { NodeConfig } from '../config.js';
 import type { ClusterViewEntry, Role } from '../protocol/messages.js';
 import type { MonitorReader } from '../monitoring/monitor-service.js';
 import type { LocationReport } from '../monitoring/aggregator.js';
+import type { LoansControl } from '../loans/types.js';
 import type { BoardView, InviteInfo, LeaderInfo, NodeStatus, PeerEvent, WakeInfo } from './peer-api.js';
 
 export interface HealthReport {
@@ -95,6 +96,8 @@ export interface NodeHandle {
    * /sync/api); answers how many it took. Throws NOT_LEADER on a node that is not the master.
    */
   monitorIngest?(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number;
+  /** worker loans (issue 13): the node's LoanManager; absent on a node without loans */
+  readonly loans?: LoansControl;
   /** Prometheus text exposition */
   metrics(): Promise<string>;
   /** records the latency of one HTTP request in the metrics */
