@@ -64,6 +64,9 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
     listNotifications: () => invoke('monitor:list-notifications'),
     addNotification: (input) => invoke('monitor:add-notification', input),
     removeNotification: (id) => invoke('monitor:remove-notification', id),
+    loans: () => invoke('loans:get-loans'),
+    recallLoan: (id) => invoke('loans:recall-loan', id),
+    returnLoan: (id) => invoke('loans:return-loan', id),
     // the main process forwards node events to the window (node-host); here, straight from the node
     subscribe(listener: (e: PeerEvent) => void) {
       t.node.events.on('event', listener);

@@ -7,12 +7,13 @@ import type { LoansControl, LoansView } from './types.js';
 
 /** a loan id is `${lenderMaster}:${workerId}:${sinceMs}`: node ids are letters, digits and . _ : - */
 export const LOAN_ID_MAX = 200;
-export const LOAN_ID_PATTERN = /^[A-Za-z0-9._:@-]+$/;
+/** (not "." or "..": a client would resolve them as path segments and reach another route) */
+export const LOAN_ID_PATTERN = /^(?!\.+$)[A-Za-z0-9._:@-]+$/;
 export const loanIdSchema = z
   .string()
   .min(1, 'a loan id: 1 to 200 characters')
   .max(LOAN_ID_MAX, `a loan id is at most ${LOAN_ID_MAX} characters`)
-  .regex(LOAN_ID_PATTERN, 'a loan id: letters, digits and . _ : @ - only');
+  .regex(LOAN_ID_PATTERN, 'a loan id: letters, digits and . _ : @ - only (not dots alone)');
 
 export type LoanAction = 'recall' | 'return';
 
