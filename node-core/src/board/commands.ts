@@ -3,6 +3,8 @@
 // the one set of limits: every edge (HTTP, IPC, CLI, the renderer's demo) imports them. Pure TS, no
 // Node built-ins, so the renderer can bundle the board.
 import { z } from 'zod';
+import { LOAN_COMMAND_TYPES, loanCommandSchemas } from '../loans/board-loans.js';
+import { loansSnapshotSchema } from '../loans/loans-snapshot.js';
 import { MONITOR_COMMAND_TYPES } from '../monitoring/board-monitoring.js';
 import { monitorCommandSchemas } from '../monitoring/check-schema.js';
 import { monitoringSnapshotSchema } from '../monitoring/monitor-snapshot.js';
@@ -173,6 +175,7 @@ const clusterNodeInputSchema = z.strictObject({
 
 export const boardCommandSchema = z.discriminatedUnion('type', [
   ...monitorCommandSchemas,
+  ...loanCommandSchemas,
   z
     .strictObject({
       type: z.literal('reserve'),
@@ -261,6 +264,7 @@ export const BOARD_COMMAND_TYPES: readonly BoardCommandType[] = [
   'serving',
   'presence',
   ...MONITOR_COMMAND_TYPES,
+  ...LOAN_COMMAND_TYPES,
 ];
 
 export const commandMetaSchema = z.object({
@@ -399,6 +403,7 @@ export const boardSnapshotSchema = z.object({
   applied: z.array(z.tuple([z.string(), applyResultSchema])),
   lastUpdate: z.number(),
   monitoring: monitoringSnapshotSchema.optional(),
+  loans: loansSnapshotSchema.optional(),
 });
 
 /** Validates a snapshot's shape; returns the issues (empty when valid). */

@@ -1,6 +1,7 @@
 // Small pure helpers of the board: result values, time formatting, derived server fields and the
 // history query. No state lives here.
 import { ErrorCode } from '../errors.js';
+import type { Loan } from '../loans/types.js';
 import { SYSTEM_OPERATIONS, ServerStatus, type ApplyResult, type HistoryFilter, type HistoryPage, type Server, type UserRequest } from './types.js';
 
 export const HISTORY_DEFAULT_LIMIT = 50;
@@ -17,6 +18,19 @@ export function isoSec(sec: number): string {
 export function isoMs(ms: number): string {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? new Date(0).toISOString() : d.toISOString();
+}
+
+/**
+ * The readable history line of a loan as it stands after a start or an end: "lent <worker> to farm
+ * <id> until <time>", "borrowed <worker> from farm <id>", "loan of <worker> ended: <reason>". The farm
+ * is the peer's cluster id, or its address for a foreign master that sent none.
+ */
+export function loanLine(l: Loan): string {
+  const worker = l.workerName ?? l.workerId;
+  const farm = l.peer.clusterId ?? l.peer.address;
+  if (l.state === 'ended') return `loan of ${worker} ended: ${l.endReason ?? 'ended'}`;
+  if (l.direction === 'out') return `lent ${worker} to farm ${farm} until ${isoSec(Math.floor(l.until / 1000))}`;
+  return `borrowed ${worker} from farm ${farm}`;
 }
 
 export function ok(value?: unknown): ApplyResult {

@@ -1,9 +1,11 @@
 // Board command handlers: what each validated command does to the board's data. Pure functions over
 // BoardData and the entry's context (time, author); deterministic, and a refusal changes nothing.
 import { ErrorCode } from '../errors.js';
+import { applyLoan } from '../loans/board-loans.js';
+import type { Loan, LoansData } from '../loans/types.js';
 import { applyMonitor, type MonitoringData } from '../monitoring/board-monitoring.js';
-import { BoardLimits } from './commands.js';
-import { derive, fail, isoMs, isoSec, newServer, ok } from './format.js';
+import { BoardLimits, HOST_PATTERN } from './commands.js';
+import { derive, fail, isoMs, isoSec, loanLine, newServer, ok } from './format.js';
 import type {
   ApplyResult,
   BoardCommand,
@@ -26,6 +28,8 @@ export interface BoardData {
   nodes: Map<string, ClusterNodeRecord>;
   /** checks, notification targets, verdicts, alerts, remote instances (issue 12) */
   monitoring: MonitoringData;
+  /** worker loans between farms (issue 13) */
+  loans: LoansData;
 }
 
 export type HistoryRow = Pick<UserRequest, 'user' | 'serverHost' | 'comment'> & { details?: Record<string, unknown> };
@@ -119,7 +123,32 @@ export function applyCommand(d: BoardData, c: BoardCommand, ctx: Ctx): ApplyResu
           ctx.changed = true;
         },
       });
+    case 'loan-start':
+    case 'loan-renew':
+    case 'loan-end':
+      return loan(d, c, ctx);
   }
+}
+
+/**
+ * A loan command: a start and an end leave a readable history row (the host is the worker's name when
+ * it is a host name, so the board's "On loan" row and its history meet); a renewal and the repeated
+ * end of an ended loan leave none. A refusal leaves its row (the default one).
+ */
+function loan(d: BoardData, c: Cmd<'loan-start' | 'loan-renew' | 'loan-end'>, ctx: Ctx): ApplyResult {
+  const r = applyLoan(d.loans, c, ctx.at);
+  if (!r.ok) return r;
+  const v = r.value as { loan: Loan; changed?: boolean };
+  if (c.type === 'loan-renew' || v.changed === false) {
+    ctx.main = null;
+    return r;
+  }
+  const name = v.loan.workerName ?? '';
+  const details: Record<string, unknown> = { loanId: v.loan.id, workerId: v.loan.workerId, direction: v.loan.direction, farm: v.loan.peer.clusterId, until: v.loan.until };
+  if (c.type === 'loan-end') details.reason = c.reason;
+  ctx.main = { user: ctx.meta.user, serverHost: HOST_PATTERN.test(name) ? name : '', comment: loanLine(v.loan), details };
+  ctx.changed = true;
+  return r;
 }
 
 // -- reservations ------------------------------------------------------------------------------

@@ -4,6 +4,9 @@ import { BadRequestError, ConfigError, ErrorCode, toPeerboardError } from '../er
 import { checkBoardSnapshot, commandMetaSchema, HOST_PATTERN, parseBoardCommand, summarizeIssues } from './commands.js';
 import { derive, fail, queryHistory } from './format.js';
 import { applyCommand, historyRow, type BoardData, type Ctx } from './handlers.js';
+import { emptyLoans } from '../loans/board-loans.js';
+import { loansSnapshot, restoreLoans } from '../loans/loans-snapshot.js';
+import type { LoansData } from '../loans/types.js';
 import { emptyMonitoring, type MonitoringData } from '../monitoring/board-monitoring.js';
 import { monitoringSnapshot, restoreMonitoring } from '../monitoring/monitor-snapshot.js';
 import type {
@@ -39,7 +42,7 @@ export interface BoardEntry {
 export class Board {
   private readonly historyLimit: number;
   private readonly idempotencyLimit: number;
-  private data: BoardData = { servers: new Map(), users: new Map(), nodes: new Map(), monitoring: emptyMonitoring() };
+  private data: BoardData = { servers: new Map(), users: new Map(), nodes: new Map(), monitoring: emptyMonitoring(), loans: emptyLoans() };
   private log: UserRequest[] = [];
   private applied = new Map<string, ApplyResult>();
   private lastUpdate: EpochSeconds = 0;
@@ -149,6 +152,11 @@ export class Board {
     return this.data.monitoring;
   }
 
+  /** loans' replicated data (issue 13), read-only: callers copy what they hand out */
+  loans(): Readonly<LoansData> {
+    return this.data.loans;
+  }
+
   clusterNodes(): ClusterNodeRecord[] {
     return [...this.data.nodes.values()].map((n) => structuredClone(n));
   }
@@ -185,12 +193,13 @@ export class Board {
       applied: [...this.applied.entries()].map(([k, v]) => [k, copy(v)] as [string, ApplyResult]),
       lastUpdate: this.lastUpdate,
       monitoring: monitoringSnapshot(this.data.monitoring, copy),
+      loans: loansSnapshot(this.data.loans, copy),
     };
   }
 
   /** Back to an empty board: no servers, history, users, nodes or remembered results. */
   reset(): void {
-    this.data = { servers: new Map(), users: new Map(), nodes: new Map(), monitoring: emptyMonitoring() };
+    this.data = { servers: new Map(), users: new Map(), nodes: new Map(), monitoring: emptyMonitoring(), loans: emptyLoans() };
     this.log = [];
     this.applied = new Map();
     this.lastUpdate = 0;
@@ -225,11 +234,18 @@ export class Board {
     } catch (err) {
       throw new BadRequestError(`invalid board snapshot: monitoring: ${(err as Error).message}`);
     }
+    let loans: LoansData;
+    try {
+      loans = restoreLoans(snap.loans);
+    } catch (err) {
+      throw new BadRequestError(`invalid board snapshot: loans: ${(err as Error).message}`);
+    }
     this.data = {
       servers,
       users: new Map(snap.users.map((u) => [u.username, u])),
       nodes: new Map(snap.clusterNodes.map((n) => [n.id, n])),
       monitoring,
+      loans,
     };
     this.log = snap.history.slice(-this.historyLimit);
     this.applied = new Map(snap.applied.slice(-this.idempotencyLimit));

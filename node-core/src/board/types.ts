@@ -1,6 +1,9 @@
 // The replicated board's data model: seed 000's ServersData / UserRequests shapes (field names kept
 // exactly, extensions are extra fields) and the commands that the replicated log carries.
 import type { ErrorValue } from '../errors.js';
+import type { LoanCommandValues } from '../loans/board-loans.js';
+import type { LoansSnapshot } from '../loans/loans-snapshot.js';
+import type { LoanCommand } from '../loans/types.js';
 import type { MonitorCommand, MonitorCommandValues, MonitoringSnapshot } from '../monitoring/types.js';
 
 /** Seconds since the Unix epoch: the unit seed 000 uses for lastUpdate, since and timestamp. */
@@ -191,7 +194,9 @@ export type BoardCommand =
   /** batched heartbeats (seeds 001/002): moves lastSeen forward; leaves no history row */
   | { type: 'presence'; users: PresenceUserBeat[]; nodes: PresenceNodeBeat[] }
   /** monitoring (issue 12): checks, notification targets, verdict changes, deliveries, remote instances */
-  | MonitorCommand;
+  | MonitorCommand
+  /** worker loans between farms (issue 13): system/admin only (board-loans.ts) */
+  | LoanCommand;
 
 export type BoardCommandType = BoardCommand['type'];
 
@@ -218,13 +223,15 @@ export interface BoardSnapshot {
   lastUpdate: EpochSeconds;
   /** monitoring's entities (absent in snapshots from before monitoring) */
   monitoring?: MonitoringSnapshot;
+  /** worker loans (absent in snapshots from before loans) */
+  loans?: LoansSnapshot;
 }
 
 /**
  * What an applied command answers with (ApplyResult.value when ok), per command type: the contract
  * between the board and its callers (board/service.ts reads these; nobody guesses the shape).
  */
-export interface CommandValues extends MonitorCommandValues {
+export interface CommandValues extends MonitorCommandValues, LoanCommandValues {
   reserve: { server: Server };
   release: { server: Server; released: string; grantedTo: string | null };
   extend: { server: Server };

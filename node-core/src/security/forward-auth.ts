@@ -44,6 +44,10 @@ const ADMIN_COMMANDS = new Set([
   'alert-delivery',
   'instance-register',
   'instance-remove',
+  // worker loans (issue 13): the master's own (system) writes, or an admin's recall/return
+  'loan-start',
+  'loan-renew',
+  'loan-end',
 ]);
 
 /** The access a command needs: the same rule as the HTTP routes that issue it. */
