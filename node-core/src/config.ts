@@ -13,6 +13,15 @@ export const MAX_PREVIOUS_CLUSTER_KEYS = 2;
 const port = z.number().int().min(0).max(65535);
 const ms = z.number().int().min(1).max(3_600_000);
 
+/** "host:port" or "[v6]:port", port 1-65535 */
+const hostPort = z
+  .string()
+  .regex(/^(?:[A-Za-z0-9._-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]):[0-9]{1,5}$/, 'host:port such as 192.168.1.20:8781')
+  .refine((p) => {
+    const port = Number(p.slice(p.lastIndexOf(':') + 1));
+    return port >= 1 && port <= 65535;
+  }, 'host:port with a port from 1 to 65535');
+
 export const configSchema = z.strictObject({
   /** Name of the cluster. Nodes with another clusterId on the same LAN ignore each other. */
   clusterId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'letters, digits, dot, dash, underscore; 1 to 64 characters').default('peerboard'),
@@ -146,6 +155,31 @@ export const configSchema = z.strictObject({
   monitorDamping: z.number().int().min(1).max(10).default(2),
   /** Probes one location runs at once at most. */
   monitorConcurrency: z.number().int().min(1).max(1000).default(64),
+  // -- worker loans between farms (issue 13, seed 004; docs: README "Worker loans") --
+  /** TCP port of the loan protocol (seed 004: 8781): masters talk here, lent workers connect here. 0 picks a free one. */
+  loanPort: port.default(8781),
+  /** Neighbour farms' masters "host:port" (their loan port), asked first and in this order; LAN ones are found from heartbeats. */
+  loanNeighbours: z.array(hostPort).max(32, 'at most 32 neighbours').default([]),
+  /** Shared secret of the loan protocol (16+ chars): set the same one on both farms to trust each other. Unset: the open seed protocol. */
+  loanKey: z.string().min(16, 'at least 16 characters').max(256).optional(),
+  /** This node may be lent to another farm. Default: yes on headless nodes, no on desktop nodes. */
+  lendable: z.boolean().optional(),
+  /** The farm is saturated when its worst location's check start lag p99 stays above this (ms)... */
+  loanLagMs: z.number().int().min(1).max(600_000).default(1000),
+  /** ...or its busiest location's CPU (fraction of one core) stays above this... */
+  loanCpu: z.number().min(0.01).max(64).default(0.8),
+  /** ...for this long (ms); the load must stay below half of both as long before a worker goes home. */
+  loanSustainMs: z.number().int().min(0).max(3_600_000).default(30_000),
+  /** Workers this farm borrows in all, at most (1-64). */
+  loanMaxWorkers: z.number().int().min(1).max(64).default(8),
+  /** Lease a loan is granted for (ms, 1 s to 24 h); renewed while the farms hear each other. */
+  loanLeaseMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+  /** Heartbeat between neighbour masters, and of a lent worker to its borrower (ms). */
+  loanHeartbeatMs: z.number().int().min(10).max(60_000).default(2000),
+  /** How long a granted worker has to connect to its borrower before the loan ends lost (ms). */
+  loanConnectMs: z.number().int().min(10).max(600_000).default(10_000),
+  /** This farm takes part in loans: it may borrow and lend workers. false: no loan port, no loans. */
+  loans: z.boolean().default(true),
   /** pino log level. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -186,7 +220,23 @@ export function parseConfig(input: unknown): NodeConfig {
     });
     throw new ConfigError(`invalid configuration: ${issues.join('; ')}`, { issues });
   }
-  return applyInvite(r.data, (input ?? {}) as Record<string, unknown>);
+  return checkLoans(applyInvite(r.data, (input ?? {}) as Record<string, unknown>));
+}
+
+/** This node may be lent to another farm: the `lendable` setting, else true on headless nodes only. */
+export function lendableOf(config: Pick<NodeConfig, 'lendable' | 'headless'>): boolean {
+  return config.lendable ?? config.headless;
+}
+
+/** The loan settings together: a lease must outlast the heartbeats that renew it. */
+function checkLoans(config: NodeConfig): NodeConfig {
+  if (config.loanLeaseMs < 4 * config.loanHeartbeatMs) {
+    throw new ConfigError(
+      `invalid configuration: loanLeaseMs (${config.loanLeaseMs}) must be at least 4 x loanHeartbeatMs (${config.loanHeartbeatMs}): leases are renewed by heartbeats`,
+      { key: 'loanLeaseMs', other: 'loanHeartbeatMs' },
+    );
+  }
+  return config;
 }
 
 /**

@@ -12,6 +12,8 @@
 import { randomUUID } from 'node:crypto';
 import type { NodeConfig } from './config.js';
 import type { Raft } from './consensus/raft.js';
+import { FOREIGN_REASONS, ForeignHeartbeatGate } from './loans/foreign-heartbeat.js';
+import type { ForeignHeartbeat } from './loans/types.js';
 import type { Logger } from './log.js';
 import type { Decoded } from './protocol/codec.js';
 import type { ClusterViewEntry, Message, MessageOf, MessageType, NodeInfo, Outgoing } from './protocol/messages.js';
@@ -65,7 +67,7 @@ export type LearnRefusal = 'address_conflict' | 'book_full';
 export interface DiscoveryHost {
   readonly nodeId: string;
   readonly ip: string;
-  readonly config: Pick<NodeConfig, 'clusterKey' | 'discoveryWindowMs' | 'electionTimeoutMs' | 'heartbeatIntervalMs'>;
+  readonly config: Pick<NodeConfig, 'clusterId' | 'clusterKey' | 'discoveryWindowMs' | 'electionTimeoutMs' | 'heartbeatIntervalMs'>;
   readonly keyMode: KeyMode;
   /** messages are authenticated with a cluster key */
   readonly keyed: boolean;
@@ -110,11 +112,21 @@ export class Discovery {
   /** monotonic ms a keyed cluster was last heard by this node without a key */
   private keyedClusterSeenAt = Number.NEGATIVE_INFINITY;
   private keyedHintLogged = false;
+  /** the loan port our heartbeats advertise (issue 13); null: none (loans off) */
+  loanPort: number | null = null;
+  /**
+   * Another cluster's master heard on the LAN (issue 13): an unauthenticated hint, rate-limited
+   * (ForeignHintLimits). Null: such datagrams are dropped unread, as before.
+   */
+  onForeignHeartbeat: ((h: ForeignHeartbeat) => void) | null = null;
+  private readonly foreignGate: ForeignHeartbeatGate;
 
   constructor(
     private readonly node: DiscoveryHost,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.foreignGate = new ForeignHeartbeatGate(node.config.clusterId, () => this.clock.monotonic());
+  }
 
   private get clock() {
     return this.node.raft.clock;
@@ -251,6 +263,7 @@ export class Discovery {
       incarnation: raft.config?.incarnation ?? '',
       clusterView,
       young,
+      ...(this.loanPort !== null ? { loanPort: this.loanPort } : {}),
     }));
   }
 
@@ -270,6 +283,7 @@ export class Discovery {
     const d = this.node.decodeResult(data, Limits.maxPacketBytes, from);
     if (!d.ok) {
       if (d.reason === 'keyed_message') this.onKeyedCluster(from);
+      if (this.onForeignHeartbeat && FOREIGN_REASONS.has(d.reason)) this.foreignHint(data, from);
       return;
     }
     const msg = d.msg;
@@ -288,6 +302,19 @@ export class Discovery {
     } catch (err) {
       this.node.metrics_.drop('handler_error');
       this.log.warn({ from, type: msg.type, err }, 'error while handling a datagram');
+    }
+  }
+
+  /** another cluster's datagram: a neighbour hint when it is a master's heartbeat (never trusted) */
+  private foreignHint(data: Buffer, from: string): void {
+    const r = this.foreignGate.peek(data, from.slice(0, from.lastIndexOf(':')));
+    if ('drop' in r) return void this.node.metrics_.drop(r.drop);
+    if (!('hint' in r)) return;
+    try {
+      this.onForeignHeartbeat?.(r.hint);
+    } catch (err) {
+      this.node.metrics_.drop('handler_error');
+      this.log.warn({ from, err }, 'error while handling a foreign heartbeat');
     }
   }
 
@@ -682,6 +709,7 @@ function infoToView(i: NodeInfo, role: ClusterViewEntry['role'], voter: boolean,
     matchIndex: 0,
     failoverOrder: i.failoverOrder,
     cpuLoad: i.cpuLoad,
+    ...(i.lendable !== undefined ? { lendable: i.lendable } : {}),
   };
 }
 
@@ -697,5 +725,6 @@ function viewToInfo(e: ClusterViewEntry): NodeInfo {
     failoverOrder: e.failoverOrder ?? 99,
     cpuLoad: e.cpuLoad ?? 0,
     version: '',
+    ...(e.lendable !== undefined ? { lendable: e.lendable } : {}),
   };
 }

@@ -4,7 +4,7 @@ import type { BoardView, LeaderInfo, NodeStatus } from './api/peer-api.js';
 import type { HealthReport } from './api/node-handle.js';
 import type { Board } from './board/state-machine.js';
 import type { HistoryFilter, HistoryPage } from './board/types.js';
-import type { NodeConfig } from './config.js';
+import { lendableOf, type NodeConfig } from './config.js';
 import type { Raft } from './consensus/raft.js';
 import { ErrorCode } from './errors.js';
 import type { NodeMetrics } from './node-metrics.js';
@@ -25,7 +25,7 @@ export interface ReadHost {
   readonly ip: string;
   readonly peerPort: number;
   readonly keyMode: KeyMode;
-  readonly config: Pick<NodeConfig, 'clusterId' | 'user' | 'headless' | 'apiPort' | 'uiPort' | 'failoverOrder'>;
+  readonly config: Pick<NodeConfig, 'clusterId' | 'user' | 'headless' | 'apiPort' | 'uiPort' | 'failoverOrder' | 'lendable'>;
   readonly clock: Clock;
   readonly raft: Pick<
     Raft,
@@ -171,6 +171,7 @@ export class NodeReads {
       cpuLoad,
       version: PEERBOARD_VERSION,
       name: this.node.name,
+      lendable: lendableOf(this.node.config),
       ...(this.node.deps.ipExplicit === false ? {} : { ipExplicit: true }),
     };
   }

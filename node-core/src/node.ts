@@ -35,12 +35,16 @@ import { NetTransport } from './transport/net-transport.js';
 import type { StreamAddress } from './transport/transport.js';
 import { realClock, type Clock, type TimerHandle } from './util/clock.js';
 import { WakeTracker } from './wake-tracker.js';
-import { MonitorNode } from './monitoring/monitor-node.js';
+import { MonitorNode, type ReportExtra } from './monitoring/monitor-node.js';
+import type { AssignmentPush } from './monitoring/assign.js';
+import type { LocationLoad } from './loans/types.js';
 import type { LocationReport } from './monitoring/aggregator.js';
 import type { MonitorReader } from './monitoring/monitor-service.js';
 import { defaultMonitorParts } from './monitoring/monitor-parts.js';
 import { meteredParts } from './monitoring/monitor-metrics.js';
 import { hostname } from 'node:os';
+import type { LoanManager } from './loans/loan-manager.js';
+import { createLoanManager } from './node-loans.js';
 
 export type { KeyMode, NodeDeps };
 
@@ -82,6 +86,8 @@ export class PeerNode implements NodeHandle {
   /** endpoint monitoring (issue 12): null when the node was built without its parts */
   readonly monitor: MonitorNode | null;
   private monitorGeneration = 0;
+  /** worker loans between farms (issue 13): undefined when `loans` is off */
+  readonly loans: LoanManager | undefined;
 
   constructor(
     readonly config: NodeConfig,
@@ -110,6 +116,8 @@ export class PeerNode implements NodeHandle {
       monitor: { monitoring: () => this.sm.board.monitoring(), counters: () => this.monitor?.counters ?? null, lag: () => this.monitor?.schedulerStats() ?? null },
     });
     this.discovery = new Discovery(this, this.log.child({ subsystem: 'discovery' }));
+    // our heartbeats name the loan port (issue 13); the loan manager sets the bound one (port 0)
+    this.discovery.loanPort = config.loans && config.loanPort > 0 ? config.loanPort : null;
     this.raft = new Raft({
       nodeId,
       selfInfo: () => this.selfInfo(),
@@ -147,6 +155,24 @@ export class PeerNode implements NodeHandle {
     this.pump = new NodeEventPump(this, { stopping: () => this.stopping, stale: () => this.reads.stale(), wake: this.wake });
     // every probe result also feeds this node's metrics (monitor-metrics.ts)
     this.monitor = deps.monitor ? new MonitorNode(this.monitorHost(), meteredParts(deps.monitor, (r) => this.metrics_.monitor?.observeResult(r))) : null;
+    this.loans = createLoanManager(
+      {
+        nodeId,
+        config,
+        name: this.name,
+        ip: () => this.ip,
+        log: this.log,
+        clock: this.clock,
+        raft: this.raft,
+        board: () => this.sm.board,
+        clusterView: () => this.clusterView(),
+        leaderInfo: () => this.leaderInfo(),
+        masterLoanPort: () => null,
+        submit: (cmd, opts) => this.submit(cmd, opts),
+        monitor: this.monitor,
+      },
+      config.location ?? safeHost(),
+    ) ?? undefined;
   }
 
   /** what monitoring sees of this node */
@@ -167,19 +193,29 @@ export class PeerNode implements NodeHandle {
         return this.sm.board.monitoring();
       },
       submit: (cmd, reqId) => this.submit(cmd, { user: 'system', reqId, caller: 'system' }),
-      sendReport: (leaderId, location, referenceOk, results) => this.sendCheckReport(leaderId, location, referenceOk, results),
+      sendReport: (leaderId, location, referenceOk, results, extra) => this.sendCheckReport(leaderId, location, referenceOk, results, extra),
+      excludedLocations: () => this.excludedLocations(),
     };
   }
 
-  private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[]): Promise<boolean> {
+  /**
+   * Node ids this farm has lent to another (the loan brain sets it): as master, monitoring gives them
+   * an empty assignment. Default: none.
+   */
+  excludedLocations: () => ReadonlySet<string> = () => NO_EXCLUSIONS;
+
+  private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[], extra: ReportExtra = {}): Promise<boolean | { assign?: AssignmentPush }> {
     const msg: Outgoing<'CheckReport'> = {
       type: 'CheckReport',
       location: location.slice(0, 100),
       referenceOk,
       results: results.map((r) => ({ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error === null ? null : r.error.slice(0, 300) })),
+      ...(extra.assignVersion !== undefined ? { assignVersion: extra.assignVersion.slice(0, 64) } : {}),
+      ...(extra.load ? { load: saneLoad(extra.load) } : {}),
     };
     const resp = await this.rpc(leaderId, msg, this.config.requestTimeoutMs);
-    return resp.type === 'CheckReportResponse';
+    if (resp.type !== 'CheckReportResponse') return false;
+    return resp.assign ? { assign: resp.assign } : true;
   }
 
   /** monitoring's reads for the HTTP routes and IPC (NodeHandle) */
@@ -206,8 +242,9 @@ export class PeerNode implements NodeHandle {
   /** the master takes a location's report (node-wire.ts) */
   takeCheckReport(msg: MessageOf<'CheckReport'>): Outgoing<'CheckReportResponse'> | Outgoing<'ErrorResponse'> {
     if (this.raft.role !== 'master' || !this.monitor) return { type: 'ErrorResponse', code: 'NOT_LEADER', message: 'this node is not the master', leaderId: this.raft.leaderId };
-    const accepted = this.monitor.ingest(msg.nodeId, msg.location, msg.referenceOk, msg.results.map((r) => ({ ...r, nodeId: msg.nodeId, location: msg.location })));
-    return { type: 'CheckReportResponse', accepted };
+    const extra: ReportExtra = { ...(msg.assignVersion !== undefined ? { assignVersion: msg.assignVersion } : {}), ...(msg.load ? { load: msg.load } : {}) };
+    const answer = this.monitor.ingestReport(msg.nodeId, msg.location, msg.referenceOk, msg.results.map((r) => ({ ...r, nodeId: msg.nodeId, location: msg.location })), extra);
+    return { type: 'CheckReportResponse', accepted: answer.accepted, ...(answer.assign ? { assign: answer.assign } : {}) };
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -234,8 +271,16 @@ export class PeerNode implements NodeHandle {
     this.discovery.start();
     this.scheduleExpiry();
     this.monitor?.start();
+    await this.startLoans();
     if (this.config.selfRegister) this.stopSelfRegistration = startSelfRegistration(this, { logger: this.log.child({ subsystem: 'self-register' }) });
     this.log.info({ clusterId: this.config.clusterId, ip: this.ip, peerPort: this.peerPort, discoveryPort: ports.packetPort, role: this.raft.role }, 'node started');
+  }
+
+  /** the loan port listens on every node; the bound port (0 picks one) is what our heartbeats name */
+  private async startLoans(): Promise<void> {
+    if (!this.loans) return;
+    const port = await this.loans.start();
+    (this.config as { loanPort: number }).loanPort = port;
   }
 
   async stop(): Promise<void> {
@@ -269,6 +314,7 @@ export class PeerNode implements NodeHandle {
   /** timers, discovery and consensus stop (the transport and the store stay open) */
   private stopActivities(): void {
     this.monitor?.stop();
+    void this.loans?.stop();
     clearInterval(this.cpuTimer);
     clearInterval(this.addressTimer);
     this.wake.stop();
@@ -457,6 +503,7 @@ export class PeerNode implements NodeHandle {
     if (e.kind === 'config') this.emitCluster();
     if (e.kind === 'board' && result?.ok) {
       this.monitor?.onApplied(e.cmd as BoardCommand);
+      if (e.cmd.type.startsWith('loan-')) this.loans?.onLoanApplied();
       if (e.cmd.type === 'verdict') {
         this.metrics_.monitor?.verdictChanges.inc();
         const alert = (result.value as { alert?: Alert } | undefined)?.alert;
@@ -578,6 +625,14 @@ export async function createNode(input: NodeConfigInput, deps: Partial<NodeDeps>
     if (!deps.store) store.close();
     throw err;
   }
+}
+
+const NO_EXCLUSIONS: ReadonlySet<string> = new Set();
+
+/** a load within the wire's bounds (a clock jump or a many-core CPU figure must not fail the report) */
+function saneLoad(l: LocationLoad): LocationLoad {
+  const clamp = (v: number, max: number): number => (Number.isFinite(v) ? Math.min(max, Math.max(0, v)) : 0);
+  return { lagP99Ms: clamp(l.lagP99Ms, 86_400_000), cpu: clamp(l.cpu, 1024), utilisation: clamp(l.utilisation, 1), ...(l.demand !== undefined ? { demand: clamp(l.demand, 1000) } : {}) };
 }
 
 function safeHost(): string {

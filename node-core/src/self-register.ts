@@ -3,6 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { NodeHandle } from './api/node-handle.js';
 import type { BoardCommand } from './board/types.js';
+import { lendableOf } from './config.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from './errors.js';
 import type { Logger } from './log.js';
 import { osStats, presenceFor } from './presence.js';
@@ -33,7 +34,8 @@ export function selfNodeRecord(node: NodeHandle, startTime: string): SelfNode {
     url: nodeUrl(self.nodeIP, self.apiPort),
     clusterId: node.config.clusterId,
     role: self.role === 'master' ? 'coordinator' : 'worker',
-    capabilities: { board: true, headless: self.headless },
+    // lendable (issue 13): the master lends only nodes that say so
+    capabilities: { board: true, headless: self.headless, lendable: lendableOf(node.config) },
     tags: ['peerboard'],
     metadata: { peerboard: true, autoRegistered: true, nodeVersion: process.version, platform: process.platform, startTime, ...(self.name ? { name: self.name } : {}) },
   };
@@ -43,7 +45,7 @@ export function selfNodeRecord(node: NodeHandle, startTime: string): SelfNode {
 export async function ensureSelfRecord(node: NodeHandle, startTime: string, by: string): Promise<void> {
   const want = selfNodeRecord(node, startTime);
   const have = node.clusterNodes().find((n) => n.id === node.nodeId);
-  if (have && have.url === want.url && have.metadata.name === want.metadata.name) return;
+  if (have && have.url === want.url && have.metadata.name === want.metadata.name && have.capabilities.lendable === want.capabilities.lendable) return;
   await node.submit({ type: 'cluster-register', node: want }, { user: by });
 }
 

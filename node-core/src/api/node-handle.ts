@@ -96,8 +96,8 @@ export interface NodeHandle {
    * /sync/api); answers how many it took. Throws NOT_LEADER on a node that is not the master.
    */
   monitorIngest?(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number;
-  /** worker loans (issue 13): the node's LoanManager; absent on a node without loans */
-  readonly loans?: LoansControl;
+  /** worker loans between farms (issue 13): absent when the node takes no part in loans (`loans: false`) */
+  readonly loans?: LoansControl | undefined;
   /** Prometheus text exposition */
   metrics(): Promise<string>;
   /** records the latency of one HTTP request in the metrics */

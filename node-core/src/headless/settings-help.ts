@@ -44,8 +44,20 @@ export const SETTINGS_HELP: Record<keyof NodeConfig, string> = {
   monitorReference: 'host:port this location must reach before its results vote (a reference check for its own network). Unset: none.',
   monitorDamping: 'Consecutive agreeing results before a location flips its status of a check (flap damping, 1-10).',
   monitorConcurrency: 'Probes this location runs at once at most (1-1000).',
+  loanPort: 'TCP port of the worker-loan protocol (seed 004: 8781): masters talk here, lent workers connect here. 0 picks a free one.',
+  loanNeighbours: 'Neighbour farms\' masters "host:port" (comma-separated, at most 32), asked first and in order; LAN farms are found from their heartbeats.',
+  loanKey: 'Loan protocol secret (16+ chars): two farms that set the same one trust each other. Unset: the open seed protocol.',
+  lendable: 'This node may be lent to another farm. Default: true on headless nodes, false on desktop nodes.',
+  loanLagMs: 'Saturated when the worst location\'s check start lag p99 stays above this (ms) for loanSustainMs.',
+  loanCpu: 'Saturated when the busiest location\'s CPU (fraction of one core) stays above this for loanSustainMs.',
+  loanSustainMs: 'How long (ms) the load must stay over a threshold before borrowing, and below half of both before giving back.',
+  loanMaxWorkers: 'Workers this farm borrows in all, at most (1-64).',
+  loanLeaseMs: 'Lease of a loan (ms, 1 s to 24 h, at least 4 heartbeats); renewed while the farms hear each other.',
+  loanHeartbeatMs: 'Heartbeat (ms) between neighbour masters and from a lent worker to its borrower.',
+  loanConnectMs: 'How long (ms) a granted worker has to connect to its borrower before the loan ends lost.',
+  loans: 'This farm takes part in worker loans (borrows and lends). false: no loan port, no loans.',
   logLevel: 'pino log level: fatal, error, warn, info, debug, trace or silent.',
 };
 
 /** Settings whose values are secrets: never printed back. */
-export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['clusterKey', 'invite', 'previousClusterKeys', 'adminToken', 'userToken']);
+export const SECRET_SETTINGS: ReadonlySet<string> = new Set(['clusterKey', 'invite', 'previousClusterKeys', 'adminToken', 'userToken', 'loanKey']);

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ErrorCode, PeerboardError } from '../errors.js';
 import { MonitorService } from '../monitoring/monitor-service.js';
-import type { CheckInput, NotificationInput } from '../monitoring/types.js';
+import type { CheckInput, MonitorSettings, NotificationInput } from '../monitoring/types.js';
 import { Access, requireAccess } from './auth.js';
 import { type RouteContext, actorOf } from './context.js';
 import { answered } from './routes-board.js';
@@ -74,5 +74,5 @@ export function registerMonitoringRoutes(app: FastifyInstance, ctx: RouteContext
 
   app.get('/api/monitoring/settings', read, async () => ({ success: true, settings: svc().settings() }));
 
-  app.put('/api/monitoring/settings', admin, async (request) => answered(await svc().setSettings(request.body as { allowPrivateTargets: boolean }, by(request)), (settings) => ({ settings })));
+  app.put('/api/monitoring/settings', admin, async (request) => answered(await svc().setSettings(request.body as Partial<MonitorSettings>, by(request)), (settings) => ({ settings })));
 }

@@ -148,6 +148,11 @@ export interface LocationLoad {
   cpu: number;
   /** probe slots in use / concurrency over the last window (0..1) */
   utilisation: number;
+  /**
+   * work offered, in locations (monitoring/load.ts demandOf): utilisation scaled by rounds due / rounds
+   * started, so a saturated location reads above 1. Optional: absent, read as utilisation.
+   */
+  demand?: number;
 }
 
 /** another cluster's heartbeat heard on the LAN (unauthenticated: a hint only) */

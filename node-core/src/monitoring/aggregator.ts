@@ -9,6 +9,9 @@
 //   failed, or it has not reported for CUTOFF_MS: it cannot reach the master);
 // - UP: every voter sees it up; DOWN: a strict majority of voters see it down; PARTIAL: some, not a
 //   majority; UNKNOWN: no voter;
+// - with an assignment (monitor-node.ts, assign.ts) only the locations assigned to a check count for
+//   it (plus /sync/api remote instances); the vote filter says which, and an unassigned pair's
+//   result is left out at once when the pool changes;
 // - flap damping happens at each location (N consecutive results before its status flips).
 import type { CheckDef, LocationResult, LocationStatus, Verdict } from './types.js';
 
@@ -46,8 +49,15 @@ export class Aggregator {
   private readonly locations = new Map<string, VoterState & { location: string }>();
   /** reports dropped because MAX_REPORTERS reporters are known already */
   refused = 0;
+  /** which (check, location) results count; default: all */
+  private votes: (checkId: number, nodeId: string) => boolean = () => true;
 
   constructor(private readonly now: () => number) {}
+
+  /** only results for which `fn` answers true count (and are shown) */
+  setVoteFilter(fn: (checkId: number, nodeId: string) => boolean): void {
+    this.votes = fn;
+  }
 
   /** One location's batch. `referenceOk` false: the location says its own network is in doubt. */
   ingest(nodeId: string, location: string, reports: readonly LocationReport[], referenceOk = true): void {
@@ -96,6 +106,7 @@ export class Aggregator {
     let voters = 0;
     let down = 0;
     for (const e of entries?.values() ?? []) {
+      if (!this.votes(check.id, e.nodeId)) continue;
       const loc = this.locations.get(e.nodeId);
       const cutOff = !loc || !loc.referenceOk || now - loc.lastReportAt > fresh;
       const voting = check.enabled && !cutOff && now - e.receivedAt <= fresh;
@@ -119,6 +130,7 @@ export class Aggregator {
     let voters = 0;
     let down = 0;
     for (const e of entries.values()) {
+      if (!this.votes(check.id, e.nodeId)) continue;
       const loc = this.locations.get(e.nodeId);
       if (!loc || !loc.referenceOk || now - loc.lastReportAt > fresh || now - e.receivedAt > fresh) continue;
       voters++;

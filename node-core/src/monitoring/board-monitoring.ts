@@ -3,7 +3,7 @@
 // (only the entry's index and time); a refusal changes nothing.
 import { ErrorCode } from '../errors.js';
 import type { ErrorValue } from '../errors.js';
-import { checkMergedSchema, MonitorLimits, targetHost } from './check-schema.js';
+import { checkMergedSchema, DEFAULT_LOCATIONS_PER_CHECK, MonitorLimits, targetHost } from './check-schema.js';
 import { isPrivateHost } from './private-address.js';
 import type { Alert, CheckDef, CheckInput, CommittedVerdict, InstanceRecord, MonitorCommand, MonitoringSnapshot, NotificationTarget, NotificationTargetView, Verdict } from './types.js';
 
@@ -22,10 +22,12 @@ export interface MonitoringData {
   alerts: Alert[];
   instances: Map<string, InstanceRecord>;
   allowPrivateTargets: boolean;
+  /** K: each enabled check runs on this many locations, chosen by the master (0: every location) */
+  locationsPerCheck: number;
 }
 
 export function emptyMonitoring(): MonitoringData {
-  return { checks: new Map(), nextCheckId: 1, targets: new Map(), nextTargetId: 1, verdicts: new Map(), timeline: new Map(), alerts: [], instances: new Map(), allowPrivateTargets: true };
+  return { checks: new Map(), nextCheckId: 1, targets: new Map(), nextTargetId: 1, verdicts: new Map(), timeline: new Map(), alerts: [], instances: new Map(), allowPrivateTargets: true, locationsPerCheck: DEFAULT_LOCATIONS_PER_CHECK };
 }
 
 /** What an apply needs to know of its entry, and the board's hook for maintenance. */
@@ -140,10 +142,19 @@ export function applyMonitor(m: MonitoringData, c: MonitorCommand, ctx: MonitorC
       ctx.describe('', t.name, { targetId: c.id });
       return ok({ removed: c.id });
     }
-    case 'monitor-settings':
-      m.allowPrivateTargets = c.allowPrivateTargets;
-      ctx.describe('', c.allowPrivateTargets ? 'private targets allowed' : 'private targets forbidden');
-      return ok({ allowPrivateTargets: c.allowPrivateTargets });
+    case 'monitor-settings': {
+      const said: string[] = [];
+      if (c.allowPrivateTargets !== undefined) {
+        m.allowPrivateTargets = c.allowPrivateTargets;
+        said.push(c.allowPrivateTargets ? 'private targets allowed' : 'private targets forbidden');
+      }
+      if (c.locationsPerCheck !== undefined) {
+        m.locationsPerCheck = c.locationsPerCheck;
+        said.push(c.locationsPerCheck === 0 ? 'every location runs every check' : `${c.locationsPerCheck} location(s) per check`);
+      }
+      ctx.describe('', said.join('; ') || 'monitoring settings unchanged');
+      return ok({ allowPrivateTargets: m.allowPrivateTargets, locationsPerCheck: m.locationsPerCheck });
+    }
     case 'verdict':
       return applyVerdict(m, c, ctx);
     case 'alert-delivery': {

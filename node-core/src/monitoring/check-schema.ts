@@ -31,7 +31,22 @@ export const MonitorLimits = {
   timeline: 2000,
   /** remote instances registered over /sync/api */
   instances: 64,
+  /** locationsPerCheck: 0 (every location) .. this */
+  locationsPerCheck: 64,
 } as const;
+
+/** K, the locations each check runs on (0: every location); README "Monitoring" */
+export const DEFAULT_LOCATIONS_PER_CHECK = 3;
+export const locationsPerCheckSchema = z
+  .number({ error: 'must be a whole number from 0 (every location) to 64' })
+  .int('must be a whole number from 0 (every location) to 64')
+  .min(0, 'must be a whole number from 0 (every location) to 64')
+  .max(MonitorLimits.locationsPerCheck, 'must be a whole number from 0 (every location) to 64');
+
+/** the settings an admin changes (each optional, at least one) */
+export const monitorSettingsSchema = z
+  .strictObject({ allowPrivateTargets: z.boolean().optional(), locationsPerCheck: locationsPerCheckSchema.optional() })
+  .refine((s) => s.allowPrivateTargets !== undefined || s.locationsPerCheck !== undefined, { message: 'give allowPrivateTargets, locationsPerCheck or both' });
 
 const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
 const CONTROL = /\p{Cc}/u;
@@ -219,7 +234,7 @@ export const monitorCommandSchemas = [
   z.strictObject({ type: z.literal('check-remove'), id: z.number().int().min(1) }),
   z.strictObject({ type: z.literal('notify-add'), target: notificationInputSchema }),
   z.strictObject({ type: z.literal('notify-remove'), id: z.number().int().min(1) }),
-  z.strictObject({ type: z.literal('monitor-settings'), allowPrivateTargets: z.boolean() }),
+  z.strictObject({ type: z.literal('monitor-settings'), allowPrivateTargets: z.boolean().optional(), locationsPerCheck: locationsPerCheckSchema.optional() }),
   z.strictObject({
     type: z.literal('verdict'),
     checkId: z.number().int().min(1),

@@ -2,12 +2,42 @@
 // (results store) and reports them to the master; as the master it turns every location's latest
 // results into verdicts, commits only verdict changes, and delivers each committed change's
 // notifications once (the delivery is committed too, so a new master resumes where the old one was).
+// The master assigns each check to K locations of its pool (farm-assign.ts) and pushes each location
+// its set in the report's answer; a location runs every enabled check until it first hears one.
 import type { Logger } from '../log.js';
 import { toPeerboardError } from '../errors.js';
 import type { BoardCommand } from '../board/types.js';
 import { Aggregator, type LocationReport } from './aggregator.js';
 import type { MonitoringData } from './board-monitoring.js';
+import type { LocationLoad } from '../loans/types.js';
+import { MAX_ASSIGN_IDS, type AssignmentPush } from './assign.js';
+import { FarmAssign, type GuestLink } from './farm-assign.js';
+import { CpuSampler, type FarmLoad } from './load.js';
+import type { SchedulerLoad } from './scheduler.js';
 import type { Alert, CheckDef, CheckResult, LocationResult, NotificationTarget, VerdictChange } from './types.js';
+
+export type { GuestLink } from './farm-assign.js';
+export type { FarmLoad } from './load.js';
+
+/** what a location sends with its report besides results */
+export interface ReportExtra {
+  /** the version of the assignment it runs (absent: it has heard none and runs every check) */
+  assignVersion?: string;
+  load?: LocationLoad;
+}
+
+/** the master's answer to a report: taken, and the location's assignment when its version differs */
+export interface ReportAnswer {
+  accepted: number;
+  assign?: AssignmentPush;
+}
+
+/** a lent worker's second scheduler, running the borrower's checks (runGuest) */
+export interface GuestRunner {
+  setChecks(checks: readonly CheckDef[]): void;
+  stop(): void;
+  stats(): ReturnType<SchedulerLike['stats']> & { load: LocationLoad };
+}
 
 /** a report carries at most this many results; more wait for the next one */
 export const REPORT_BATCH = 2000;
@@ -35,6 +65,8 @@ export interface SchedulerLike {
   resume(): void;
   stop(): void;
   stats(): { running: number; queued: number; lagP50: number; lagP99: number; lagMax: number; checks: number; startedTotal: number; skippedTotal?: number };
+  /** load over the last ~10 s (absent: read from stats(), utilisation unknown = 0) */
+  load?(): SchedulerLoad;
 }
 
 export interface ResultsStoreLike {
@@ -69,11 +101,17 @@ export interface MonitorHost {
   leaderId(): string | null;
   monitoring(): Readonly<MonitoringData>;
   submit(cmd: BoardCommand, reqId: string): Promise<unknown>;
-  /** sends this location's report to the master; resolves false when it was not taken */
-  sendReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[]): Promise<boolean>;
+  /** sends this location's report to the master; resolves false when it was not taken (an object: taken, with the master's answer) */
+  sendReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[], extra?: ReportExtra): Promise<boolean | { assign?: AssignmentPush }>;
+  /** node ids lent to another farm (the loan brain): they get an empty assignment */
+  excludedLocations?(): ReadonlySet<string>;
   /** a committed verdict change for hosts (desktop notification, SSE) */
   onAlert?(alert: Alert): void;
 }
+
+const NONE: ReadonlySet<string> = new Set();
+/** localLoad() is computed at most this often (a report asks for it every period) */
+const LOAD_CACHE_MS = 500;
 
 export class MonitorNode {
   readonly aggregator: Aggregator;
@@ -100,13 +138,28 @@ export class MonitorNode {
   private sending = false;
   private stopped = false;
   private paused = false;
-  readonly counters = { reportsSent: 0, reportsFailed: 0, reportsReceived: 0, resultsReceived: 0, verdictsProposed: 0, deliveriesOk: 0, deliveriesFailed: 0 };
+  readonly counters = { reportsSent: 0, reportsFailed: 0, reportsReceived: 0, resultsReceived: 0, verdictsProposed: 0, deliveriesOk: 0, deliveriesFailed: 0, assignmentsSent: 0 };
+  /** master: the farm's locations, guests and the assignment of checks over them */
+  readonly farm: FarmAssign;
+  /** location: the checks the master assigned to it (null: none heard yet, so it runs every enabled check) */
+  private assigned: { version: string; ids: Set<number> } | null = null;
+  private readonly cpu = new CpuSampler();
+  private loadCache: { at: number; load: LocationLoad } | null = null;
+  /** master: the assignment changed while pushes were not allowed yet (warm-up) */
+  private pushPending = false;
 
   constructor(
     private readonly host: MonitorHost,
     private readonly parts: MonitorParts,
   ) {
     this.aggregator = new Aggregator(() => host.now());
+    this.farm = new FarmAssign({
+      now: () => host.now(),
+      checks: () => host.monitoring().checks,
+      k: () => host.monitoring().locationsPerCheck,
+      excluded: () => host.excludedLocations?.() ?? NONE,
+    });
+    this.aggregator.setVoteFilter((checkId, nodeId) => this.farm.votes(checkId, nodeId));
   }
 
   get isLocation(): boolean {
@@ -170,7 +223,10 @@ export class MonitorNode {
 
   /** a board entry applied: follow check changes; the master forgets removed checks */
   onApplied(cmd: BoardCommand): void {
-    if (cmd.type === 'check-add' || cmd.type === 'check-update' || cmd.type === 'check-remove' || cmd.type === 'monitor-settings') this.syncChecks();
+    if (cmd.type === 'check-add' || cmd.type === 'check-update' || cmd.type === 'check-remove' || cmd.type === 'monitor-settings') {
+      this.syncChecks();
+      this.farm.invalidate();
+    }
     if (cmd.type === 'check-remove') {
       this.aggregator.forgetCheck(cmd.id);
       this.latest.delete(cmd.id);
@@ -187,6 +243,7 @@ export class MonitorNode {
   /** the whole board was replaced (a snapshot): follow it */
   onRestored(): void {
     this.syncChecks();
+    this.farm.invalidate();
   }
 
   /** this node stopped being master: its view of other locations must not decide anything later */
@@ -197,6 +254,8 @@ export class MonitorNode {
     this.deliveries.clear();
     this.masterSince = null;
     this.reportedTo = null;
+    this.farm.clear();
+    this.pushPending = false;
   }
 
   private syncTimer: NodeJS.Timeout | undefined;
@@ -213,10 +272,12 @@ export class MonitorNode {
   private syncChecksNow(): void {
     if (!this.scheduler || this.stopped) return;
     const checks = [...this.host.monitoring().checks.values()];
-    const version = checks.map((c) => `${c.id}:${c.updatedAt}:${c.enabled}`).join(',');
+    const a = this.assigned;
+    const version = `${a?.version ?? '*'}|${checks.map((c) => `${c.id}:${c.updatedAt}:${c.enabled}`).join(',')}`;
     if (version === this.checksVersion) return;
     this.checksVersion = version;
-    this.scheduler.setChecks(checks.filter((c) => c.enabled));
+    // board checks ∩ assignment (every enabled check until the first assignment)
+    this.scheduler.setChecks(checks.filter((c) => c.enabled && (a === null || a.ids.has(c.id))));
   }
 
   private onResult(r: CheckResult, check: CheckDef): void {
@@ -232,8 +293,25 @@ export class MonitorNode {
     if (this.urgent) void this.flush();
   }
 
-  /** a report from another location, taken by this master */
+  /** a /sync/api remote instance's report, taken by this master: it runs every check and always votes */
   ingest(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number {
+    this.farm.seenRemote(nodeId);
+    return this.take(nodeId, location, referenceOk, results);
+  }
+
+  /** a home location's CheckReport, taken by this master: answers its assignment when its version differs */
+  ingestReport(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[], extra: ReportExtra = {}): ReportAnswer {
+    this.farm.seenHome(nodeId, location, extra.load ?? null);
+    const accepted = this.take(nodeId, location, referenceOk, results);
+    this.reassign();
+    if (!this.assignReady()) return { accepted };
+    const assign = this.farm.forNode(nodeId);
+    if (assign.version === extra.assignVersion) return { accepted };
+    this.counters.assignmentsSent++;
+    return { accepted, assign: { version: assign.version, ids: assign.ids.slice(0, MAX_ASSIGN_IDS) } };
+  }
+
+  private take(nodeId: string, location: string, referenceOk: boolean, results: LocationReport[]): number {
     this.counters.reportsReceived++;
     this.counters.resultsReceived += results.length;
     const known = this.host.monitoring().checks;
@@ -245,6 +323,7 @@ export class MonitorNode {
 
   private async tick(): Promise<void> {
     if (this.stopped) return;
+    this.cpu.sample();
     if (this.unstored.length > 0) {
       const batch = this.unstored;
       this.unstored = [];
@@ -253,6 +332,7 @@ export class MonitorNode {
     if (this.parts.reference) this.referenceOk = await this.parts.reference().catch(() => false);
     await this.flush(true);
     if (this.host.isMaster()) {
+      this.reassign();
       this.decide(null);
       this.sendDeliveries();
     }
@@ -261,9 +341,8 @@ export class MonitorNode {
   /** sends what is pending to the master (or takes it here when this node is the master) */
   private async flush(periodic = false): Promise<void> {
     if (this.sending || (!periodic && !this.urgent)) return;
-    if (!this.isLocation || this.paused) {
-      if (!periodic) return;
-    }
+    // a paused location says nothing: it leaves the master's pool and its checks move to others
+    if (!this.isLocation || this.paused) return;
     // a location with no checks has nothing to say: no empty reports from idle nodes
     if (this.pending.size === 0 && this.host.monitoring().checks.size === 0) return;
     this.sending = true;
@@ -275,14 +354,17 @@ export class MonitorNode {
       const batch = [...this.pending.values()].slice(0, REPORT_BATCH);
       for (const r of batch) this.pending.delete(r.checkId);
       if (this.host.isMaster()) {
-        if (this.isLocation) this.ingest(this.host.nodeId, this.host.location, this.referenceOk, batch);
+        const answer = this.ingestReport(this.host.nodeId, this.host.location, this.referenceOk, batch, { load: this.localLoad(), ...(this.assigned ? { assignVersion: this.assigned.version } : {}) });
+        if (answer.assign) this.applyAssignment(answer.assign);
         this.reportedTo = to;
         return;
       }
       const leader = this.host.leaderId();
       if (!leader || !this.isLocation) return;
-      const okSent = await this.host.sendReport(leader, this.host.location, this.referenceOk, batch).catch(() => false);
+      const extra: ReportExtra = { load: this.localLoad(), ...(this.assigned ? { assignVersion: this.assigned.version } : {}) };
+      const okSent = await this.host.sendReport(leader, this.host.location, this.referenceOk, batch, extra).catch(() => false);
       if (okSent) {
+        if (typeof okSent === 'object' && okSent.assign) this.applyAssignment(okSent.assign);
         this.counters.reportsSent++;
         this.reportedTo = leader;
       } else {
@@ -294,6 +376,92 @@ export class MonitorNode {
       this.sending = false;
     }
     if (this.urgent) void this.flush();
+  }
+
+  // ------------------------------------------------------------ assignment, load, guests
+
+  /** master past its warm-up: it may push assignments (before, locations keep what they run) */
+  private assignReady(): boolean {
+    return this.host.canPropose() && this.masterSince !== null && this.host.now() - this.masterSince >= MASTER_WARMUP_MS;
+  }
+
+  /** master: recompute when the pool, checks or K changed; once past warm-up, apply what changed */
+  private reassign(): void {
+    if (this.farm.refresh()) this.pushPending = true;
+    if (this.pushPending && this.assignReady()) {
+      this.pushPending = false;
+      this.afterRecompute();
+    }
+  }
+
+  /** master: the assignment changed: use this node's own part locally, send guests theirs */
+  private afterRecompute(): void {
+    if (this.isLocation && !this.paused && this.farm.isHomeFresh(this.host.nodeId)) this.applyAssignment(this.farm.forNode(this.host.nodeId));
+    this.farm.pushGuests();
+  }
+
+  /** location: run board checks ∩ these ids from now on (kept while no master answers) */
+  applyAssignment(a: AssignmentPush): void {
+    if (this.assigned?.version === a.version) return;
+    this.assigned = { version: a.version, ids: new Set(a.ids) };
+    this.host.log.debug({ version: a.version, checks: a.ids.length }, 'monitoring: new assignment');
+    this.syncChecksNow();
+  }
+
+  /** location: the assignment it runs (null: none heard, it runs every enabled check) */
+  assignment(): { version: string; ids: number[] } | null {
+    return this.assigned ? { version: this.assigned.version, ids: [...this.assigned.ids].sort((a, b) => a - b) } : null;
+  }
+
+  /** this location's load over the last ~10 s: its scheduler's lag p99 and utilisation, the process's CPU */
+  localLoad(): LocationLoad {
+    const now = this.host.now();
+    if (this.loadCache && Math.abs(now - this.loadCache.at) < LOAD_CACHE_MS) return this.loadCache.load;
+    const load = loadOf(this.scheduler, this.cpu.fraction());
+    this.loadCache = { at: now, load };
+    return load;
+  }
+
+  /** master: the farm's load over its pool (load.ts farmLoadOf documents the formula) */
+  farmLoad(): FarmLoad {
+    return this.farm.farmLoad();
+  }
+
+  /** master: how many checks `nodeId` (a home location or a guest) is assigned now */
+  assignedCount(nodeId: string): number {
+    return this.farm.assigner.count(nodeId);
+  }
+
+  /** master: a borrowed worker joins the pool; its checks go out through sendWork (now, and on every change) */
+  attachGuest(link: GuestLink): void {
+    this.farm.attach(link);
+    this.reassign();
+    if (this.assignReady()) this.farm.pushGuests();
+  }
+
+  /** master: a borrowed worker leaves the pool; its checks go back to the others at once */
+  detachGuest(workerId: string): void {
+    if (!this.farm.detach(workerId)) return;
+    this.reassign();
+  }
+
+  /** master: a guest's results (CheckReport's shape) and load; they vote for the checks assigned to it */
+  ingestGuest(workerId: string, results: ReadonlyArray<Omit<LocationReport, 'nodeId' | 'location'>>, load?: LocationLoad): number {
+    const g = this.farm.guest(workerId);
+    if (!g) return 0;
+    if (load) this.farm.guestLoad(workerId, load);
+    return this.take(workerId, g.location, true, results.map((r) => ({ ...r, nodeId: workerId, location: g.location })));
+  }
+
+  /** worker side: a second scheduler for a borrower's checks (null: this node is no location) */
+  runGuest(onResult: (r: CheckResult, check: CheckDef) => void): GuestRunner | null {
+    if (!this.parts.createScheduler) return null;
+    const sched = this.parts.createScheduler(onResult);
+    return {
+      setChecks: (checks) => sched.setChecks(checks.filter((c) => c.enabled !== false)),
+      stop: () => sched.stop(),
+      stats: () => ({ ...sched.stats(), load: loadOf(sched, this.cpu.fraction()) }),
+    };
   }
 
   /** master: propose a verdict change for each check (of `only`, or all) whose verdict moved */
@@ -369,4 +537,10 @@ export class MonitorNode {
       this.deliveries.delete(`${alertId}-${targetId}`);
     });
   }
+}
+
+function loadOf(sched: SchedulerLike | null, cpu: number): LocationLoad {
+  const l = sched?.load?.();
+  const lag = l?.lagP99Ms ?? sched?.stats().lagP99 ?? 0;
+  return { lagP99Ms: lag, cpu, utilisation: l?.utilisation ?? 0, demand: l?.demand ?? l?.utilisation ?? 0 };
 }

@@ -7,8 +7,8 @@ import type { Actor, BoardWriter } from '../board/service.js';
 import type { BoardCommand } from '../board/types.js';
 import { ErrorCode, PeerboardError, type ErrorValue } from '../errors.js';
 import { targetView, uptimeOf, type MonitoringData } from './board-monitoring.js';
-import { checkInputSchema, checkPatchSchema, notificationInputSchema } from './check-schema.js';
-import type { Alert, CheckDef, CheckInput, CheckSeries, CheckView, LocationResult, MonitorCommandValues, NotificationInput, NotificationTargetView } from './types.js';
+import { checkInputSchema, checkPatchSchema, monitorSettingsSchema, notificationInputSchema } from './check-schema.js';
+import type { Alert, CheckDef, CheckInput, CheckSeries, CheckView, LocationResult, MonitorCommandValues, MonitorSettings, NotificationInput, NotificationTargetView } from './types.js';
 
 export type { CheckSeries, CheckView, SeriesPoint } from './types.js';
 import { z } from 'zod';
@@ -42,7 +42,6 @@ export function checkView(m: Readonly<MonitoringData>, c: CheckDef, now: number,
 }
 
 const idSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
-const settingsSchema = z.strictObject({ allowPrivateTargets: z.boolean() });
 
 export class MonitorService {
   constructor(
@@ -96,12 +95,19 @@ export class MonitorService {
     return all.slice(Math.max(0, all.length - Math.min(Math.max(1, limit), 500))).reverse().map((a) => structuredClone(a));
   }
 
-  settings(): { allowPrivateTargets: boolean } {
-    return { allowPrivateTargets: this.reader.monitoring().allowPrivateTargets };
+  settings(): MonitorSettings {
+    const m = this.reader.monitoring();
+    return { allowPrivateTargets: m.allowPrivateTargets, locationsPerCheck: m.locationsPerCheck };
   }
 
-  setSettings(s: { allowPrivateTargets: boolean }, by: Actor = {}): Promise<Result<{ allowPrivateTargets: boolean }>> {
-    return this.run('setSettings', settingsSchema, s, async (v) => this.admin<'monitor-settings'>({ type: 'monitor-settings', allowPrivateTargets: v.allowPrivateTargets }, by));
+  /** each setting is optional (absent: unchanged); locationsPerCheck is a whole number 0..64 */
+  setSettings(s: Partial<MonitorSettings>, by: Actor = {}): Promise<Result<MonitorSettings>> {
+    return this.run('setSettings', monitorSettingsSchema, s, async (v) =>
+      this.admin<'monitor-settings'>(
+        { type: 'monitor-settings', ...(v.allowPrivateTargets !== undefined ? { allowPrivateTargets: v.allowPrivateTargets } : {}), ...(v.locationsPerCheck !== undefined ? { locationsPerCheck: v.locationsPerCheck } : {}) },
+        by,
+      ),
+    );
   }
 
   series(id: number, hours: number): Result<CheckSeries> {

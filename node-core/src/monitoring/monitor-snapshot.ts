@@ -2,7 +2,7 @@
 // (a snapshot may come from another peer). Pure TS (the renderer's demo mode bundles the board).
 import { z } from 'zod';
 import { emptyMonitoring, type MonitoringData } from './board-monitoring.js';
-import { checkFields, MonitorLimits, verdictSchema } from './check-schema.js';
+import { checkFields, DEFAULT_LOCATIONS_PER_CHECK, locationsPerCheckSchema, MonitorLimits, verdictSchema } from './check-schema.js';
 import type { MonitoringSnapshot } from './types.js';
 
 const nat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
@@ -75,6 +75,8 @@ export const monitoringSnapshotSchema = z.object({
     )
     .max(MonitorLimits.instances),
   allowPrivateTargets: z.boolean(),
+  /** absent in snapshots written before it existed */
+  locationsPerCheck: locationsPerCheckSchema.optional(),
 });
 
 export function monitoringSnapshot(m: MonitoringData, copy: <T>(x: T) => T): MonitoringSnapshot {
@@ -88,6 +90,7 @@ export function monitoringSnapshot(m: MonitoringData, copy: <T>(x: T) => T): Mon
     alerts: m.alerts.map(copy),
     instances: [...m.instances.values()].map(copy),
     allowPrivateTargets: m.allowPrivateTargets,
+    locationsPerCheck: m.locationsPerCheck,
   };
 }
 
@@ -112,5 +115,6 @@ export function restoreMonitoring(s: MonitoringSnapshot | undefined): Monitoring
   m.alerts = snap.alerts;
   m.instances = new Map(snap.instances.map((i) => [i.instanceId, i]));
   m.allowPrivateTargets = snap.allowPrivateTargets;
+  m.locationsPerCheck = snap.locationsPerCheck ?? DEFAULT_LOCATIONS_PER_CHECK;
   return m;
 }

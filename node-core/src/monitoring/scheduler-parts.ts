@@ -134,8 +134,8 @@ export class LagWindow {
   }
 
   /** nearest-rank percentiles of the samples taken since nowMono - windowMs (zeros without samples) */
-  percentiles(nowMono: number): { p50: number; p99: number; max: number } {
-    const from = nowMono - this.windowMs;
+  percentiles(nowMono: number, windowMs = this.windowMs): { p50: number; p99: number; max: number } {
+    const from = nowMono - windowMs;
     const picked: number[] = [];
     for (let k = 0; k < this.#count; k++) {
       const i = (this.#next - 1 - k + LagWindow.CAPACITY) % LagWindow.CAPACITY;

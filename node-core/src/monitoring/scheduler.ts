@@ -12,6 +12,7 @@
  */
 import type { Logger } from '../log.js';
 import { realClock, type Clock, type Random, type TimerHandle } from '../util/clock.js';
+import { BucketWindow, demandOf, LevelWindow, LOAD_WINDOW_MS } from './load.js';
 import { Damper, LagWindow, MinHeap, clampInt } from './scheduler-parts.js';
 import type { CheckDef, CheckResult, ProbeResult, ProbeRunner } from './types.js';
 
@@ -59,6 +60,17 @@ export interface SchedulerStats {
   skippedTotal: number;
   /** rounds failed by the watchdog (the probe never settled) */
   timedOutTotal: number;
+}
+
+/** this scheduler's load over the last LOAD_WINDOW_MS (load.ts) */
+export interface SchedulerLoad {
+  lagP99Ms: number;
+  /** slot-ms busy / (window x concurrency), 0..1 */
+  utilisation: number;
+  /** work offered in locations (load.ts demandOf) */
+  demand: number;
+  queued: number;
+  concurrency: number;
 }
 
 interface Round {
@@ -112,6 +124,10 @@ export class CheckScheduler {
   #startedTotal = 0;
   #skippedTotal = 0;
   #timedOutTotal = 0;
+  /** slots in use over time, rounds that came due and rounds started, over LOAD_WINDOW_MS */
+  readonly #busy: LevelWindow;
+  readonly #due = new BucketWindow(LOAD_WINDOW_MS);
+  readonly #started = new BucketWindow(LOAD_WINDOW_MS);
 
   constructor(opts: SchedulerOptions) {
     this.#run = opts.runProbe;
@@ -125,6 +141,7 @@ export class CheckScheduler {
     this.#graceMs = clampInt(opts.graceMs, 0, 600_000, 1000);
     this.#log = opts.logger;
     this.#lag = new LagWindow(clampInt(opts.lagWindowMs, 1, 3_600_000, 60_000));
+    this.#busy = new LevelWindow(this.#clock.monotonic());
   }
 
   /** Replaces the set of checks: unchanged ones keep their timers, changed ones restart, absent or disabled ones stop. */
@@ -206,6 +223,20 @@ export class CheckScheduler {
     };
   }
 
+  /** lag p99, utilisation and demand over the last LOAD_WINDOW_MS */
+  load(): SchedulerLoad {
+    const now = this.#clock.monotonic();
+    const { sum, span } = this.#busy.integral(now);
+    const utilisation = span > 0 ? Math.min(1, sum / (span * this.#concurrency)) : 0;
+    return {
+      lagP99Ms: this.#lag.percentiles(now, LOAD_WINDOW_MS).p99,
+      utilisation,
+      demand: demandOf(utilisation, this.#due.sum(now), this.#started.sum(now), this.#queuedCount, this.#concurrency),
+      queued: this.#queuedCount,
+      concurrency: this.#concurrency,
+    };
+  }
+
   #intervalMs(sec: number): number {
     // NaN (or not a number at all) counts as the minimum; +Infinity as the maximum
     const s = typeof sec === 'number' && !Number.isNaN(sec) ? Math.min(MAX_INTERVAL_SEC, Math.max(MIN_INTERVAL_SEC, sec)) : MIN_INTERVAL_SEC;
@@ -262,6 +293,9 @@ export class CheckScheduler {
       if (at === undefined || at > now + 1) break;
       const e = this.#heap.pop()!;
       if (e.removed) continue;
+      // due: work offered. A slot skipped because the round still waits in the queue is due work the
+      // node did not start; one skipped because the round is still running is the check's own slowness
+      if (!e.round) this.#due.add(now, 1);
       if (e.round || e.queued !== null) this.#skippedTotal++;
       else {
         e.queued = at;
@@ -273,6 +307,7 @@ export class CheckScheduler {
         // late by whole intervals (a blocked event loop, a suspended machine): skip those slots
         const missed = Math.floor((now - next) / e.intervalMs) + 1;
         this.#skippedTotal += missed;
+        this.#due.add(now, missed);
         next += missed * e.intervalMs;
       }
       e.due = next;
@@ -304,7 +339,9 @@ export class CheckScheduler {
     const lagMs = Math.max(0, startMono - scheduled);
     this.#lag.add(startMono, lagMs);
     this.#startedTotal++;
+    this.#started.add(startMono, 1);
     this.#running++;
+    this.#busy.set(startMono, this.#running);
     const round: Round = { ac: new AbortController(), done: false, watchdog: undefined };
     e.round = round;
     const def = e.def;
@@ -340,6 +377,7 @@ export class CheckScheduler {
     round.done = true;
     this.#clock.clearTimeout(round.watchdog);
     this.#running--;
+    this.#busy.set(this.#clock.monotonic(), this.#running);
     if (e.round === round) e.round = null;
     round.ac.abort();
   }

@@ -246,7 +246,8 @@ export type MonitorCommand =
   | { type: 'check-remove'; id: number }
   | { type: 'notify-add'; target: NotificationInput }
   | { type: 'notify-remove'; id: number }
-  | { type: 'monitor-settings'; allowPrivateTargets: boolean }
+  /** either field may be absent (older entries carry only allowPrivateTargets); absent: unchanged */
+  | { type: 'monitor-settings'; allowPrivateTargets?: boolean; locationsPerCheck?: number }
   | { type: 'verdict'; checkId: number; verdict: Verdict; previous: Verdict; locations: LocationResult[] }
   | { type: 'alert-delivery'; alertId: number; targetId: number; ok: boolean; final: boolean; error?: string }
   | { type: 'instance-register'; instance: Omit<InstanceRecord, 'registeredAt' | 'registeredBy'> }
@@ -259,7 +260,7 @@ export interface MonitorCommandValues {
   'check-remove': { removed: number };
   'notify-add': { target: NotificationTargetView };
   'notify-remove': { removed: number };
-  'monitor-settings': { allowPrivateTargets: boolean };
+  'monitor-settings': MonitorSettings;
   verdict: { alert: Alert };
   'alert-delivery': { alert: Alert };
   'instance-register': { instance: InstanceRecord; created: boolean };
@@ -277,4 +278,13 @@ export interface MonitoringSnapshot {
   alerts: Alert[];
   instances: InstanceRecord[];
   allowPrivateTargets: boolean;
+  /** absent in snapshots from before it existed: DEFAULT_LOCATIONS_PER_CHECK */
+  locationsPerCheck?: number;
+}
+
+/** monitoring's board settings (GET/PUT /api/monitoring/settings) */
+export interface MonitorSettings {
+  allowPrivateTargets: boolean;
+  /** K: each enabled check runs on this many locations (0: every location); 0..64, default 3 */
+  locationsPerCheck: number;
 }

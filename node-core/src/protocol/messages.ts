@@ -40,6 +40,16 @@ const nat = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 /** a term: bounded so that one forged number cannot exhaust the term space (consensus/limits.ts) */
 const termNum = z.number().int().min(0).max(MAX_TERM);
 const port = z.number().int().min(0).max(65535);
+/** a location's load over the last ~10 s (loans/types.ts LocationLoad) */
+const locationLoad = z.object({
+  lagP99Ms: z.number().finite().min(0).max(86_400_000),
+  cpu: z.number().finite().min(0).max(1024),
+  utilisation: z.number().finite().min(0).max(1),
+  demand: z.number().finite().min(0).max(1000).optional(),
+});
+/** the checks a location runs (monitoring/assign.ts): at most 10,000 ids (the board's limit on checks) */
+const assignVersion = z.string().min(1).max(64);
+const assignment = z.object({ version: assignVersion, ids: z.array(z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)).max(10_000) });
 
 export const Role = { master: 'master', slave: 'slave', candidate: 'candidate', observer: 'observer' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -63,6 +73,8 @@ export const nodeInfoSchema = z.object({
   ipExplicit: z.boolean().optional(),
   /** display name (config `name`, else user@host): 1-64 printable characters; absent from older nodes */
   name: nodeNameSchema.optional(),
+  /** the node may be lent to another farm (issue 13, the `lendable` setting); absent from older nodes: no */
+  lendable: z.boolean().optional(),
 });
 export type NodeInfo = z.infer<typeof nodeInfoSchema>;
 
@@ -91,6 +103,8 @@ export const clusterViewEntrySchema = z.object({
   reachable: z.boolean().optional(),
   /** display name of the node (1-64 printable characters), when known */
   name: nodeNameSchema.optional(),
+  /** the node may be lent to another farm (issue 13), when known */
+  lendable: z.boolean().optional(),
 });
 export type ClusterViewEntry = z.infer<typeof clusterViewEntrySchema>;
 
@@ -150,6 +164,8 @@ export const messageSchemas = {
     clusterView: z.array(clusterViewEntrySchema).max(1024),
     /** the cluster holds no board data yet (only membership and registrations): see the merge rule in discovery.ts */
     young: z.boolean().optional(),
+    /** the master's worker-loan port (issue 13, seed 004): other farms find their neighbours by it */
+    loanPort: z.number().int().min(1).max(65535).optional(),
   }),
   LeaveNotification: z.object({
     ...envelope,
@@ -255,8 +271,17 @@ export const messageSchemas = {
         }),
       )
       .max(2000),
+    /** the version of the assignment the location runs (absent: it has heard none and runs every check) */
+    assignVersion: assignVersion.optional(),
+    load: locationLoad.optional(),
   }),
-  CheckReportResponse: z.object({ ...envelope, type: z.literal('CheckReportResponse'), accepted: nat }),
+  CheckReportResponse: z.object({
+    ...envelope,
+    type: z.literal('CheckReportResponse'),
+    accepted: nat,
+    /** the location's assignment, sent only when its assignVersion differs */
+    assign: assignment.optional(),
+  }),
   ErrorResponse: z.object({
     ...envelope,
     type: z.literal('ErrorResponse'),
