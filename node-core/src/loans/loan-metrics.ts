@@ -7,17 +7,22 @@ import type { LoansView } from './types.js';
 export const MAX_LOAN_LABELS = 64;
 const DIRECTIONS = ['in', 'out'] as const;
 
+/** counters of LoansView that are no loan events: the loan port's line total and the saturation flag (a gauge of its own) */
+const NOT_EVENTS: ReadonlySet<string> = new Set(['lines', 'saturated']);
+
 /**
- * How LoansView.counters keys map to series: `dropped.<reason>` (or `linesDropped.<reason>`) is a line
- * dropped at the loan port -> peerboard_loan_lines_dropped_total{reason}; `event.<name>` (or any other
- * key) is a loan event -> peerboard_loan_events_total{event}. Non-finite or negative values are skipped.
+ * How LoansView.counters keys map to series: `dropped_<reason>` (or `dropped.<reason>`) is a line
+ * dropped at the loan port -> peerboard_loan_lines_dropped_total{reason}; any other key (start_in,
+ * end_lost, requests_sent, ...; an `event.` prefix is dropped) is a loan event ->
+ * peerboard_loan_events_total{event}. Non-finite or negative values are skipped.
  */
 export function splitLoanCounters(counters: Record<string, number>): { events: Map<string, number>; dropped: Map<string, number> } {
   const events = new Map<string, number>();
   const dropped = new Map<string, number>();
   for (const [key, v] of Object.entries(counters)) {
     if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) continue;
-    const m = /^(?:dropped|linesDropped|lines_dropped)[.:/](.+)$/.exec(key);
+    if (NOT_EVENTS.has(key)) continue;
+    const m = /^(?:dropped|linesDropped|lines_dropped)[._:/](.+)$/.exec(key);
     const target = m ? dropped : events;
     const label = (m ? m[1]! : key.replace(/^events?[.:/]/, '')).slice(0, 64);
     if (!target.has(label) && target.size >= MAX_LOAN_LABELS) continue;

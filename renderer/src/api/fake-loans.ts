@@ -57,7 +57,7 @@ export class FakeLoans implements LoansControl {
 
   private async end(id: string, reason: 'recalled' | 'returned', by: string): Promise<void> {
     await this.deps.commit({ type: 'loan-end', id, reason }, { user: by, caller: 'admin' });
-    const key = `event.end.${reason}`;
+    const key = `end_${reason}`;
     this.counters[key] = (this.counters[key] ?? 0) + 1;
   }
 

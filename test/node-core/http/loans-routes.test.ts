@@ -141,14 +141,15 @@ describe('loan routes', () => {
   it('/metrics exposes active loans by direction, loan events, dropped lines and the farm load', async () => {
     const loans = new FakeLoans({ board: () => h.node.board, commit: (cmd, opts) => h.node.submit(cmd, opts), now: () => Date.now(), clusterId: () => 'farm-a', master: () => true });
     loans.load = { pool: 5, home: 4, borrowed: 1, lent: 0, lagP99Ms: 1234.5, cpu: 0.9, utilisation: 3.2, needed: 5, saturatedSince: new Date().toISOString() };
-    Object.assign(loans.counters, { 'event.request.sent': 3, 'event.end.lost': 1, 'dropped.bad_json': 7, 'dropped.too_long': 2, weird: Number.NaN });
+    Object.assign(loans.counters, { requests_sent: 3, 'event.end_lost': 1, dropped_bad_json: 7, 'dropped.too_long': 2, weird: Number.NaN, lines: 99, saturated: 1 });
     h.node.loans = loans;
     const active = control.view().active;
     const text = (await call(`${h.api}/metrics`, { token: USER })).body as string;
     expect(text).toContain(`peerboard_loans_active{direction="out"} ${active.filter((l) => l.direction === 'out').length}`);
     expect(text).toContain(`peerboard_loans_active{direction="in"} ${active.filter((l) => l.direction === 'in').length}`);
-    expect(text).toContain('peerboard_loan_events_total{event="request.sent"} 3');
-    expect(text).toContain('peerboard_loan_events_total{event="end.lost"} 1');
+    expect(text).toContain('peerboard_loan_events_total{event="requests_sent"} 3');
+    expect(text).toContain('peerboard_loan_events_total{event="end_lost"} 1');
+    expect(text).not.toMatch(/event="(lines|saturated)"/);
     expect(text).toContain('peerboard_loan_lines_dropped_total{reason="bad_json"} 7');
     expect(text).toContain('peerboard_loan_lines_dropped_total{reason="too_long"} 2');
     expect(text).not.toContain('weird');
