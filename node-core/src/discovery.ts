@@ -114,6 +114,8 @@ export class Discovery {
   private keyedHintLogged = false;
   /** the loan port our heartbeats advertise (issue 13); null: none (loans off) */
   loanPort: number | null = null;
+  /** the loan port our own master's last heartbeat named (a follower tells lent workers where it is) */
+  masterLoanPort: number | null = null;
   /**
    * Another cluster's master heard on the LAN (issue 13): an unauthenticated hint, rate-limited
    * (ForeignHintLimits). Null: such datagrams are dropped unread, as before.
@@ -370,6 +372,7 @@ export class Discovery {
       case 'Heartbeat':
         if (msg.master.nodeId !== msg.nodeId) return void this.node.metrics_.drop('node_mismatch');
         if (this.mergeInto(msg, srcIp)) return;
+        this.masterLoanPort = msg.loanPort ?? null;
         this.onMasterSeen(msg, msg.master, msg.incarnation, msg.clusterView, srcIp);
         return;
       case 'LeaveNotification': {

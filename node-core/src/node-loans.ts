@@ -10,6 +10,7 @@ import type { ClusterViewEntry } from './protocol/messages.js';
 import type { LendCandidate } from './loans/loan-policy.js';
 import type { LoanMonitor } from './loans/loan-context.js';
 import { LoanManager } from './loans/loan-manager.js';
+import type { MonitorNode } from './monitoring/monitor-node.js';
 
 /** what the loan glue needs of a PeerNode */
 export interface LoanNodeHost {
@@ -26,17 +27,13 @@ export interface LoanNodeHost {
   /** the master's loan port as heard in its heartbeats, if known */
   masterLoanPort(): number | null;
   submit(cmd: BoardCommand, opts: SubmitOptions): Promise<SubmitResult>;
-  /** the node's monitoring, if any (MonitorNode: its guest API, see monitoring/monitor-node.ts) */
-  readonly monitor: object | null;
+  /** the node's monitoring, if any (its guest API: monitoring/monitor-node.ts) */
+  readonly monitor: MonitorNode | null;
 }
 
-const GUEST_API = ['attachGuest', 'detachGuest', 'ingestGuest', 'farmLoad', 'assignedCount', 'runGuest', 'localLoad'] as const;
-
-/** monitoring's guest API, when this node's monitoring has it */
-export function loanMonitorOf(m: object | null): LoanMonitor | null {
-  if (!m) return null;
-  const rec = m as Record<string, unknown>;
-  return GUEST_API.every((k) => typeof rec[k] === 'function') ? (m as unknown as LoanMonitor) : null;
+/** monitoring's guest API */
+export function loanMonitorOf(m: MonitorNode | null): LoanMonitor | null {
+  return m satisfies LoanMonitor | null;
 }
 
 /** null when the node does not take part in loans (`loans: false`) */

@@ -168,7 +168,7 @@ export class PeerNode implements NodeHandle {
         board: () => this.sm.board,
         clusterView: () => this.clusterView(),
         leaderInfo: () => this.leaderInfo(),
-        masterLoanPort: () => null,
+        masterLoanPort: () => this.discovery.masterLoanPort,
         submit: (cmd, opts) => this.submit(cmd, opts),
         monitor: this.monitor,
       },
@@ -203,7 +203,7 @@ export class PeerNode implements NodeHandle {
    * Node ids this farm has lent to another (the loan brain sets it): as master, monitoring gives them
    * an empty assignment. Default: none.
    */
-  excludedLocations: () => ReadonlySet<string> = () => NO_EXCLUSIONS;
+  excludedLocations: () => ReadonlySet<string> = () => this.loans?.lentIds() ?? NO_EXCLUSIONS;
 
   private async sendCheckReport(leaderId: string, location: string, referenceOk: boolean, results: LocationReport[], extra: ReportExtra = {}): Promise<boolean | { assign?: AssignmentPush }> {
     const msg: Outgoing<'CheckReport'> = {
@@ -280,8 +280,11 @@ export class PeerNode implements NodeHandle {
   /** the loan port listens on every node; the bound port (0 picks one) is what our heartbeats name */
   private async startLoans(): Promise<void> {
     if (!this.loans) return;
-    const port = await this.loans.start();
+    const loans = this.loans;
+    const port = await loans.start();
     (this.config as { loanPort: number }).loanPort = port;
+    this.discovery.loanPort = port;
+    this.discovery.onForeignHeartbeat = (h) => loans.onForeignHeartbeat(h);
   }
 
   async stop(): Promise<void> {

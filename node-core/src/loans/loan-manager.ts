@@ -88,8 +88,17 @@ export class LoanManager implements LoansControl {
 
   /** node ids this farm lent out (monitoring leaves them out of its pool) */
   lentIds(): ReadonlySet<string> {
-    return new Set(activeLoans(this.host.loans(), 'out').map((l) => l.workerId));
+    const ids = activeLoans(this.host.loans(), 'out').map((l) => l.workerId).sort();
+    const key = ids.join(',');
+    // the same set while nothing changed: monitoring recomputes its assignment when the pool changes
+    if (key !== this.lentKey) {
+      this.lentKey = key;
+      this.lent = new Set(ids);
+    }
+    return this.lent;
   }
+  private lentKey = '';
+  private lent: ReadonlySet<string> = new Set();
 
   private count(event: string, n = 1): void {
     this.counters[event] = (this.counters[event] ?? 0) + n;
