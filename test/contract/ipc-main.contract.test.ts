@@ -76,6 +76,7 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
   return {
     api,
     commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
+    startLoan: async (cmd) => void (await t.node.submit(cmd, { user: 'system' })),
     close: async () => {
       manager.dispose();
       await c.close();
