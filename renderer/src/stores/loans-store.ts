@@ -1,8 +1,8 @@
 // Worker loans as this window sees them (issue 13): the farm's LoansView, refreshed while a view shows
 // it (every 5 s while the page is visible, and soon after a loan entry is applied), the active loans
-// indexed for the Cluster and Board rows, and the admin's recall/return. The node stays the source of truth.
+// indexed for the Cluster and Board rows, and recall/return (the views offer them to admins). The node stays the source of truth.
 import { defineStore } from 'pinia';
-import { computed, ref, shallowRef } from 'vue';
+import { computed, shallowRef } from 'vue';
 import { usePeerApi } from '../api/api-context.js';
 import type { ErrorValue, LoansView, PeerEvent, Result } from '../api/api-types.js';
 import { indexLoans } from '../lib/loans.js';
@@ -12,14 +12,10 @@ export const LOANS_POLL_MS = 5_000;
 /** loan entries closer together than this cause one refetch */
 export const LOANS_DEBOUNCE_MS = 200;
 
-const DENIED = new Set(['FORBIDDEN', 'UNAUTHORIZED']);
-
 export const useLoansStore = defineStore('loans', () => {
   const api = usePeerApi();
   const view = shallowRef<LoansView | null>(null);
   const loadError = shallowRef<ErrorValue | null>(null);
-  /** true: this user may recall/return (the node shows it the admin-only invite); null: not known yet */
-  const isAdmin = ref<boolean | null>(null);
   const index = computed(() => indexLoans(view.value?.active ?? []));
 
   let users = 0;
@@ -46,16 +42,6 @@ export const useLoansStore = defineStore('loans', () => {
     return inFlight;
   }
 
-  async function probeAdmin(): Promise<void> {
-    try {
-      const r = await api.invite();
-      if (r.ok) isAdmin.value = true;
-      else if (DENIED.has(r.error.code)) isAdmin.value = false;
-    } catch {
-      // unknown: the buttons stay hidden
-    }
-  }
-
   function onEvent(e: PeerEvent): void {
     if (e.type !== 'change' || !(e.request?.operation ?? '').startsWith('loan-')) return;
     clearTimeout(debounce);
@@ -71,7 +57,6 @@ export const useLoansStore = defineStore('loans', () => {
       if (visible()) void refresh();
     }, LOANS_POLL_MS);
     void refresh();
-    if (isAdmin.value === null) void probeAdmin();
   }
 
   function stop(): void {
@@ -91,7 +76,6 @@ export const useLoansStore = defineStore('loans', () => {
   return {
     view,
     loadError,
-    isAdmin,
     index,
     refresh,
     start,
