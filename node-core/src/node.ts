@@ -283,7 +283,7 @@ export class PeerNode implements NodeHandle {
     const loans = this.loans;
     const port = await loans.start();
     (this.config as { loanPort: number }).loanPort = port;
-    this.discovery.loanPort = port;
+    this.discovery.loanPort = port > 0 ? port : null;
     this.discovery.onForeignHeartbeat = (h) => loans.onForeignHeartbeat(h);
   }
 

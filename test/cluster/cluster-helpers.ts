@@ -89,6 +89,8 @@ export class TestCluster {
         frontendUrl: '',
         selfRegister: false,
         logLevel: 'silent',
+        // each in-process node its own loan port (8781 is one per host)
+        loanPort: 0,
         ...FAST,
         ...this.base,
         ...extra,

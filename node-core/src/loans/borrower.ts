@@ -114,7 +114,10 @@ export class Borrower {
         up: neighbours.up(nb),
         borrowedFrom: inLoans.filter((l) => this.ctx.neighbourOf(l).key === nb.key).length,
       }));
-      for (const nb of orderNeighbours(choices, now)) {
+      const order = orderNeighbours(choices, now);
+      // everyone refused lately: wait for the first penalty to run out instead of asking again each beat
+      if (order.every((nb) => nb.penaltyUntil > now)) return;
+      for (const nb of order) {
         if (!host.canPropose()) return;
         this.ctx.count('requests_sent');
         let resp: WorkerResponse;
@@ -251,8 +254,10 @@ export class Borrower {
   /** the lender takes workers back */
   recalled(workerIds: string[], loanIds: string[], fromCluster: string | null, fromAddress: string): void {
     for (const loan of activeLoans(this.ctx.host.loans(), 'in')) {
-      const named = loanIds.includes(loan.id) || (workerIds.includes(loan.workerId) && (loan.peer.clusterId === fromCluster || loan.peer.address === fromAddress));
-      if (named) void this.finish(loan, 'recalled');
+      // only the lender takes its workers back (by cluster id, or the address of a foreign one)
+      const samePeer = (loan.peer.clusterId !== null && loan.peer.clusterId === fromCluster) || loan.peer.address === fromAddress;
+      const named = loanIds.length > 0 ? loanIds.includes(loan.id) : workerIds.includes(loan.workerId);
+      if (samePeer && named) void this.finish(loan, 'recalled');
     }
   }
 

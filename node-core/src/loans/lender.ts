@@ -43,11 +43,14 @@ export class Lender {
     if (from.clusterId === host.clusterId) return refuse('a farm does not borrow from itself');
     const now = host.now();
     if (this.detector.saturated(now)) return refuse('this farm is saturated itself');
+    if (activeLoans(host.loans(), 'in').length > 0) return refuse('this farm is borrowing workers itself');
     const load = host.monitor?.farmLoad();
     const out = activeLoans(host.loans(), 'out');
     const lent = new Set(out.map((l) => l.workerId));
     const candidates = host.homeNodes().map((c) => ({ ...c, lent: c.lent || lent.has(c.nodeId) }));
-    const home = load?.home ?? candidates.filter((c) => c.alive && !c.lent).length;
+    // home: the locations serving its own checks; a farm with no checks to run counts its live nodes
+    // (idle locations send no reports, so monitoring's pool does not see them)
+    const home = load && load.needed > 0 ? load.home : candidates.filter((c) => c.alive && !c.lent).length;
     const grant = lenderGrant(needed, candidates, home, load?.needed ?? 0);
     if (!grant.ok) return refuse(grant.reason);
     const peer = {
@@ -89,8 +92,10 @@ export class Lender {
   /** the borrower gives workers back */
   returned(from: PeerHello, workerIds: string[], loanIds: string[]): void {
     for (const loan of activeLoans(this.ctx.host.loans(), 'out')) {
+      // only the borrower gives its loans back (by cluster id, or the address of a foreign one)
       const samePeer = loan.peer.address === from.address || (loan.peer.clusterId !== null && loan.peer.clusterId === from.clusterId);
-      if (loanIds.includes(loan.id) || (samePeer && workerIds.includes(loan.workerId) && loanIds.length === 0)) void this.ctx.end(loan, 'returned');
+      const named = loanIds.length > 0 ? loanIds.includes(loan.id) : workerIds.includes(loan.workerId);
+      if (samePeer && named) void this.ctx.end(loan, 'returned');
     }
   }
 

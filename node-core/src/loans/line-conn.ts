@@ -1,8 +1,8 @@
 // One loan-wire TCP connection: splits the stream into lines holding at most one line's bytes, parses
 // them (wire.ts), answers bad ones, caps the line rate, and drops a peer that does not read what it is sent.
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import { NonceCache, WireLimits, encodeLine, parseLine, refusalFor, type OutMessage, type ParsedLine } from './wire.js';
+import { NonceCache, WireLimits, encodeLine, parseLine, refusalFor, type OutMessage, type ParsedLine, type RefusedLine } from './wire.js';
 
 export const LineConnDefaults = {
   /** no byte received for this long closes the connection */
@@ -56,6 +56,7 @@ export class LineConn {
   private graceTimer: NodeJS.Timeout | undefined;
   private readonly messageCbs: Array<(m: ParsedLine) => void> = [];
   private readonly closeCbs: Array<(why: string) => void> = [];
+  private readonly badCbs: Array<(r: RefusedLine) => void> = [];
 
   constructor(private readonly opts: LineConnOptions) {
     this.socket = opts.socket;
@@ -84,8 +85,30 @@ export class LineConn {
     return this.held;
   }
 
+  /** bytes written but not yet taken by the kernel */
+  get queued(): number {
+    return this.socket.writableLength;
+  }
+
+  /** the socket took all that was queued */
+  onDrain(cb: () => void): void {
+    this.socket.on('drain', cb);
+  }
+
+  /** the owner gave up waiting for the peer to read: dropped and counted as a slow reader */
+  stalled(): void {
+    if (this.closed) return;
+    this.drop('slow_reader', `${this.socket.writableLength} bytes not taken`);
+    this.destroy('slow_reader');
+  }
+
   onMessage(cb: (m: ParsedLine) => void): void {
     this.messageCbs.push(cb);
+  }
+
+  /** a refused line (after it was counted and answered) */
+  onBad(cb: (r: RefusedLine) => void): void {
+    this.badCbs.push(cb);
   }
 
   onClose(cb: (why: string) => void): void {
@@ -187,9 +210,11 @@ export class LineConn {
     }
   }
 
-  private bad(r: Parameters<typeof refusalFor>[0]): void {
+  private bad(r: RefusedLine): void {
     this.drop(r.reason, r.detail);
-    this.send(refusalFor(r));
+    // an ERROR is never answered with an ERROR: two peers refusing each other's lines would ping-pong
+    if (r.task !== 'ERROR') this.send(refusalFor(r));
+    for (const cb of this.badCbs) cb(r);
     if (++this.badLines >= this.maxBadLines) {
       this.drop('bad_lines_closed', `${this.badLines} bad lines`);
       this.close();
@@ -200,4 +225,27 @@ export class LineConn {
 /** `::ffff:127.0.0.1` -> `127.0.0.1` */
 export function normaliseAddress(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/** the rate cap of a connection this side opened: a whole WORK version (up to WireLimits.parts lines) fits in one second */
+const DIALLED_LINES_PER_SEC = 2 * WireLimits.parts;
+
+/** Opens a LineConn to address:port, or rejects after timeoutMs. */
+export function dialLine(address: string, port: number, key: string | undefined, nonces: NonceCache, logger: Logger, timeoutMs: number, idleMs: number): Promise<LineConn> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address, port });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect to ${address}:${port} timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    socket.once('connect', () => {
+      clearTimeout(timer);
+      socket.removeAllListeners('error');
+      resolve(new LineConn({ socket, key, nonces, logger, idleMs, maxLinesPerSec: DIALLED_LINES_PER_SEC }));
+    });
+  });
 }

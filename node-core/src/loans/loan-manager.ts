@@ -32,6 +32,8 @@ export class LoanManager implements LoansControl {
   private readonly beating = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private wasMaster = false;
+  /** why the loan port could not be opened (then this node only serves as a worker) */
+  offline: string | null = null;
   private stopped = false;
   port = 0;
 
@@ -57,7 +59,16 @@ export class LoanManager implements LoansControl {
   /** listens on the loan port (0 picks one) and starts the heartbeat timer; resolves with the port */
   async start(): Promise<number> {
     this.server = new LoanServer({ host: this.settings.bindAddress, port: this.settings.port, key: this.settings.key, logger: this.host.log, handlers: this.handlers(), now: () => this.host.now() });
-    this.port = await this.server.listen();
+    try {
+      this.port = await this.server.listen();
+    } catch (err) {
+      // the node runs on: it may still be lent (a worker needs no port), but it cannot negotiate
+      // (nobody could answer it) — say so loudly, as for any port in use
+      this.server = null;
+      this.offline = `cannot listen on the loan port ${this.settings.bindAddress}:${this.settings.port}: ${(err as Error).message}`;
+      this.count('port_unavailable');
+      this.host.log.error({ port: this.settings.port }, `${this.offline}; this node neither borrows nor lends (set --loan-port)`);
+    }
     this.timer = setInterval(() => this.tick(), this.settings.heartbeatMs);
     this.timer.unref();
     queueMicrotask(() => this.worker.sync());
@@ -110,7 +121,7 @@ export class LoanManager implements LoansControl {
     if (this.wasMaster && !master) this.borrower.onRoleLost();
     this.wasMaster = master;
     this.worker.sync();
-    if (!master || !this.host.canPropose()) return;
+    if (!master || !this.host.canPropose() || this.offline) return;
     const now = this.host.now();
     this.heartbeats();
     this.leases(now);

@@ -2,16 +2,19 @@
 // workers' connections. Caps connections (total, per IP) and answers every line in the order it came.
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Logger } from '../log.js';
-import type { CheckDef } from '../monitoring/types.js';
+import { WorkerLinkImpl, workerHello, type BorrowerLink, type WorkerHello } from './borrower-link.js';
 import { LineConn } from './line-conn.js';
-import type { LocationLoad } from './types.js';
-import { NonceCache, WireLimits, hasExtensions, splitToLines, type ParsedLine, type RecieveExt, type ResultItem, type WorkerResponse } from './wire.js';
+import { NonceCache, WireLimits, hasExtensions, type ParsedLine, type RecieveExt, type WorkerResponse } from './wire.js';
+
+export type { BorrowerLink, WorkerHello };
 
 export const LoanServerDefaults = {
   maxConns: 128,
   maxConnsPerIp: 16,
   /** requests waiting for their answer on one connection; more are dropped */
   maxPending: 16,
+  /** a worker that takes none of its WORK lines for this long is dropped */
+  writeStallMs: 15_000,
 } as const;
 
 /** who sent a master's line */
@@ -29,35 +32,13 @@ export interface PeerHello {
   loans?: string[];
 }
 
-/** a lent worker's ALIVE line */
-export interface WorkerHello {
-  workerId: string;
-  loanId?: string;
-  clusterId?: string;
-  location?: string;
-  load?: LocationLoad;
-  address: string;
-  authed: boolean;
-  peerboard: boolean;
-}
-
-/** the borrower's side of one lent worker's connection */
-export interface BorrowerLink {
-  readonly workerId: string;
-  /** the full set of checks the worker runs now (split into WORK parts; a new VERSION each call); false when not sent */
-  sendWork(checks: readonly CheckDef[]): boolean;
-  /** WORKER_RETURN to the worker: go home */
-  sendReturn(loanIds?: string[]): boolean;
-  onResults(cb: (results: ResultItem[]) => void): void;
-  /** each heartbeat line after the first */
-  onAlive(cb: (hello: WorkerHello) => void): void;
-  onClose(cb: () => void): void;
-  close(): void;
-}
-
+/** What the loan brain does with the lines; the server has checked shape, limits and auth before any call. */
 export interface LoanHandlers {
+  /** every heartbeat, authenticated or not (from.authed); with a loanKey an unauthenticated one gets a bare RECIEVE whatever this returns */
   heartbeat(from: PeerHello): RecieveExt;
+  /** only with 1 <= needed <= 64 (integer) and, with a loanKey, only authenticated; a throw answers NACK */
   workerRequest(needed: number, from: PeerHello): Promise<WorkerResponse>;
+  /** WORKER_RETURN / WORKER_RECALL (no answer on the wire); with a loanKey only authenticated */
   workerReturn(from: PeerHello, workerIds: string[], loanIds: string[]): void;
   workerRecall(from: PeerHello, workerIds: string[], loanIds: string[]): void;
   /**
@@ -78,6 +59,7 @@ export interface LoanServerOptions {
   maxConnsPerIp?: number;
   maxLinesPerSec?: number;
   idleMs?: number;
+  writeStallMs?: number;
 }
 
 export interface LoanServerCounters {
@@ -179,7 +161,7 @@ export class LoanServer {
   }
 
   /** @internal used by ConnHandler */
-  handlersFor(): { handlers: LoanHandlers; keyed: boolean; logger: Logger; count: (r: string) => void; lines: () => void; nextVersion: () => number } {
+  handlersFor(): { handlers: LoanHandlers; keyed: boolean; logger: Logger; count: (r: string) => void; lines: () => void; nextVersion: () => number; stallMs: number } {
     return {
       handlers: this.opts.handlers,
       keyed: this.keyed,
@@ -187,6 +169,7 @@ export class LoanServer {
       count: (r) => this.count(r),
       lines: () => void this.counters.lines++,
       nextVersion: () => ++this.workVersion,
+      stallMs: this.opts.writeStallMs ?? LoanServerDefaults.writeStallMs,
     };
   }
 }
@@ -260,7 +243,7 @@ class ConnHandler {
           this.conn.close();
           return;
         }
-        const link = new WorkerLinkImpl(this.conn, p.msg.WORKER_UUID, this.ctx.nextVersion, this.ctx.logger, this.ctx.keyed);
+        const link = new WorkerLinkImpl(this.conn, p.msg.WORKER_UUID, this.ctx.nextVersion, this.ctx.logger, this.ctx.keyed, this.ctx.stallMs);
         const verdict = h.workerAlive(workerHello(this.ip, p, this.ctx.keyed), link);
         if (verdict === true) {
           this.link = link;
@@ -281,73 +264,5 @@ class ConnHandler {
         this.ctx.count('unexpected');
         this.conn.send({ TASK: 'ERROR', REASON: `unexpected ${p.kind} here` });
     }
-  }
-}
-
-function workerHello(address: string, p: ParsedLine & { kind: 'worker-alive' }, keyed: boolean): WorkerHello {
-  const m = p.msg;
-  const h: WorkerHello = { workerId: m.WORKER_UUID, address, authed: p.authed, peerboard: keyed ? p.authed : hasExtensions(m) };
-  if (m.LOAN_ID !== undefined) h.loanId = m.LOAN_ID;
-  if (m.CLUSTER_ID !== undefined) h.clusterId = m.CLUSTER_ID;
-  if (m.LOCATION !== undefined) h.location = m.LOCATION;
-  if (m.LOAD !== undefined) h.load = m.LOAD;
-  return h;
-}
-
-class WorkerLinkImpl implements BorrowerLink {
-  private readonly resultCbs: Array<(r: ResultItem[]) => void> = [];
-  private readonly aliveCbs: Array<(h: WorkerHello) => void> = [];
-
-  constructor(
-    private readonly conn: LineConn,
-    readonly workerId: string,
-    private readonly nextVersion: () => number,
-    private readonly logger: Logger,
-    private readonly keyed: boolean,
-  ) {}
-
-  sendWork(checks: readonly CheckDef[]): boolean {
-    const version = this.nextVersion();
-    const overhead = Buffer.byteLength(JSON.stringify({ TASK: 'WORK', VERSION: version, PART: WireLimits.parts, PARTS: WireLimits.parts, CHECKS: [] }));
-    const { groups, skipped } = splitToLines(checks, overhead, Number.MAX_SAFE_INTEGER);
-    if (skipped > 0) this.logger.warn({ worker: this.workerId, skipped }, 'checks too big for a WORK line were left out');
-    if (groups.length > WireLimits.parts) {
-      this.logger.warn({ worker: this.workerId, parts: groups.length }, 'too many checks for one WORK version');
-      return false;
-    }
-    return groups.every((g, i) => this.conn.send({ TASK: 'WORK', VERSION: version, PART: i + 1, PARTS: groups.length, CHECKS: g }));
-  }
-
-  sendReturn(loanIds?: string[]): boolean {
-    return this.conn.send({ TASK: 'WORKER_RETURN', WORKERS: [this.workerId], ...(loanIds ? { LOAN_IDS: loanIds } : {}) });
-  }
-
-  onResults(cb: (r: ResultItem[]) => void): void {
-    this.resultCbs.push(cb);
-  }
-
-  onAlive(cb: (h: WorkerHello) => void): void {
-    this.aliveCbs.push(cb);
-  }
-
-  onClose(cb: () => void): void {
-    this.conn.onClose(() => cb());
-  }
-
-  close(): void {
-    this.conn.close();
-  }
-
-  /** a line on an accepted worker's connection */
-  handle(p: ParsedLine): void {
-    if (this.keyed && !p.authed) {
-      this.conn.send({ TASK: 'ERROR', REASON: 'authentication required' });
-      return;
-    }
-    if (p.kind === 'results') for (const cb of this.resultCbs) cb(p.msg.RESULTS);
-    else if (p.kind === 'worker-alive' && p.msg.WORKER_UUID === this.workerId) {
-      const hello = workerHello(this.conn.remoteAddress, p, this.keyed);
-      for (const cb of this.aliveCbs) cb(hello);
-    } else if (p.kind !== 'error') this.conn.send({ TASK: 'ERROR', REASON: `unexpected ${p.kind} on a worker link` });
   }
 }

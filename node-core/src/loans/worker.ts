@@ -10,7 +10,8 @@ import { parseHostPort } from './neighbours.js';
 
 interface Current {
   loan: Loan;
-  link: WorkerLink;
+  /** set right after `cur` exists: the link dials at once and asks target(cur) */
+  link: WorkerLink | null;
   guest: GuestRunner | null;
   /** where a follower of the borrower said its master is */
   redirect: { address: string; port: number } | null;
@@ -18,6 +19,8 @@ interface Current {
   failures: number;
   /** connection attempts of this link */
   dials: number;
+  /** the last status sent per check */
+  last: Map<number, string>;
   connected: boolean;
 }
 
@@ -52,7 +55,10 @@ export class WorkerRole {
     const { host, settings } = this.ctx;
     const guest =
       host.monitor?.runGuest((r) => {
-        cur.link.sendResults([{ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null }]);
+        // batched each second; a status change goes at once (the borrower's verdict must not wait)
+        const changed = cur.last.get(r.checkId) !== r.status;
+        if (changed && cur.last.size < 100_000) cur.last.set(r.checkId, r.status);
+        cur.link?.queueResult({ checkId: r.checkId, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null }, changed);
       }) ?? null;
     const hello = { workerId: host.nodeId, loanId: loan.id, clusterId: host.clusterId, location: host.location };
     const cur: Current = {
@@ -61,29 +67,31 @@ export class WorkerRole {
       redirect: carry.redirect,
       failures: carry.failures,
       dials: 0,
+      last: new Map(),
       connected: false,
-      link: new WorkerLink({
-        address: () => this.target(cur),
-        key: settings.key,
-        hello,
-        logger: host.log.child({ subsystem: 'loan-worker' }),
-        heartbeatMs: settings.heartbeatMs,
-        load: () => host.monitor?.localLoad() ?? null,
-        backoffMs: { min: Math.min(250, settings.heartbeatMs), max: Math.max(1000, settings.heartbeatMs * 2) },
-        connectTimeoutMs: Math.max(1000, settings.heartbeatMs * 2),
-        onWork: (checks) => cur.guest?.setChecks(checks),
-        onReturn: () => {
-          this.stats.returned++;
-          this.finish(cur, 'returned');
-        },
-        onRefused: (reason, ext) => this.refused(cur, reason, ext?.masterAddress),
-        onState: (connected) => {
-          cur.connected = connected;
-          // the borrower's checks stop with the link: its new master sends them again
-          if (!connected) cur.guest?.setChecks([]);
-        },
-      }),
+      link: null,
     };
+    cur.link = new WorkerLink({
+      address: () => this.target(cur),
+      key: settings.key,
+      hello,
+      logger: host.log.child({ subsystem: 'loan-worker' }),
+      heartbeatMs: settings.heartbeatMs,
+      load: () => host.monitor?.localLoad() ?? null,
+      backoffMs: { min: Math.min(250, settings.heartbeatMs), max: Math.max(1000, settings.heartbeatMs * 2) },
+      connectTimeoutMs: Math.max(1000, settings.heartbeatMs * 2),
+      onWork: (checks) => cur.guest?.setChecks(checks),
+      onReturn: () => {
+        this.stats.returned++;
+        this.finish(cur, 'returned');
+      },
+      onRefused: (reason, ext) => this.refused(cur, reason, ext?.masterAddress),
+      onState: (connected) => {
+        cur.connected = connected;
+        // the borrower's checks stop with the link: its new master sends them again
+        if (!connected) cur.guest?.setChecks([]);
+      },
+    });
     this.current = cur;
     this.stats.links++;
     host.log.info({ loan: loan.id, borrower: loan.peer.clusterId ?? loan.peer.address }, 'on loan: connecting to the borrower');
@@ -142,7 +150,7 @@ export class WorkerRole {
     const cur = this.current;
     if (!cur) return;
     this.current = null;
-    cur.link.close();
+    cur.link?.close();
     cur.guest?.stop();
     this.ctx.host.log.info({ loan: cur.loan.id }, 'loan over: back home');
   }

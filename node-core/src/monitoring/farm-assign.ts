@@ -41,7 +41,6 @@ export class FarmAssign {
   private readonly guests = new Map<string, Guest>();
   /** reporters that came through /sync/api (remote instances): they run every check and always vote */
   private readonly remote = new Set<string>();
-  private pool: string[] = [];
 
   constructor(private readonly inp: FarmInputs) {}
 
@@ -106,8 +105,7 @@ export class FarmAssign {
 
   /** recomputes the assignment when the pool, the checks or K changed; true when it did */
   refresh(): boolean {
-    this.pool = this.currentPool();
-    return this.assigner.update(this.inp.checks().values(), this.pool, this.inp.k());
+    return this.assigner.update(this.inp.checks().values(), this.currentPool(), this.inp.k());
   }
 
   /** the checks or K changed */
@@ -161,7 +159,6 @@ export class FarmAssign {
     this.home.clear();
     this.guests.clear();
     this.remote.clear();
-    this.pool = [];
     this.assigner.invalidate();
   }
 }

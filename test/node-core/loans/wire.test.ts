@@ -1,19 +1,12 @@
 // The loan wire's parser and encoder: seed 004's lines exactly, extensions, every limit with a hostile
 // line, and the TS/NONCE/MAC auth (bad MAC, replay, stale, bounded nonce cache).
 import { describe, expect, it } from 'vitest';
-import type { CheckDef } from '../../../node-core/src/monitoring/types.js';
 import { NonceCache, WireLimits, encodeLine, parseLine, refusalFor, resultsSchema, splitToLines, type ResultItem } from '../../../node-core/src/loans/wire.js';
+import { check } from './helpers.js';
 
 const NOW = 1_800_000_000_000;
 const opts = (key?: string) => ({ key, now: NOW, nonces: new NonceCache() });
 const parse = (line: string | Buffer, key?: string) => parseLine(line, opts(key));
-
-export function check(id: number, extra: Partial<CheckDef> = {}): CheckDef {
-  return {
-    id, name: `check ${id}`, type: 'http', target: `http://127.0.0.1:9/${id}`, intervalSec: 30, timeoutMs: 2000, retries: 0,
-    server: null, enabled: true, createdAt: 1, updatedAt: 1, createdBy: 'admin', ...extra,
-  };
-}
 
 describe('loan wire: seed 004 lines', () => {
   it.each([
