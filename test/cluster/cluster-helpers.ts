@@ -28,8 +28,6 @@ export const FAST: Partial<NodeConfigInput> = {
   discoveryWindowMs: 300,
   requestTimeoutMs: 500,
   commitTimeoutMs: 3000,
-  // the loan port: any free one (8781 would collide between nodes and test files running at once)
-  loanPort: 0,
 };
 
 export async function freeUdpPort(): Promise<number> {
