@@ -52,7 +52,7 @@ async function runK(k: number): Promise<Record<string, unknown>> {
     let firstWorkerAt: number | null = null;
     let reliefAt: number | null = null;
     while (Date.now() - t0 < MAX_SEC * 1000) {
-      const v = await api<LoansView>(nodeUrl('a', await masterOf(l, 'a')), 'GET', '/api/loans').then((r) => r.body).catch(() => null);
+      const v = await api<{ loans: LoansView }>(nodeUrl('a', await masterOf(l, 'a')), 'GET', '/api/loans').then((r) => r.body.loans).catch(() => null);
       if (v?.load) {
         const ins = v.active.filter((x) => x.direction === 'in');
         const s: Sample = { t: Date.now() - t0, lagP99Ms: v.load.lagP99Ms, saturated: v.load.saturatedSince !== null, borrowed: ins.length, connected: ins.filter((x) => x.connected).length };

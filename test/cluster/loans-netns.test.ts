@@ -28,7 +28,7 @@ async function master(f: Farm): Promise<number> {
     return k >= 0 ? among[k]! : 0;
   }, 30_000, 100);
 }
-const loans = async (f: Farm, i: number) => (await api<LoansView>(nodeUrl(f, i), 'GET', '/api/loans')).body;
+const loans = async (f: Farm, i: number) => (await api<{ loans: LoansView }>(nodeUrl(f, i), 'GET', '/api/loans')).body.loans;
 const connected = (v: LoansView, dir: 'in' | 'out') => v.active.filter((x: LoanView) => x.direction === dir && (dir === 'out' || x.connected));
 const targetStats = async () => (await api<{ counts: Record<string, number>; total: number }>(`http://${TARGET_IP}:${TARGET_PORT}`, 'GET', '/stats')).body;
 const fromFarmB = (counts: Record<string, number>) => [1, 2, 3].reduce((n, i) => n + (counts[nodeIp('b', i)] ?? 0), 0);
