@@ -89,7 +89,7 @@ async function main(): Promise<void> {
   const runs = [];
   for (const k of KS) runs.push(await runK(k));
   process.stdout.write(`\nfarm A: 3 nodes, ${SLOTS} probe slots each, a ${DELAY_MS} ms target, checks at ${INTERVAL_SEC} s: one node carries ${NODE_CAPACITY} checks; farm B: 5 nodes, no checks\n`);
-  const fmt = (x: unknown) => (x === null || x === undefined ? '-' : String(x));
+  const fmt = (x: unknown) => (x === null || x === undefined ? '-' : typeof x === 'number' ? String(Math.round(x)) : String(x));
   process.stdout.write(`${table([['k', 'checks', 'lag p99 before (median/max ms)', 'lag p99 with loans (median/max ms)', 'workers', 'saturation -> first worker ms', 'saturation -> relief ms'], ...runs.map((r) => {
     const b = r.lagP99BeforeMs as { median: number | null; max: number | null };
     const w = r.lagP99WithLoansMs as { median: number | null; max: number | null };
