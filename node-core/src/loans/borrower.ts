@@ -55,7 +55,9 @@ export class Borrower {
     this.masterSince ??= now;
     const load = mon.farmLoad();
     this.lastLoad = load;
-    this.detector.update(now, load);
+    // checks but no location left to run them (its only ones lent, crashed or lost): nothing reports
+    // lag, yet no check runs at all — the worst saturation there is
+    this.detector.update(now, load.pool === 0 && load.needed > 0 ? { lagP99Ms: Number.POSITIVE_INFINITY, cpu: load.cpu } : load);
     const inLoans = activeLoans(host.loans(), 'in');
     const hb = settings.heartbeatMs;
     let waiting = 0;

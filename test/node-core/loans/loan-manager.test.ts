@@ -197,6 +197,32 @@ describe('LoanManager', () => {
     }
   });
 
+  it('a farm with checks but no location left to run them is saturated: it asks its neighbour', async () => {
+    const lines: string[] = [];
+    const other = createServer((sock) =>
+      sock.on('data', (d) => {
+        for (const l of d.toString('utf8').split('\n').filter(Boolean)) {
+          lines.push(l);
+          if (l.includes('"REQUEST"')) sock.write('{"SERVER":"ALIVE","TASK":"RECIEVE"}\n');
+          if (l.includes('"WORKER_REQUEST"')) sock.write('{"TASK":"WORKER_RESPONSE","STATUS":"NACK","WORKERS":[]}\n');
+        }
+      }),
+    );
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    const load: FarmLoad = { pool: 0, home: 0, guests: 0, lagP99Ms: 0, cpu: 0, utilisation: 0, needed: 1 };
+    const monitor: LoanMonitor = { farmLoad: () => load, attachGuest: () => undefined, detachGuest: () => undefined, ingestGuest: () => undefined, assignedCount: () => 0, runGuest: () => null, localLoad: () => ({ lagP99Ms: 0, cpu: 0, utilisation: 0 }) };
+    const a = new FakeNode('am', 'farm-a', [], monitor);
+    const m = new LoanManager(a.host, { ...SETTINGS, neighbours: [`127.0.0.1:${(other.address() as AddressInfo).port}`] });
+    managers.push(m);
+    try {
+      await m.start();
+      await waitFor('a WORKER_REQUEST', () => lines.find((l) => l.includes('"WORKER_REQUEST"')), 5000);
+      expect(m.view().counters.nacks_received).toBe(1);
+    } finally {
+      other.close();
+    }
+  });
+
   it('a loan port in use leaves the node running as a worker only, counted', async () => {
     const a = new FakeNode('a', 'farm-a');
     const ma = await start(a);
