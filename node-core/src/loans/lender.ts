@@ -4,10 +4,9 @@
 import { toPeerboardError } from '../errors.js';
 import { DEFAULT_LOAN_PORT, type Loan } from './types.js';
 import { activeLoans, safeId, type LoanContext } from './loan-context.js';
-import { badRequestCount, lenderGrant, newest, shouldRecall } from './loan-policy.js';
+import { badRequestCount, lenderGrant, newest, shouldRecall, type SaturationDetector } from './loan-policy.js';
 import type { PeerHello } from './loan-server.js';
 import type { WorkerResponse } from './wire.js';
-import type { SaturationDetector } from './loan-policy.js';
 
 const nack = (reason: string): WorkerResponse => ({ TASK: 'WORKER_RESPONSE', STATUS: 'NACK', WORKERS: [], REASON: reason.slice(0, 200) });
 

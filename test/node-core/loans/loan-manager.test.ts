@@ -86,6 +86,7 @@ describe('LoanManager', () => {
     bf.masterAt = `127.0.0.1:${mBm.port}`;
     // a stranger claiming a worker no loan names is refused by the master
     expect(await raw(mBm.port, ['{"WORKER":"ALIVE","WORKER_UUID":"nobody"}'])).toEqual([{ TASK: 'ERROR', REASON: 'no active loan names this worker' }]);
+    expect(await raw(mBf.port, ['{"TASK":"WORKER_REQUEST","WORKERS_NEEDED":1}'])).toEqual([{ TASK: 'WORKER_RESPONSE', STATUS: 'NACK', WORKERS: [], REASON: 'not the master of farm farm-b', MASTER_ADDRESS: `127.0.0.1:${mBm.port}` }]);
     expect(await raw(mBf.port, ['{"WORKER":"ALIVE","WORKER_UUID":"w1"}'])).toEqual([{ TASK: 'ERROR', REASON: 'not the master of farm farm-b', MASTER_ADDRESS: `127.0.0.1:${mBm.port}` }]);
     const peerB = { clusterId: 'farm-b', masterId: 'bm', address: '127.0.0.1', loanPort: mBf.port, peerboard: true };
     const peerA = { clusterId: 'farm-a', masterId: 'am', address: '127.0.0.1', loanPort: 1, peerboard: true };
