@@ -107,8 +107,10 @@ beforeAll(async () => {
   for (const n of ['b1', 'b2', 'b3', 'b4', 'b5']) await B.add(n);
   await Promise.all([A.settled(), B.settled()]);
   await Promise.all([A.voters(3), B.voters(5)]);
-  const am = await A.settled();
-  expect((await api(am.api, 'PUT', '/api/monitoring/settings', { locationsPerCheck: 1 })).status).toBe(200);
+  for (const c of [A, B]) {
+    const m = await c.settled();
+    expect((await api(m.api, 'PUT', '/api/monitoring/settings', { locationsPerCheck: 1 })).status).toBe(200);
+  }
 }, 90_000);
 
 afterAll(async () => {
@@ -149,8 +151,15 @@ describe('two farms lend each other workers', () => {
     const outs = outLoans(B);
     expect(outs.map((l) => l.workerId)).not.toContain(bm.name);
     expect(new Set(outs.map((l) => l.workerId)).size).toBe(outs.length);
-    // the lent workers' own farm leaves them out of its pool
     expect(view(bm).load?.lent).toBe(outs.length);
+    // B gets a check of its own: its master assigns it to home locations only, never to a lent one
+    const bCheck = await api<{ id: number }>(bm.api, 'POST', '/api/checks', { name: 'b-own', type: 'http', target: targetUrl, intervalSec: 10, timeoutMs: 2000, retries: 0 });
+    expect(bCheck.status).toBe(201);
+    for (const l of outs) await waitFor(`lent ${l.workerId} gets an empty assignment at home`, () => B.byName(l.workerId).node.monitor!.assignment()?.ids.length === 0 || undefined, 10_000);
+    await waitFor('a home location of B runs it', () => B.nodes.some((t) => !outs.some((l) => l.workerId === t.name) && t.node.monitor!.assignment()?.ids.includes(bCheck.body.id)) || undefined, 10_000);
+    expect((await api(bm.api, 'DELETE', `/api/checks/${bCheck.body.id}`)).status).toBeLessThan(300);
+    // the loans were never recalled by it
+    expect(outLoans(B).length).toBe(outs.length);
   }, 120_000);
 
   it('A\'s load falls: the workers go home, loan-end returned on both boards, with history lines', async () => {
