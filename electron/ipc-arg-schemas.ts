@@ -6,6 +6,7 @@ import { BoardLimits, hostSchema } from '../node-core/src/board/commands.js';
 import { requestSchemas, requestUserSchema } from '../node-core/src/board/requests.js';
 import type { InvokeChannel, InvokeChannels } from './ipc-contract.js';
 import { checkInputSchema, checkPatchSchema, notificationInputSchema } from '../node-core/src/monitoring/check-schema.js';
+import { loanIdSchema } from '../node-core/src/loans/loans-edge.js';
 import { settingsPatchSchema } from './settings-schema.js';
 
 /** Largest inventory import accepted in one call: the board's. */
@@ -58,6 +59,9 @@ export const argSchemas = {
   'monitor:list-notifications': z.tuple([]),
   'monitor:add-notification': z.tuple([notificationInputSchema]),
   'monitor:remove-notification': z.tuple([id]),
+  'loans:get-loans': z.tuple([]),
+  'loans:recall-loan': z.tuple([loanIdSchema]),
+  'loans:return-loan': z.tuple([loanIdSchema]),
 } satisfies { [C in InvokeChannel]: z.ZodType<unknown> };
 
 /** Names of the positional arguments, for error messages ("host", "on", ...). */
@@ -90,6 +94,9 @@ export const argNames: { [C in InvokeChannel]: readonly string[] } = {
   'monitor:list-notifications': [],
   'monitor:add-notification': ['notification'],
   'monitor:remove-notification': ['id'],
+  'loans:get-loans': [],
+  'loans:recall-loan': ['id'],
+  'loans:return-loan': ['id'],
 };
 
 /** Compile-time check: what a schema accepts is what the contract declares (up to optional fields). */

@@ -11,6 +11,7 @@ import type {
   HistoryFilter,
   HistoryPage,
   InviteInfo,
+  LoansView,
   NotificationInput,
   NotificationTargetView,
   PeerApi,
@@ -89,6 +90,12 @@ export interface InvokeChannels {
   'monitor:list-notifications': [[], Result<NotificationTargetView[]>];
   'monitor:add-notification': [[NotificationInput], Result<NotificationTargetView>];
   'monitor:remove-notification': [[number], Result<{ id: number }>];
+  // -- worker loans (issue 13): the node's LoansControl
+  'loans:get-loans': [[], Result<LoansView>];
+  /** loan id: take a lent worker back (an `out` loan) */
+  'loans:recall-loan': [[string], Result<{ id: string }>];
+  /** loan id: give a borrowed worker back (an `in` loan) */
+  'loans:return-loan': [[string], Result<{ id: string }>];
 }
 export type InvokeChannel = keyof InvokeChannels;
 
@@ -127,6 +134,9 @@ export const INVOKE_CHANNELS = [
   'monitor:list-notifications',
   'monitor:add-notification',
   'monitor:remove-notification',
+  'loans:get-loans',
+  'loans:recall-loan',
+  'loans:return-loan',
 ] as const satisfies readonly InvokeChannel[];
 
 /** What the preload exposes as window.peerboard: PeerApi plus the desktop-only calls. */

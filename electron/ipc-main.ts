@@ -5,6 +5,7 @@ import type { NodeHandle } from '../node-core/src/api/node-handle.js';
 import type { Result } from '../node-core/src/api/peer-api.js';
 import { BoardService } from '../node-core/src/board/service.js';
 import { ErrorCode, PeerboardError, toPeerboardError } from '../node-core/src/errors.js';
+import { endLoanAt, requireLoans } from '../node-core/src/loans/loans-edge.js';
 import { MonitorService, type MonitorReader } from '../node-core/src/monitoring/monitor-service.js';
 import { formatInvite, looksLikeInvite, parseInvite } from '../node-core/src/security/invite.js';
 import { nodeInviteInfo } from '../node-core/src/security/node-invite.js';
@@ -178,6 +179,10 @@ export class IpcMainManager {
       'monitor:list-notifications': () => m.listNotifications(),
       'monitor:add-notification': async ([target]) => valueOf(await m.addNotification(target, by())),
       'monitor:remove-notification': async ([id]) => valueOf(await m.removeNotification(id, by())),
+      // worker loans: the desktop user acts as the admin of their own node; only the master negotiates
+      'loans:get-loans': () => requireLoans(d.node().loans).view(),
+      'loans:recall-loan': ([id]) => endLoanAt(requireLoans(d.node().loans), 'recall', id, this.#admin()),
+      'loans:return-loan': ([id]) => endLoanAt(requireLoans(d.node().loans), 'return', id, this.#admin()),
     };
   }
 }

@@ -47,6 +47,9 @@ const api = {
   listNotifications: () => invoke('monitor:list-notifications'),
   addNotification: (input) => invoke('monitor:add-notification', input),
   removeNotification: (id) => invoke('monitor:remove-notification', id),
+  loans: () => invoke('loans:get-loans'),
+  recallLoan: (id) => invoke('loans:recall-loan', id),
+  returnLoan: (id) => invoke('loans:return-loan', id),
   subscribe(listener: (event: PeerEvent) => void): () => void {
     const onEvent = (_event: IpcRendererEvent, payload: PeerEvent): void => listener(payload);
     ipcRenderer.on(EVENT_CHANNEL, onEvent);

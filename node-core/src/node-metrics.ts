@@ -1,6 +1,8 @@
 // Prometheus metrics of one node (prom-client, one registry per node so several nodes can share a
 // process in tests): role, term, indexes, peers, dropped messages, request latencies, and monitoring's.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { registerLoanMetrics } from './loans/loan-metrics.js';
+import type { LoansView } from './loans/types.js';
 import { MonitorMetrics, type MonitorMetricsSource } from './monitoring/monitor-metrics.js';
 
 export interface MetricsSource {
@@ -15,6 +17,8 @@ export interface MetricsSource {
   transport?(): Record<string, number> | undefined;
   /** endpoint monitoring's figures (issue 12); absent: no monitoring metrics */
   monitor?: MonitorMetricsSource;
+  /** worker loans' view (issue 13), read at scrape time; absent: no loan metrics */
+  loans?: () => LoansView | null;
 }
 
 export class NodeMetrics {
@@ -81,6 +85,7 @@ export class NodeMetrics {
     });
     this.elections = new Counter({ name: 'peerboard_elections_won_total', help: 'elections this node won', registers: [r] });
     this.monitor = src.monitor ? new MonitorMetrics(r, src.monitor) : null;
+    if (src.loans) registerLoanMetrics(r, src.loans);
   }
 
   drop(reason: string): void {

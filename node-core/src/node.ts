@@ -114,6 +114,7 @@ export class PeerNode implements NodeHandle {
       quorum: () => this.raft.hasQuorum(),
       transport: () => this.deps.transport.stats?.() as Record<string, number> | undefined,
       monitor: { monitoring: () => this.sm.board.monitoring(), counters: () => this.monitor?.counters ?? null, lag: () => this.monitor?.schedulerStats() ?? null },
+      loans: () => this.loans?.view() ?? null,
     });
     this.discovery = new Discovery(this, this.log.child({ subsystem: 'discovery' }));
     // our heartbeats name the loan port (issue 13); the loan manager sets the bound one (port 0)

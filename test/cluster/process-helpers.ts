@@ -52,6 +52,8 @@ export function spawnHeadless(o: HeadlessOptions, p: Omit<HeadlessProc, 'child' 
   args.push('--loan-port', '0');
   if (o.uiDir) args.push('--ui-dir', o.uiDir);
   args.push('--heartbeat-interval-ms', '200', '--election-timeout-ms', '400', '--fetch-max-wait-ms', '100', '--discovery-window-ms', '800');
+  // any free loan port: the default 8781 would collide between the processes of one test
+  args.push('--loan-port', '0');
   if (o.clusterKey === null) args.push('--open-cluster');
   const keyEnv = o.clusterKey === null ? {} : { PEERBOARD_CLUSTER_KEY: o.clusterKey ?? TEST_CLUSTER_KEY };
   const child = spawn(process.execPath, args, { cwd: o.cwd, stdio: ['ignore', o.captureLog ? 'pipe' : 'ignore', 'inherit'], env: { ...process.env, ...keyEnv, PEERBOARD_SETTINGS_DIR: p.dir } });

@@ -256,6 +256,8 @@ describe('cluster protocol on loopback', () => {
     const h = await c.add('host', { selfRegister: true, user: 'root', headless: true });
     await c.settled();
     await waitFor('user and nodes registered', () => t.node.users().some((u) => u.username === 'carol') && ['selfreg', 'host'].every((id) => t.node.clusterNodes().some((n) => n.id === id)));
+    // the headless node registered no user of its own: once it has applied carol's registration, she is all it holds
+    await waitFor('the headless node applied the registration', () => h.node.users().length > 0);
     expect(h.node.users().map((u) => u.username)).toEqual(['carol']);
   });
 });

@@ -8,7 +8,7 @@ import { peerApiContract } from './peer-api.contract.js';
 
 peerApiContract('FakeApi (renderer demo mode)', async () => {
   const api = new FakeApi({ board: emptyBoard(Date.now()) });
-  return { api, close: async () => undefined, commitVerdict: async (id, prev, next) => void api.commitVerdict(id, prev, next) };
+  return { api, close: async () => undefined, commitVerdict: async (id, prev, next) => void api.commitVerdict(id, prev, next), startLoan: async (cmd) => void api.startLoan(cmd.loan) };
 });
 
 describe('FakeApi demo mode: monitoring committed through the real board', () => {

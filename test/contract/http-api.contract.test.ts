@@ -10,5 +10,10 @@ peerApiContract('HttpApi -> real node', async () => {
   await c.settled();
   const api = new HttpApi({ baseUrl: t.api, getUser: () => 'contract', backoffInitialMs: 50, backoffMaxMs: 200 });
   // verdicts are the master's own writes: committed on the node as its monitoring would
-  return { api, close: () => c.close(), commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })) };
+  return {
+    api,
+    close: () => c.close(),
+    commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
+    startLoan: async (cmd) => void (await t.node.submit(cmd, { user: 'system' })),
+  };
 });

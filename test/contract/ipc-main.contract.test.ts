@@ -64,6 +64,9 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
     listNotifications: () => invoke('monitor:list-notifications'),
     addNotification: (input) => invoke('monitor:add-notification', input),
     removeNotification: (id) => invoke('monitor:remove-notification', id),
+    loans: () => invoke('loans:get-loans'),
+    recallLoan: (id) => invoke('loans:recall-loan', id),
+    returnLoan: (id) => invoke('loans:return-loan', id),
     // the main process forwards node events to the window (node-host); here, straight from the node
     subscribe(listener: (e: PeerEvent) => void) {
       t.node.events.on('event', listener);
@@ -73,6 +76,7 @@ peerApiContract('IPC handlers (ipc-main) -> real node', async () => {
   return {
     api,
     commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
+    startLoan: async (cmd) => void (await t.node.submit(cmd, { user: 'system' })),
     close: async () => {
       manager.dispose();
       await c.close();

@@ -12,6 +12,20 @@ export interface PeerApiHarness {
    * verdicts are the master's own writes). Absent: the verdict-event case is skipped.
    */
   commitVerdict?(checkId: number, previous: Verdict, verdict: Verdict): Promise<void>;
+  /**
+   * Starts a loan on the board as the master's LoanManager would (PeerApi only recalls and returns:
+   * loans start from the farms' negotiation). Absent: the recall/return cases are skipped.
+   */
+  startLoan?(cmd: Extract<BoardCommand, { type: 'loan-start' }>): Promise<void>;
+}
+
+/** a loan-start for the contract: the other farm's loan port is 127.0.0.1:9 (nothing listens there) */
+export function loanStart(direction: 'in' | 'out', tag: string): Extract<BoardCommand, { type: 'loan-start' }> {
+  const worker = `ct-w-${process.pid}-${tag}`;
+  return {
+    type: 'loan-start',
+    loan: { id: `ct-master:${worker}:${Date.now()}`, direction, workerId: worker, workerName: `ct-host-${tag}`, peer: { clusterId: 'ct-farm', masterId: 'ct-master', address: '127.0.0.1', loanPort: 9, peerboard: true }, leaseMs: 600_000 },
+  };
 }
 
 /** Builds a fresh implementation: writes allowed (quorum, no token needed or one given), any board. */
@@ -321,6 +335,41 @@ export function peerApiContract(name: string, factory: PeerApiFactory): void {
 
     it('monitoring: the series of a check that does not exist is NOT_FOUND', async () => {
       refused(await api.checkSeries(987_654, 24), 'NOT_FOUND');
+    });
+
+    it('loans: the view answers its shape; recall/return of an unknown loan is NOT_FOUND, a bad id BAD_REQUEST', async () => {
+      const v = ok(await api.loans());
+      expect(typeof v.clusterId).toBe('string');
+      expect(typeof v.master).toBe('boolean');
+      expect(typeof v.loanPort).toBe('number');
+      for (const list of [v.active, v.recent, v.neighbours]) expect(Array.isArray(list)).toBe(true);
+      expect(typeof v.counters).toBe('object');
+      refused(await api.recallLoan('ct-master:nobody:1'), 'NOT_FOUND');
+      refused(await api.returnLoan('ct-master:nobody:1'), 'NOT_FOUND');
+      refused(await api.recallLoan('x'.repeat(201)), 'BAD_REQUEST');
+      refused(await api.returnLoan('..'), 'BAD_REQUEST');
+    });
+
+    it('loans: recall takes a lent worker back, return gives a borrowed one back; the wrong direction is BAD_REQUEST', async (ctx) => {
+      if (!h.startLoan) return ctx.skip();
+      const out = loanStart('out', `o${++n}`);
+      const inn = loanStart('in', `i${++n}`);
+      await h.startLoan(out);
+      await h.startLoan(inn);
+      const v = ok(await api.loans());
+      expect(v.active.find((l) => l.id === out.loan.id)).toMatchObject({ direction: 'out', workerName: out.loan.workerName, state: 'active', peer: { clusterId: 'ct-farm' } });
+      expect(v.active.find((l) => l.id === inn.loan.id)).toMatchObject({ direction: 'in', state: 'active' });
+      refused(await api.returnLoan(out.loan.id), 'BAD_REQUEST');
+      refused(await api.recallLoan(inn.loan.id), 'BAD_REQUEST');
+      expect(ok(await api.recallLoan(out.loan.id))).toEqual({ id: out.loan.id });
+      expect(ok(await api.returnLoan(inn.loan.id))).toEqual({ id: inn.loan.id });
+      const after = ok(await api.loans());
+      expect(after.active.some((l) => l.id === out.loan.id || l.id === inn.loan.id)).toBe(false);
+      expect(after.recent.find((l) => l.id === out.loan.id)).toMatchObject({ state: 'ended', endReason: 'recalled' });
+      expect(after.recent.find((l) => l.id === inn.loan.id)).toMatchObject({ state: 'ended', endReason: 'returned' });
+      refused(await api.recallLoan(out.loan.id), 'NOT_FOUND');
+      const page = ok(await api.history({ limit: 20 }));
+      expect(JSON.stringify(page.items)).toContain(`loan of ${out.loan.workerName} ended: recalled`);
     });
 
     it('subscribe delivers a change event naming the operation, and stops when unsubscribed', async () => {

@@ -13,6 +13,7 @@ peerApiContract('desktop preload -> ipc-main -> real node', async () => {
   return {
     api: made.api,
     commitVerdict: async (id, prev, next) => void (await t.node.submit(verdictCommand(id, prev, next), { user: 'system' })),
+    startLoan: async (cmd) => void (await t.node.submit(cmd, { user: 'system' })),
     close: async () => {
       made.close();
       await c.close();

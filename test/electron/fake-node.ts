@@ -8,6 +8,11 @@ import { Board } from '../../node-core/src/board/state-machine.js';
 import type { BoardCommand, HistoryFilter, Server } from '../../node-core/src/board/types.js';
 import { ErrorCode, PeerboardError } from '../../node-core/src/errors.js';
 import type { MonitorReader } from '../../node-core/src/monitoring/monitor-service.js';
+import { FakeLoans } from '../../renderer/src/api/fake-loans.js';
+
+/** the loans the fake starts with: one it lent (recall it), one it borrowed (return it) */
+export const FAKE_LOAN_OUT = 'n1:w-out:1700000000000';
+export const FAKE_LOAN_IN = 'far-master:w-in:1700000000000';
 
 export function server(host: string, over: Partial<Server> = {}): Server {
   return {
@@ -72,7 +77,13 @@ export class FakeNode {
     this.apply({ type: 'servers-import', servers: [{ host: 'web-1', app: 'app', ip: '10.0.0.1', env: 'test' }, { host: 'web-2', app: 'app', ip: '10.0.0.2', env: 'test' }] }, 'admin');
     this.apply({ type: 'reserve', host: 'web-1', user: 'alice', until: sec + 1800 }, 'alice');
     this.apply({ type: 'queue', host: 'web-1', user: 'carol', durationSec: 600 }, 'carol');
+    const peer = { clusterId: 'far', masterId: 'far-master', address: '127.0.0.1', loanPort: 9, peerboard: true };
+    this.apply({ type: 'loan-start', loan: { id: FAKE_LOAN_OUT, direction: 'out', workerId: 'w-out', workerName: 'web-2', peer, leaseMs: 600_000 } }, 'system');
+    this.apply({ type: 'loan-start', loan: { id: FAKE_LOAN_IN, direction: 'in', workerId: 'w-in', workerName: null, peer, leaseMs: 600_000 } }, 'system');
   }
+
+  /** NodeHandle.loans: the renderer fake's LoansControl over this real board (loan-end goes through submit) */
+  readonly loans = new FakeLoans({ board: () => this.board, commit: (cmd, opts) => this.submit(cmd, opts), now: () => this.now(), clusterId: () => 'peerboard', master: () => true });
 
   /** PeerNode.monitor as the battery watch drives it: the pause calls, in order */
   readonly monitor = {

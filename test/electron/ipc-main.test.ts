@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeWebContents, fakeEvent, shell, state } from './fake-electron.js';
-import { FakeNode } from './fake-node.js';
+import { FAKE_LOAN_IN, FAKE_LOAN_OUT, FakeNode } from './fake-node.js';
 
 vi.mock('electron', async () => (await import('./fake-electron.js')).electronModule());
 vi.mock('electron-store', async () => (await import('./fake-electron.js')).electronStoreModule());
@@ -86,6 +86,9 @@ const GOOD: Record<Channel, unknown[]> = {
   'monitor:list-notifications': [],
   'monitor:add-notification': [{ type: 'slack', url: 'http://127.0.0.1:9/slack', name: 'ops' }],
   'monitor:remove-notification': [1],
+  'loans:get-loans': [],
+  'loans:recall-loan': [FAKE_LOAN_OUT],
+  'loans:return-loan': [FAKE_LOAN_IN],
 };
 
 /** One bad argument list per channel, with the field the error must name. */
@@ -118,6 +121,9 @@ const BAD: Record<Channel, [unknown[], string]> = {
   'monitor:list-notifications': [[1], 'arguments'],
   'monitor:add-notification': [[{ type: 'webhook', url: 'file:///etc/passwd' }], 'url'],
   'monitor:remove-notification': [[-1], 'id'],
+  'loans:get-loans': [['extra'], 'arguments'],
+  'loans:recall-loan': [['x'.repeat(201)], 'id'],
+  'loans:return-loan': [['../admin'], 'id'],
 };
 
 describe('IpcMainManager', () => {
@@ -418,5 +424,26 @@ describe('IpcMainManager: teams and invites', () => {
     expect((await t.call('cluster:get-invite')).value).toEqual(t.node.inviteInfo);
     t.stopNode();
     expect((await t.call('cluster:get-invite')).error.code).toBe('SERVICE_UNAVAILABLE');
+  });
+
+  it('loans: recall ends a lent loan through the board as the app user; the wrong direction, an unknown id or no loans are refused', async () => {
+    await t.call('settings:save-settings', { user: 'dana' });
+    const view = (await t.call('loans:get-loans')).value;
+    expect(view.active.map((l: { id: string; direction: string }) => [l.id, l.direction]).sort()).toEqual([
+      [FAKE_LOAN_IN, 'in'],
+      [FAKE_LOAN_OUT, 'out'],
+    ]);
+    expect((await t.call('loans:return-loan', FAKE_LOAN_OUT)).error).toMatchObject({ code: 'BAD_REQUEST' });
+    expect((await t.call('loans:recall-loan', FAKE_LOAN_IN)).error).toMatchObject({ code: 'BAD_REQUEST' });
+    expect((await t.call('loans:recall-loan', 'n1:nobody:1')).error).toMatchObject({ code: 'NOT_FOUND' });
+    expect(t.node.submits).toHaveLength(0);
+    expect((await t.call('loans:recall-loan', FAKE_LOAN_OUT)).value).toEqual({ id: FAKE_LOAN_OUT });
+    expect(t.node.submits.map((x) => [x.cmd, x.opts.user])).toEqual([[{ type: 'loan-end', id: FAKE_LOAN_OUT, reason: 'recalled' }, 'dana']]);
+    const after = (await t.call('loans:get-loans')).value;
+    expect(after.recent[0]).toMatchObject({ id: FAKE_LOAN_OUT, state: 'ended', endReason: 'recalled' });
+    // a second recall of the ended loan says so instead of committing again
+    expect((await t.call('loans:recall-loan', FAKE_LOAN_OUT)).error.message).toMatch(/already ended \(recalled\)/);
+    (t.node as unknown as { loans: unknown }).loans = undefined;
+    expect((await t.call('loans:get-loans')).error).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
   });
 });

@@ -39,6 +39,9 @@ const CALLS: Array<[string, unknown[], string]> = [
   ['listNotifications', [], 'monitor:list-notifications'],
   ['addNotification', [{ type: 'webhook', url: 'http://127.0.0.1:9/' }], 'monitor:add-notification'],
   ['removeNotification', [2], 'monitor:remove-notification'],
+  ['loans', [], 'loans:get-loans'],
+  ['recallLoan', ['m1:w1:1700000000000'], 'loans:recall-loan'],
+  ['returnLoan', ['m1:w1:1700000000000'], 'loans:return-loan'],
 ];
 
 describe('preload', () => {

@@ -6,6 +6,9 @@ import type { ClusterViewEntry, Role } from '../protocol/messages.js';
 import type { HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest } from '../board/types.js';
 import type { Alert, CheckInput, CheckSeries, CheckView, LocationResult, NotificationInput, NotificationTargetView, Verdict } from '../monitoring/types.js';
 
+import type { FarmLoadView, LoanView, LoansView, NeighbourView } from '../loans/types.js';
+
+export type { FarmLoadView, LoanView, LoansView, NeighbourView };
 export type { Alert, CheckInput, CheckSeries, CheckView, LocationResult, NotificationInput, NotificationTargetView, Verdict };
 
 export type { ClusterViewEntry, Role, HistoryFilter, HistoryPage, Server, ServerInput, ServersData, UserRequest, ErrorValue };
@@ -189,6 +192,13 @@ export interface PeerApi {
   listNotifications(): Promise<Result<NotificationTargetView[]>>;
   addNotification(input: NotificationInput): Promise<Result<NotificationTargetView>>;
   removeNotification(id: number): Promise<Result<{ id: number }>>;
+  // -- worker loans (issue 13) ----------------------------------------------------------------
+  /** the farm's loans as this node sees them: load, neighbours, active and recent loans, counters */
+  loans(): Promise<Result<LoansView>>;
+  /** admin: take a worker this farm lent (an `out` loan) back now */
+  recallLoan(id: string): Promise<Result<{ id: string }>>;
+  /** admin: give a borrowed worker (an `in` loan) back now */
+  returnLoan(id: string): Promise<Result<{ id: string }>>;
   /** starts receiving pushed events; returns the function that stops it */
   subscribe(listener: (event: PeerEvent) => void): () => void;
 }

@@ -10,6 +10,7 @@ import { addAdminCommands } from './admin-commands.js';
 import { ExitCode, RefusedError, UnreachableError } from './api-client.js';
 import { addBoardCommands } from './board-commands.js';
 import { addConfigCommands } from './config-commands.js';
+import { addLoanCommands } from './loans-commands.js';
 import { addMonitorCommands } from './monitor-commands.js';
 import { addRemoteCommand } from './remote-command.js';
 import { addSecurityCommands } from './security-commands.js';
@@ -82,6 +83,7 @@ export function buildProgram(ctx: CliContext): Command {
   addConfigCommands(program, ctx);
   addSecurityCommands(program, ctx);
   addMonitorCommands(program, ctx);
+  addLoanCommands(program, ctx);
   addRemoteCommand(program, ctx);
   return program;
 }

@@ -8,6 +8,7 @@ import { registerBoardRoutes } from './routes-board.js';
 import { registerClusterRoutes } from './routes-cluster.js';
 import { registerInviteRoutes } from './routes-invite.js';
 import { registerMonitoringRoutes } from './routes-monitoring.js';
+import { registerLoanRoutes } from './routes-loans.js';
 import { registerRegistryRoutes } from './routes-registry.js';
 import { registerSyncRoutes } from './routes-sync.js';
 
@@ -26,6 +27,7 @@ export function buildBackend(node: NodeHandle, opts: HttpOptions): FastifyInstan
   registerClusterRoutes(app, ctx);
   registerInviteRoutes(app, ctx);
   registerMonitoringRoutes(app, ctx);
+  registerLoanRoutes(app, ctx);
   registerSyncRoutes(app, ctx);
   return app;
 }

@@ -15,6 +15,7 @@ import { sendError } from './http-errors.js';
 import { registerAdminRoutes } from './routes-admin.js';
 import { registerBoardRoutes } from './routes-board.js';
 import { registerMonitoringRoutes } from './routes-monitoring.js';
+import { registerLoanRoutes } from './routes-loans.js';
 import { registerClusterRoutes } from './routes-cluster.js';
 import { registerInviteRoutes } from './routes-invite.js';
 import { type UpdateRoleBody, parseInput, updateRoleBody } from './schemas.js';
@@ -104,6 +105,7 @@ export function buildFrontend(node: NodeHandle, opts: HttpOptions): FastifyInsta
     registerBoardRoutes(app, ctx);
     registerAdminRoutes(app, ctx);
     registerMonitoringRoutes(app, ctx);
+    registerLoanRoutes(app, ctx);
     registerClusterRoutes(app, ctx);
     registerInviteRoutes(app, ctx); // the Cluster view shows the invite to admins in web mode too
     void app.register(fastifyStatic, { root, dotfiles: 'ignore', index: ['index.html'], wildcard: true });

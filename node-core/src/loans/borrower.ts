@@ -4,7 +4,7 @@
 // returns the newest loan when the load has fallen.
 import { toPeerboardError } from '../errors.js';
 import type { LocationLoad, Loan } from './types.js';
-import { activeLoans, safeId, type FarmLoad, type LoanContext } from './loan-context.js';
+import { activeLoans, safeId, safeLoanId, type FarmLoad, type LoanContext } from './loan-context.js';
 import { SaturationDetector, newest, orderNeighbours, shouldReturn, workersToAsk } from './loan-policy.js';
 import type { BorrowerLink, WorkerHello } from './loan-server.js';
 import type { WorkerResponse } from './wire.js';
@@ -162,7 +162,7 @@ export class Borrower {
         this.ctx.count('bad_worker_id');
         return;
       }
-      const loanId = safeId(resp.LOAN_IDS?.[i]) ?? `${masterId ?? 'foreign'}:${workerId}:${at}`.slice(0, 200);
+      const loanId = safeLoanId(resp.LOAN_IDS?.[i]) ?? `${masterId ?? 'foreign'}:${workerId}:${at}`.slice(0, 200);
       const name = resp.WORKER_NAMES?.[i]?.replace(/\p{Cc}/gu, '').slice(0, 100) || null;
       this.expecting.set(workerId, loanId);
       try {

@@ -108,3 +108,14 @@ const SAFE_ID = /^[A-Za-z0-9._:@-]{1,64}$/;
 export function safeId(s: string | undefined | null): string | null {
   return typeof s === 'string' && SAFE_ID.test(s) ? s : null;
 }
+
+const SAFE_LOAN_ID = /^[A-Za-z0-9._:@-]{1,200}$/;
+/**
+ * a loan id another farm sent, if the board can hold it (else null). Longer than other ids: a Peerboard
+ * lender's is `<master uuid>:<worker uuid>:<ms>` (87 characters). Capped at 64 like the others, every
+ * real loan id was refused and the borrower made up its own, so the farms never named the same loan in
+ * their heartbeats and no lease was renewed (found by test/cluster/loans-netns.test.ts).
+ */
+export function safeLoanId(s: string | undefined | null): string | null {
+  return typeof s === 'string' && SAFE_LOAN_ID.test(s) ? s : null;
+}

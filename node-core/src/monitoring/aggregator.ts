@@ -36,7 +36,11 @@ export interface LocationReport {
 interface Entry extends LocationReport {
   /** when the master received it (its own clock: freshness never trusts a location's clock) */
   receivedAt: number;
+  /** its location's state, shared by all of that location's entries (updated in place by each report) */
+  src: LocationState;
 }
+
+type LocationState = VoterState & { location: string };
 
 export interface VoterState {
   /** the location's own reference check failed: it may be the one cut off */
@@ -45,8 +49,13 @@ export interface VoterState {
 }
 
 export class Aggregator {
-  private readonly byCheck = new Map<number, Map<string, Entry>>();
-  private readonly locations = new Map<string, VoterState & { location: string }>();
+  /**
+   * per check, one entry per location (a few: a short array, each entry pointing at its location's
+   * state). The master asks every check's verdict every second: with a Map per check and a lookup of
+   * the location per entry that cost about 2 µs a check, 2-7 ms a second at 1,000 checks.
+   */
+  private readonly byCheck = new Map<number, Entry[]>();
+  private readonly locations = new Map<string, LocationState>();
   /** reports dropped because MAX_REPORTERS reporters are known already */
   refused = 0;
   /** which (check, location) results count; default: all */
@@ -62,18 +71,26 @@ export class Aggregator {
   /** One location's batch. `referenceOk` false: the location says its own network is in doubt. */
   ingest(nodeId: string, location: string, reports: readonly LocationReport[], referenceOk = true): void {
     const receivedAt = this.now();
-    if (!this.locations.has(nodeId) && this.locations.size >= MAX_REPORTERS) {
-      this.refused++;
-      return;
+    let src = this.locations.get(nodeId);
+    if (!src) {
+      if (this.locations.size >= MAX_REPORTERS) {
+        this.refused++;
+        return;
+      }
+      this.locations.set(nodeId, (src = { location, referenceOk, lastReportAt: receivedAt }));
+    } else {
+      src.location = location;
+      src.referenceOk = referenceOk;
+      src.lastReportAt = receivedAt;
     }
-    this.locations.set(nodeId, { location, referenceOk, lastReportAt: receivedAt });
     for (const r of reports) {
-      let m = this.byCheck.get(r.checkId);
-      if (!m) this.byCheck.set(r.checkId, (m = new Map()));
-      if (!m.has(nodeId) && m.size >= MAX_LOCATIONS) continue;
-      const prev = m.get(nodeId);
-      if (prev && prev.at > r.at) continue; // an older result that arrived late
-      m.set(nodeId, { ...r, nodeId, location, receivedAt });
+      let list = this.byCheck.get(r.checkId);
+      if (!list) this.byCheck.set(r.checkId, (list = []));
+      const entry: Entry = { checkId: r.checkId, nodeId, location, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error, receivedAt, src };
+      const i = list.findIndex((e) => e.nodeId === nodeId);
+      if (i < 0) {
+        if (list.length < MAX_LOCATIONS) list.push(entry);
+      } else if (list[i]!.at <= r.at) list[i] = entry; // else: an older result that arrived late
     }
   }
 
@@ -101,14 +118,14 @@ export class Aggregator {
   evaluate(check: Pick<CheckDef, 'id' | 'intervalSec' | 'timeoutMs' | 'retries' | 'enabled'>): { verdict: Verdict; locations: LocationResult[] } {
     const now = this.now();
     const fresh = Aggregator.freshnessMs(check);
-    const entries = this.byCheck.get(check.id);
+    const entries = this.byCheck.get(check.id) ?? [];
     const locations: LocationResult[] = [];
     let voters = 0;
     let down = 0;
-    for (const e of entries?.values() ?? []) {
+    for (const e of entries) {
       if (!this.votes(check.id, e.nodeId)) continue;
-      const loc = this.locations.get(e.nodeId);
-      const cutOff = !loc || !loc.referenceOk || now - loc.lastReportAt > fresh;
+      const loc = e.src;
+      const cutOff = !loc.referenceOk || now - loc.lastReportAt > fresh;
       const voting = check.enabled && !cutOff && now - e.receivedAt <= fresh;
       if (voting) {
         voters++;
@@ -129,10 +146,11 @@ export class Aggregator {
     const fresh = Aggregator.freshnessMs(check);
     let voters = 0;
     let down = 0;
-    for (const e of entries.values()) {
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i]!;
       if (!this.votes(check.id, e.nodeId)) continue;
-      const loc = this.locations.get(e.nodeId);
-      if (!loc || !loc.referenceOk || now - loc.lastReportAt > fresh || now - e.receivedAt > fresh) continue;
+      const loc = e.src;
+      if (!loc.referenceOk || now - loc.lastReportAt > fresh || now - e.receivedAt > fresh) continue;
       voters++;
       if (e.status === 'DOWN') down++;
     }

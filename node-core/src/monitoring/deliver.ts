@@ -1,6 +1,8 @@
 // Monitoring notifications (issue 12): one HTTP delivery of one committed verdict change to one target
 // (webhook or Slack), its retry schedule, and the URL checks an admin's target must pass.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { isPrivateAddress } from './private-address.js';
 import { deliveryId, type LocationResult, type NotificationTarget, type Verdict, type VerdictChange } from './types.js';
 
@@ -28,8 +30,66 @@ export type DeliveryResult = { ok: true; status: number } | { ok: false; error: 
 
 export interface DeliverOptions {
   timeoutMs?: number;
-  /** the fetch to use (tests); default: the global one */
-  fetchImpl?: typeof fetch;
+  /** the HTTP exchange to use (tests); default: httpPost (node:http/https) */
+  post?: Post;
+}
+
+/** What a delivery needs of a receiver's answer. */
+export interface PostAnswer {
+  status: number;
+  statusText: string;
+  location: string | null;
+  /** up to maxBytes of the body (less when it ends, fails or the signal fires first); the rest is dropped */
+  read(maxBytes: number): Promise<Buffer>;
+  /** drops the answer unread (closes its connection) */
+  discard(): void;
+}
+/** One POST; rejects on a network error or when the signal fires before the answer's headers. */
+export type Post = (url: URL, headers: Record<string, string>, body: string, signal: AbortSignal) => Promise<PostAnswer>;
+
+/**
+ * The POST over node:http/https. Not the global fetch: its first use loads undici (with its WASM HTTP
+ * parser) into the process, about +20-30 MiB RSS; only the master delivers, so that put the master's RSS
+ * over the 150 MB goal while the other nodes stayed near 130 (issue 12's benchmark). Redirects are never
+ * followed (node:http does not follow them).
+ */
+export const httpPost: Post = (url, headers, body, signal) =>
+  new Promise<PostAnswer>((resolve, reject) => {
+    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, signal });
+    req.once('error', reject);
+    req.once('response', (res: IncomingMessage) => {
+      res.on('error', () => undefined); // a reset mid-answer ends read() with what arrived
+      const location = res.headers.location;
+      resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', location: typeof location === 'string' ? location : null, read: (max) => readAnswer(res, max, signal), discard: () => res.destroy() });
+    });
+    req.end(body);
+  });
+
+function readAnswer(res: IncomingMessage, maxBytes: number, signal: AbortSignal): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    const done = (): void => {
+      if (finished) return;
+      finished = true;
+      res.off('data', onData);
+      signal.removeEventListener('abort', done);
+      res.destroy();
+      resolve(Buffer.concat(chunks).subarray(0, maxBytes));
+    };
+    const onData = (c: Buffer): void => {
+      chunks.push(c);
+      size += c.length;
+      if (size >= maxBytes) done();
+    };
+    if (signal.aborted || res.destroyed) return done();
+    res.on('data', onData);
+    res.once('end', done);
+    res.once('close', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 /**
@@ -39,7 +99,7 @@ export interface DeliverOptions {
  */
 export async function deliver(target: NotificationTarget, alertId: number, change: VerdictChange, opts: DeliverOptions = {}): Promise<DeliveryResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
-  const doFetch = opts.fetchImpl ?? fetch;
+  const post = opts.post ?? httpPost;
   // private addresses are the admin's choice, made when the target was saved; here only the URL's form is checked
   const urlError = validateNotificationUrl(target.url, { allowPrivate: true });
   if (urlError) return { ok: false, error: urlError, retryable: false };
@@ -58,24 +118,24 @@ export async function deliver(target: NotificationTarget, alertId: number, chang
   }
 
   const signal = AbortSignal.timeout(timeoutMs);
-  let res: Response;
+  let res: PostAnswer;
   try {
-    res = await doFetch(target.url, { method: 'POST', headers, body, redirect: 'manual', signal });
+    res = await post(new URL(target.url), headers, body, signal);
   } catch (err) {
-    return { ok: false, error: describeFetchError(err, timeoutMs), retryable: true };
+    return { ok: false, error: describeFetchError(err, timeoutMs, signal), retryable: true };
   }
   const status = res.status;
   if (status >= 200 && status <= 299) {
     // delivered: the answer does not matter, so it is not read
-    void res.body?.cancel().catch(() => undefined);
+    res.discard();
     return { ok: true, status };
   }
-  if ((status >= 300 && status <= 399) || res.type === 'opaqueredirect') {
-    void res.body?.cancel().catch(() => undefined);
-    const to = oneLine(res.headers.get('location') ?? '');
+  if (status >= 300 && status <= 399) {
+    res.discard();
+    const to = oneLine(res.location ?? '');
     return { ok: false, status, retryable: false, error: `HTTP ${status}: redirect${to ? ` to ${to}` : ''} not followed; save the final URL instead` };
   }
-  const snippet = await readSnippet(res, signal);
+  const snippet = cut(oneLine(new TextDecoder().decode(await res.read(MAX_ANSWER_BYTES).catch(() => Buffer.alloc(0)))), ERROR_SNIPPET_CHARS);
   const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
   const text = `HTTP ${status}${res.statusText ? ` ${oneLine(res.statusText)}` : ''}`;
   return { ok: false, status, retryable, error: snippet ? `${text}: ${snippet}` : text };
@@ -210,31 +270,9 @@ export function validateNotificationUrl(url: unknown, opts: { allowPrivate: bool
 }
 
 
-/** up to MAX_ANSWER_BYTES of an error answer, as one short line; '' if it cannot be read in time */
-async function readSnippet(res: Response, signal: AbortSignal): Promise<string> {
-  const reader = res.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < MAX_ANSWER_BYTES && !signal.aborted) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.byteLength;
-    }
-  } catch {
-    // timed out or reset mid-answer: keep what arrived
-  } finally {
-    void reader.cancel().catch(() => undefined);
-  }
-  const bytes = Buffer.concat(chunks).subarray(0, MAX_ANSWER_BYTES);
-  return cut(oneLine(new TextDecoder().decode(bytes)), ERROR_SNIPPET_CHARS);
-}
-
-function describeFetchError(err: unknown, timeoutMs: number): string {
+function describeFetchError(err: unknown, timeoutMs: number, signal: AbortSignal): string {
   const e = err as { name?: unknown; message?: unknown; cause?: { message?: unknown; code?: unknown } } | null;
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
+  if (signal.aborted || e?.name === 'TimeoutError' || e?.name === 'AbortError') return `timeout after ${timeoutMs} ms`;
   const cause = e?.cause?.message ?? e?.cause?.code;
   if (typeof cause === 'string' && cause) return cut(oneLine(cause), ERROR_SNIPPET_CHARS);
   if (typeof e?.message === 'string' && e.message) return cut(oneLine(e.message), ERROR_SNIPPET_CHARS);

@@ -283,9 +283,12 @@ export class MonitorNode {
   private onResult(r: CheckResult, check: CheckDef): void {
     if (this.stopped) return;
     if (this.parts.store && this.unstored.length < 100_000) this.unstored.push(r);
-    const prev = this.pending.get(r.checkId);
+    // compared with this location's previous result, not with what is pending: pending is empty after
+    // each report, so every result counted as a change and went out alone (a report per probe, ~33/s
+    // per location at 1,000 checks x 30 s, each one authenticated, parsed and aggregated by the master)
+    const prev = this.latest.get(r.checkId);
     const report: LocationReport = { checkId: r.checkId, nodeId: this.host.nodeId, location: this.host.location, status: r.status, responseTime: r.responseTime, at: r.at, error: r.error ?? null };
-    if (!prev || prev.status !== r.status) this.urgent = true;
+    if (prev ? prev.status !== r.status : r.status === 'DOWN') this.urgent = true;
     this.pending.set(r.checkId, report);
     this.latest.set(r.checkId, report);
     void check;
@@ -315,7 +318,7 @@ export class MonitorNode {
     this.counters.reportsReceived++;
     this.counters.resultsReceived += results.length;
     const known = this.host.monitoring().checks;
-    const taken = results.filter((r) => known.has(r.checkId)).map((r) => ({ ...r, nodeId, location }));
+    const taken = results.filter((r) => known.has(r.checkId)); // the aggregator files them under nodeId and location
     this.aggregator.ingest(nodeId, location, taken, referenceOk);
     this.decide(new Set(taken.map((r) => r.checkId)));
     return taken.length;
@@ -473,8 +476,7 @@ export class MonitorNode {
     this.masterSince ??= this.host.now();
     if (this.host.now() - this.masterSince < MASTER_WARMUP_MS) return;
     const m = this.host.monitoring();
-    const ids = only ?? new Set(m.checks.keys());
-    for (const id of ids) {
+    for (const id of only ?? m.checks.keys()) {
       const check = m.checks.get(id);
       if (!check || this.proposing.has(id)) continue;
       const committed = m.verdicts.get(id)?.verdict ?? 'UNKNOWN';
@@ -506,10 +508,12 @@ export class MonitorNode {
     if (!this.host.canPropose()) return;
     const m = this.host.monitoring();
     const now = this.host.now();
+    const live = new Set<string>();
     for (const alert of m.alerts) {
       for (const d of alert.deliveries) {
         if (d.state !== 'pending') continue;
         const key = `${alert.id}-${d.targetId}`;
+        live.add(key);
         const notBefore = this.deliveries.get(key);
         if (notBefore !== undefined && notBefore > now) continue;
         const target = m.targets.get(d.targetId);
@@ -523,11 +527,16 @@ export class MonitorNode {
           const final = out.ok || !out.retryable || attempts >= this.parts.maxAttempts;
           if (out.ok) this.counters.deliveriesOk++;
           else this.counters.deliveriesFailed++;
-          this.deliveries.set(key, this.host.now() + (final ? 0 : this.parts.nextRetryDelayMs(attempts)));
+          // final: not again while its outcome is being committed (the delivery stays pending on the board until
+          // then; "now" let a verdict applied meanwhile send it a second time); a failed commit forgets the key
+          this.deliveries.set(key, final ? Number.POSITIVE_INFINITY : this.host.now() + this.parts.nextRetryDelayMs(attempts));
           this.commitDelivery(alert.id, d.targetId, out, final);
         });
       }
     }
+    // forget deliveries that are no longer pending (their outcome applied, or the alert aged out): kept, the
+    // map grew by one key per delivery for as long as this node stayed master
+    if (this.deliveries.size > live.size) for (const key of this.deliveries.keys()) if (!live.has(key)) this.deliveries.delete(key);
   }
 
   private commitDelivery(alertId: number, targetId: number, out: DeliveryOutcome, final: boolean): void {

@@ -105,6 +105,14 @@ export class SqliteStore implements Store {
   readonly #log: Logger | undefined;
   /** the stored snapshot's index and term, mirrored in memory (read by every termAt/lastIndex) */
   #snapMeta: { index: number; term: number } | null;
+  /**
+   * the log table's lowest and highest idx (null: no rows), mirrored in memory: firstIndex/lastIndex
+   * are asked several times per replication round and per append, and two index lookups each time
+   * showed in the master's profile. null: not known, read from SQLite at the next use (on open, after a
+   * truncate or a compaction: rare). Moved by append once its transaction committed (the rows are
+   * contiguous: encodeAppend refuses a gap).
+   */
+  #bounds: { lo: number | null; hi: number | null } | null = null;
   readonly #s: ReturnType<typeof prepare>;
   /** why the last operation failed, until a write succeeds again (to log each condition once) */
   #failing: StorageFailure | null = null;
@@ -205,16 +213,21 @@ export class SqliteStore implements Store {
     this.#run('setHardState', () => void this.#s.putMeta.run('hardState', encodeHardState(s)));
   }
 
-  #bounds(): { lo: number | null; hi: number | null } {
-    return this.#s.bounds.get() as { lo: number | null; hi: number | null };
+  /** the log rows' bounds, from memory; from SQLite when not known (or closed: the read then throws, as before) */
+  #logBounds(): { lo: number | null; hi: number | null } {
+    if (this.#bounds === null || !this.#db.open) {
+      const b = this.#s.bounds.get() as { lo: number | null; hi: number | null };
+      this.#bounds = { lo: b.lo, hi: b.hi };
+    }
+    return this.#bounds;
   }
 
   firstIndex(): number {
-    return this.#run('firstIndex', () => this.#bounds().lo ?? (this.#snapMeta?.index ?? 0) + 1);
+    return this.#run('firstIndex', () => this.#logBounds().lo ?? (this.#snapMeta?.index ?? 0) + 1);
   }
 
   lastIndex(): number {
-    return this.#run('lastIndex', () => Math.max(this.#bounds().hi ?? 0, this.#snapMeta?.index ?? 0));
+    return this.#run('lastIndex', () => Math.max(this.#logBounds().hi ?? 0, this.#snapMeta?.index ?? 0));
   }
 
   termAt(index: number): number | undefined {
@@ -252,12 +265,16 @@ export class SqliteStore implements Store {
       this.#tx(() => {
         for (const e of encoded) this.#s.insert.run(e.index, e.term, e.at, e.json);
       });
+      // committed: the rows continue the log (encodeAppend checked it against lastIndex(), so the bounds are known)
+      const b = this.#logBounds();
+      this.#bounds = { lo: b.lo ?? encoded[0]!.index, hi: encoded.at(-1)!.index };
     });
   }
 
   truncateFrom(from: number): void {
     this.#run('truncateFrom', () => {
       checkTruncate(from, this.#snapMeta?.index ?? 0);
+      this.#bounds = null; // read again at the next use, whether the delete worked or not
       this.#s.deleteFrom.run(from);
     });
   }
@@ -279,6 +296,7 @@ export class SqliteStore implements Store {
       const json = encodeSnapshot(snap);
       checkSnapshotOrder(snap, this.#snapMeta?.index, keepTail);
       const contained = this.termAt(snap.index) === snap.term;
+      this.#bounds = null; // read again at the next use, whether the compaction committed or not
       this.#tx(() => {
         if (contained) this.#s.deleteUpTo.run(snap.index - keepTail);
         else this.#s.deleteAll.run();

@@ -1,5 +1,6 @@
 // Sample boards for the demo mode, the tests and the benchmark: deterministic, plausible data.
 import type { BoardCommand } from '../../../node-core/src/board/types.js';
+import { demoLoans } from './fake-loans.js';
 import type { MonitoringData } from '../../../node-core/src/monitoring/board-monitoring.js';
 import type { CheckSeries, ClusterViewEntry, LeaderInfo, LocationResult, SelfInfo, Server, UserRequest, Verdict } from './api-types.js';
 
@@ -147,7 +148,7 @@ export function demoBoard(nowMs: number): FakeBoard {
 
 /** The demo board with monitoring: checks, targets and verdict changes (their history rows too). */
 export function demoBoardWithMonitoring(nowMs: number): FakeBoard {
-  return { ...demoBoard(nowMs), seed: demoMonitoring(nowMs) };
+  return { ...demoBoard(nowMs), seed: [...demoMonitoring(nowMs), ...demoLoans(nowMs)] };
 }
 
 /** An empty board: a fresh node before anyone added servers. */

@@ -45,6 +45,9 @@ export function createDesktopApi(bridge: DesktopApi): RendererApi {
     listNotifications: () => guard(() => bridge.listNotifications()),
     addNotification: (input) => guard(() => bridge.addNotification(input)),
     removeNotification: (id) => guard(() => bridge.removeNotification(id)),
+    loans: () => guard(() => bridge.loans()),
+    recallLoan: (id) => guard(() => bridge.recallLoan(id)),
+    returnLoan: (id) => guard(() => bridge.returnLoan(id)),
     subscribe: (listener: (e: PeerEvent) => void) => bridge.subscribe(listener),
     onLink(listener: LinkListener) {
       queueMicrotask(() => listener(LinkState.open));

@@ -6,9 +6,13 @@ import { queryHistory } from '../../../node-core/src/board/format.js';
 import { BoardService, type SubmitOptions, type SubmitResult } from '../../../node-core/src/board/service.js';
 import { Board } from '../../../node-core/src/board/state-machine.js';
 import type { BoardCommand } from '../../../node-core/src/board/types.js';
-import { ErrorCode, PeerboardError } from '../../../node-core/src/errors.js';
+import { ErrorCode, PeerboardError, toPeerboardError } from '../../../node-core/src/errors.js';
 import { MONITOR_COMMAND_TYPES } from '../../../node-core/src/monitoring/board-monitoring.js';
 import { MonitorService } from '../../../node-core/src/monitoring/monitor-service.js';
+import { LOAN_COMMAND_TYPES } from '../../../node-core/src/loans/board-loans.js';
+import { endLoanAt, type LoanAction } from '../../../node-core/src/loans/loans-edge.js';
+import type { Loan } from '../../../node-core/src/loans/types.js';
+import { demoFarm, FakeLoans } from './fake-loans.js';
 import { demoBoard, demoBoardWithMonitoring, demoSeries, makeServers, type FakeBoard } from './demo-data.js';
 import {
   ApiKind,
@@ -27,6 +31,7 @@ import {
   type InviteInfo,
   type LinkListener,
   type LocationResult,
+  type LoansView,
   type NotificationInput,
   type NotificationTargetView,
   type PeerEvent,
@@ -75,6 +80,17 @@ export class FakeApi implements RendererApi {
       series: (checkId, sinceMs, maxPoints) => demoSeries(this.sm.monitoring(), checkId, sinceMs, this.now(), maxPoints),
     },
   );
+  /** worker loans: a LoansControl over the same real board (recall/return commit loan-end through it) */
+  readonly loanControl = new FakeLoans({
+    board: () => {
+      this.load();
+      return this.sm;
+    },
+    commit: (cmd, opts) => this.commit(cmd, opts),
+    now: () => this.now(),
+    clusterId: () => this.board.self.clusterId,
+    master: () => this.board.self.role === 'master',
+  });
   private index = 1;
 
   constructor(private readonly opts: FakeApiOptions = {}) {
@@ -119,6 +135,10 @@ export class FakeApi implements RendererApi {
    */
   commitCommand(cmd: BoardCommand, user = 'system'): SubmitResult {
     return this.apply(cmd, { user }, this.now());
+  }
+  /** Starts a loan through the real board at the fake's clock (as a master's loan-start would); a refusal throws. */
+  startLoan(loan: Omit<Loan, 'since' | 'until' | 'state' | 'endedAt' | 'endReason'> & { leaseMs: number }): Loan {
+    return (this.commitCommand({ type: 'loan-start', loan }).value as { loan: Loan }).loan;
   }
   setLink(state: LinkState, hello?: BoardView): void {
     for (const l of [...this.linkListeners]) l(state, hello);
@@ -211,6 +231,7 @@ export class FakeApi implements RendererApi {
       applied: prev.applied,
       lastUpdate: this.board.lastUpdate,
       monitoring: prev.monitoring,
+      loans: prev.loans,
     });
   }
 
@@ -231,7 +252,7 @@ export class FakeApi implements RendererApi {
     const snap = this.sm.snapshot({ share: true });
     this.board.lastUpdate = snap.lastUpdate;
     this.board.history = structuredClone(snap.history.slice(-HISTORY_KEPT)).reverse();
-    const hosts = 'host' in cmd ? [cmd.host] : cmd.type === 'server-add' ? [cmd.server.host] : MONITOR_TYPES.has(cmd.type) ? [] : null;
+    const hosts = 'host' in cmd ? [cmd.host] : cmd.type === 'server-add' ? [cmd.server.host] : MONITOR_TYPES.has(cmd.type) || LOAN_TYPES.has(cmd.type) ? [] : null;
     if (hosts === null) {
       this.board.servers = structuredClone(snap.servers);
       return;
@@ -369,6 +390,28 @@ export class FakeApi implements RendererApi {
     return this.write('removeNotification', [id], () => this.monitor.removeNotification(id, { user: this.board.self.user }));
   }
 
+  // ---- worker loans: the real board's loans, ended through its writer ---------------------------
+
+  loans(): Promise<Result<LoansView>> {
+    return this.answer('loans', [], () => ({ ok: true, value: this.loanControl.view() }));
+  }
+  recallLoan(id: string): Promise<Result<{ id: string }>> {
+    return this.endLoan('recallLoan', id, 'recall');
+  }
+  returnLoan(id: string): Promise<Result<{ id: string }>> {
+    return this.endLoan('returnLoan', id, 'return');
+  }
+  private endLoan(method: string, id: string, action: LoanAction): Promise<Result<{ id: string }>> {
+    return this.write(method, [id], async () => {
+      if (this.board.self.role !== 'master') return errorResult(Code.NotLeader, 'This node is not the master: only the master recalls or returns workers.');
+      try {
+        return { ok: true, value: await endLoanAt(this.loanControl, action, id, this.board.self.user) };
+      } catch (err) {
+        return { ok: false, error: toPeerboardError(err).toValue() };
+      }
+    });
+  }
+
   subscribe(listener: (event: PeerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -410,6 +453,7 @@ export class FakeApi implements RendererApi {
 }
 
 const MONITOR_TYPES: ReadonlySet<string> = new Set(MONITOR_COMMAND_TYPES);
+const LOAN_TYPES: ReadonlySet<string> = new Set(LOAN_COMMAND_TYPES);
 
 /** history rows the page keeps (the node's GET /api/history pages at most 500) */
 const HISTORY_KEPT = 500;
@@ -447,5 +491,9 @@ export function createDemoApi(servers?: number, latencyMs = 120): FakeApi {
   const now = Date.now();
   const board = demoBoardWithMonitoring(now);
   if (servers !== undefined) board.servers = makeServers(servers, now);
-  return new FakeApi({ board, latencyMs });
+  const api = new FakeApi({ board, latencyMs });
+  const farm = demoFarm(now);
+  api.loanControl.neighbours = farm.neighbours;
+  api.loanControl.load = farm.load;
+  return api;
 }

@@ -1,6 +1,7 @@
 // PeerApi for web mode: JSON over fetch() to the node's /api routes, and the live event stream read
 // from GET /api/events with fetch() streaming (EventSource cannot send the Authorization header).
 import { encodeUserHeader, USER_HEADER } from '../../../node-core/src/api/peer-api.js';
+import { LOAN_ID_MAX, LOAN_ID_PATTERN } from '../../../node-core/src/loans/loans-edge.js';
 import { SseParser, type SseMessage } from './sse-parser.js';
 import {
   ApiKind,
@@ -19,6 +20,7 @@ import {
   type HistoryPage,
   type InviteInfo,
   type LinkListener,
+  type LoansView,
   type PeerEvent,
   type QueueRequest,
   type ReleaseRequest,
@@ -82,6 +84,10 @@ function looksLikeCheck(v: unknown): v is CheckView {
 
 function looksLikeTarget(v: unknown): v is NotificationTargetView {
   return isObject(v) && typeof v.id === 'number' && typeof v.url === 'string' && typeof v.hasSecret === 'boolean';
+}
+
+function looksLikeLoans(v: unknown): v is LoansView {
+  return isObject(v) && typeof v.clusterId === 'string' && typeof v.master === 'boolean' && Array.isArray(v.active) && Array.isArray(v.recent) && Array.isArray(v.neighbours) && isObject(v.counters);
 }
 
 /** the path of one check (ids are positive integers; anything else would reach another route) */
@@ -272,6 +278,23 @@ export class HttpApi implements RendererApi {
   }
   removeNotification(id: number): Promise<Result<{ id: number }>> {
     return this.call('DELETE', `/api/notifications/${encodeURIComponent(String(id))}`, undefined, (b) => (typeof b.id === 'number' ? { id: b.id } : undefined));
+  }
+
+  // ---- worker loans (issue 13) ---------------------------------------------------------------
+
+  loans(): Promise<Result<LoansView>> {
+    return this.call('GET', '/api/loans', undefined, (b) => (looksLikeLoans(b.loans) ? b.loans : undefined));
+  }
+  recallLoan(id: string): Promise<Result<{ id: string }>> {
+    return this.endLoan(id, 'recall');
+  }
+  returnLoan(id: string): Promise<Result<{ id: string }>> {
+    return this.endLoan(id, 'return');
+  }
+  private async endLoan(id: string, action: 'recall' | 'return'): Promise<Result<{ id: string }>> {
+    // checked here too: an id such as ".." would be resolved by fetch() as a path segment
+    if (typeof id !== 'string' || id.length > LOAN_ID_MAX || !LOAN_ID_PATTERN.test(id)) return errorResult(Code.BadRequest, 'bad loan id: letters, digits and . _ : @ -, at most 200 characters');
+    return this.call('POST', `/api/loans/${encodeURIComponent(id)}/${action}`, {}, (b) => (typeof b.id === 'string' ? { id: b.id } : undefined));
   }
 
   // ---- live events -------------------------------------------------------------------------

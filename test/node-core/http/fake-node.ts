@@ -19,7 +19,8 @@ import { Board } from '../../../node-core/src/board/state-machine.js';
 import { type NodeConfig, type NodeConfigInput, parseConfig } from '../../../node-core/src/config.js';
 import { ErrorCode, PeerboardError } from '../../../node-core/src/errors.js';
 import { NodeMetrics } from '../../../node-core/src/node-metrics.js';
-import type { ClusterViewEntry } from '../../../node-core/src/protocol/messages.js';
+import type { ClusterViewEntry, Role } from '../../../node-core/src/protocol/messages.js';
+import type { LoansControl } from '../../../node-core/src/loans/types.js';
 
 export class FakeNode implements NodeHandle {
   readonly config: NodeConfig;
@@ -46,7 +47,12 @@ export class FakeNode implements NodeHandle {
     lastIndex: () => this.index,
     peers: () => 2,
     quorum: () => true,
+    loans: () => this.loans?.view() ?? null,
   });
+  /** worker loans: absent unless a test sets a LoansControl */
+  loans?: LoansControl;
+  /** this node's role in view() (a test makes it a follower); the leader is then node-b */
+  selfRole: Role = 'master';
 
   constructor(config: NodeConfigInput = {}) {
     this.config = parseConfig({ apiPort: 0, uiPort: 0, user: 'operator', ...config });
@@ -70,7 +76,7 @@ export class FakeNode implements NodeHandle {
       self: {
         nodeId: this.nodeId,
         nodeIP: '127.0.0.1',
-        role: 'master',
+        role: this.selfRole,
         term: 3,
         user: this.config.user,
         headless: true,
@@ -79,7 +85,7 @@ export class FakeNode implements NodeHandle {
         apiPort: this.config.apiPort,
         uiPort: this.config.uiPort,
       },
-      leader: { nodeId: this.nodeId, nodeIP: '127.0.0.1', apiPort: this.config.apiPort },
+      leader: this.selfRole === 'master' ? { nodeId: this.nodeId, nodeIP: '127.0.0.1', apiPort: this.config.apiPort } : { nodeId: 'node-b', nodeIP: '127.0.0.2', apiPort: 8777 },
       commitIndex: this.index,
       appliedIndex: this.index,
       quorum: true,

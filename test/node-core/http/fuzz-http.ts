@@ -36,6 +36,9 @@ export const SAMPLE_BODIES: Record<string, Record<string, unknown>> = {
   'PATCH /api/checks/:id': { intervalSec: 60, enabled: false },
   'POST /api/notifications': { type: 'webhook', url: 'http://127.0.0.1:9/hook', secret: 'a-long-secret' },
   'PUT /api/monitoring/settings': { allowPrivateTargets: false },
+  // worker loans: the body is ignored (the id is the path's); fuzzed ids and bodies must still be 4xx
+  'POST /api/loans/:id/recall': {},
+  'POST /api/loans/:id/return': {},
   'POST /sync/api/register': { instanceId: 'fz-remote', instanceName: 'fz', version: '1', capabilities: ['http'], failoverOrder: 1, systemInfo: { platform: 'linux', arch: 'x64', nodeVersion: 'v20', memory: 1, cpu: 1 } },
   'PUT /sync/api/heartbeat': { instanceId: 'fz-remote', timestamp: '2026-01-01T00:00:00.000Z', status: 'healthy', uptime: 1, monitoringResults: [], systemMetrics: { cpuUsage: 0, memoryUsage: 0, diskUsage: 0, activeEndpoints: 0 }, connectionStatus: { primaryReachable: true, lastSyncSuccess: '', syncErrors: 0 } },
   'POST /sync/api/promote': { instanceId: 'fz-remote' },

@@ -13,6 +13,7 @@ import {
   nextRetryDelayMs,
   validateNotificationUrl,
   verifySignature,
+  type Post,
 } from '../../../node-core/src/monitoring/deliver.js';
 import type { LocationResult, NotificationTarget, VerdictChange } from '../../../node-core/src/monitoring/types.js';
 
@@ -289,18 +290,18 @@ describe('answers and failures', () => {
     if (!r.ok) expect(r.error).toContain('ECONNREFUSED');
   });
 
-  it('refuses a bad target URL without any request, and survives a fetch that throws junk', async () => {
+  it('refuses a bad target URL without any request, and survives a post that throws junk', async () => {
     let calls = 0;
-    const counting = (async () => {
+    const counting: Post = async () => {
       calls++;
       throw 'junk';
-    }) as unknown as typeof fetch;
+    };
     for (const url of ['file:///etc/passwd', 'javascript:alert(1)', `http://u:p@127.0.0.1/`, 'not a url', '']) {
-      const r = await deliver(target({ url }), 1, change, { fetchImpl: counting });
+      const r = await deliver(target({ url }), 1, change, { post: counting });
       expect(r, url).toMatchObject({ ok: false, retryable: false });
     }
     expect(calls).toBe(0);
-    const r = await deliver(target(), 1, change, { fetchImpl: counting });
+    const r = await deliver(target(), 1, change, { post: counting });
     expect(r).toEqual({ ok: false, error: 'network error', retryable: true });
     expect(calls).toBe(1);
   });

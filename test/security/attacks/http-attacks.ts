@@ -90,7 +90,8 @@ export async function httpGarbage(t: Target, p: { count: number }): Promise<Outc
     const big = i % 2 === 0 ? `{"user":"${'x'.repeat(2 * 1024 * 1024)}"}` : `{"user":"u","comment":${nested(100_000, 'array')}}`;
     jobs.push(async () => {
       const head = `POST /api/servers/scratch-http/reserve HTTP/1.1\r\nHost: ${node.ip}\r\nAuthorization: Bearer ${t.tokens.user}\r\nContent-Type: application/json\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n`;
-      const r = await rawHttp(node.ip, t.ports.api, head + big, 10_000);
+      // 30 s: the node's own request timeout (once, under CI load, one 2 MiB upload got no answer within 10 s)
+      const r = await rawHttp(node.ip, t.ports.api, head + big, 30_000);
       o.sent++;
       const key = `huge:${r?.status ?? 'none'}`;
       statuses.set(key, (statuses.get(key) ?? 0) + 1);
