@@ -157,7 +157,7 @@ export class Borrower {
     const leaseMs = resp.LEASE_MS ?? settings.leaseMs;
     const at = host.now();
     const jobs = resp.WORKERS.slice(0, settings.maxWorkers).map(async (w, i) => {
-      const workerId = safeId(w);
+      const workerId = safeLoanId(w);
       if (!workerId) {
         this.ctx.count('bad_worker_id');
         return;
