@@ -1,5 +1,5 @@
 // Worker loans between two real farms on loopback (issue 13): farm A (3 nodes, one of them a location,
-// K = 1) runs 48 checks against a slow HTTP target (150 ms) and saturates; it finds farm B (5 nodes) by
+// K = 1) runs 96 checks every 2 s (scaled) against a slow HTTP target (150 ms) and saturates; it finds farm B (5 nodes) by
 // B's LAN heartbeats, borrows its workers, they connect and run A's checks, and A's lag falls. Removing
 // A's checks sends them home. Then faults mid-loan: A's master crashes, B's master crashes, a lent
 // worker crashes. Real sockets, real SQLite, timings in ms, waits on conditions.
@@ -10,7 +10,7 @@ import type { NodeConfigInput } from '../../node-core/src/config.js';
 import type { LoansView } from '../../node-core/src/loans/types.js';
 import { api, freeUdpPort, TestCluster, waitFor, type TestNode } from './cluster-helpers.js';
 
-const LAG_MS = 500;
+const LAG_MS = 600;
 const HB_MS = 200;
 const LOANS: Partial<NodeConfigInput> = {
   loanPort: 0,
@@ -59,10 +59,11 @@ function describeFarm(c: TestCluster): string {
   return JSON.stringify({ master: m.name, load: v.load, neighbours: v.neighbours, active: v.active.map((l) => ({ id: l.id, d: l.direction, c: l.connected, n: l.checks })), recent: v.recent.map((l) => `${l.id} ${l.endReason}`), counters: v.counters });
 }
 
+let checkNo = 0;
 async function addChecks(n: number): Promise<void> {
   const m = await A.settled();
   for (let i = 0; i < n; i++) {
-    const r = await api(m.api, 'POST', '/api/checks', { name: `slow-${i}`, type: 'http', target: targetUrl, intervalSec: 5, timeoutMs: 2000, retries: 0 });
+    const r = await api(m.api, 'POST', '/api/checks', { name: `slow-${checkNo++}`, type: 'http', target: targetUrl, intervalSec: 10, timeoutMs: 2000, retries: 0 });
     expect(r.status).toBe(201);
   }
 }
@@ -97,7 +98,8 @@ beforeAll(async () => {
   // both farms share the LAN (one discovery port): each hears the other's heartbeats as hints
   const port = await freeUdpPort();
   const deps = { monitorOptions: { timeScale: 0.2 } };
-  A = new TestCluster(port, { clusterId: 'farm-a', ...LOANS }, deps);
+  // A borrows at most 2: B (4 lendable) keeps spares to replace a lost worker after its own failover
+  A = new TestCluster(port, { clusterId: 'farm-a', ...LOANS, loanMaxWorkers: 2 }, deps);
   B = new TestCluster(port, { clusterId: 'farm-b', ...LOANS }, deps);
   await A.add('a1');
   await A.add('a2', { monitor: false });
@@ -105,8 +107,10 @@ beforeAll(async () => {
   for (const n of ['b1', 'b2', 'b3', 'b4', 'b5']) await B.add(n);
   await Promise.all([A.settled(), B.settled()]);
   await Promise.all([A.voters(3), B.voters(5)]);
-  const am = await A.settled();
-  expect((await api(am.api, 'PUT', '/api/monitoring/settings', { locationsPerCheck: 1 })).status).toBe(200);
+  for (const c of [A, B]) {
+    const m = await c.settled();
+    expect((await api(m.api, 'PUT', '/api/monitoring/settings', { locationsPerCheck: 1 })).status).toBe(200);
+  }
 }, 90_000);
 
 afterAll(async () => {
@@ -123,7 +127,7 @@ describe('two farms lend each other workers', () => {
       const m = masterOf(A);
       return m && view(m).neighbours.some((n) => n.clusterId === 'farm-b' && n.up && n.source === 'lan');
     }, 10_000);
-    await addChecks(48);
+    await addChecks(96);
     const start = Date.now();
     await waitFor('A saturated', () => (lagOf(A) ?? 0) > LAG_MS || undefined, 30_000);
     figures.lagBefore = lagOf(A)!;
@@ -132,6 +136,7 @@ describe('two farms lend each other workers', () => {
     const loans = await borrowed();
     figures.saturationToConnected = Date.now() - tSat;
     expect(loans.every((l) => l.peer.clusterId === 'farm-b' && l.peer.peerboard)).toBe(true);
+    expect(loans.length).toBeLessThanOrEqual(2); // loanMaxWorkers
     // the guests run A's checks (K = 1: each check on one location of the pool)
     await waitFor('the guests have checks', () => inLoans(A).every((l) => l.checks > 0) || undefined, 10_000);
     await waitFor('A lag under the threshold', () => ((lagOf(A) ?? Infinity) < LAG_MS ? true : undefined), 40_000);
@@ -146,8 +151,15 @@ describe('two farms lend each other workers', () => {
     const outs = outLoans(B);
     expect(outs.map((l) => l.workerId)).not.toContain(bm.name);
     expect(new Set(outs.map((l) => l.workerId)).size).toBe(outs.length);
-    // the lent workers' own farm leaves them out of its pool
     expect(view(bm).load?.lent).toBe(outs.length);
+    // B gets a check of its own: its master assigns it to home locations only, never to a lent one
+    const bCheck = await api<{ id: number }>(bm.api, 'POST', '/api/checks', { name: 'b-own', type: 'http', target: targetUrl, intervalSec: 10, timeoutMs: 2000, retries: 0 });
+    expect(bCheck.status).toBe(201);
+    for (const l of outs) await waitFor(`lent ${l.workerId} gets an empty assignment at home`, () => B.byName(l.workerId).node.monitor!.assignment()?.ids.length === 0 || undefined, 10_000);
+    await waitFor('a home location of B runs it', () => B.nodes.some((t) => !outs.some((l) => l.workerId === t.name) && t.node.monitor!.assignment()?.ids.includes(bCheck.body.id)) || undefined, 10_000);
+    expect((await api(bm.api, 'DELETE', `/api/checks/${bCheck.body.id}`)).status).toBeLessThan(300);
+    // the loans were never recalled by it
+    expect(outLoans(B).length).toBe(outs.length);
   }, 120_000);
 
   it('A\'s load falls: the workers go home, loan-end returned on both boards, with history lines', async () => {
@@ -158,7 +170,8 @@ describe('two farms lend each other workers', () => {
     for (const c of [A, B]) {
       const recent = view(masterOf(c)!).recent.filter((l) => ids.includes(l.id));
       expect(recent.map((l) => l.endReason)).toEqual(ids.map(() => 'returned'));
-      const lines = masterOf(c)!.node.history({ limit: 100 }).items.map((h) => h.comment ?? '');
+      const node = masterOf(c)!.node;
+      const lines = ['loan-start', 'loan-end'].flatMap((operation) => node.history({ operation, limit: 100 }).items.map((h) => h.comment ?? ''));
       expect(lines.filter((l) => /^loan of .* ended: returned$/.test(l)).length).toBeGreaterThanOrEqual(ids.length);
       expect(lines.some((l) => (c === A ? /^borrowed .* from farm farm-b$/ : /^lent .* to farm farm-a until /).test(l))).toBe(true);
     }
@@ -167,7 +180,7 @@ describe('two farms lend each other workers', () => {
   }, 60_000);
 
   it('A\'s master crashes mid-loan: the new master keeps the loans and the workers reconnect to it', async () => {
-    await addChecks(48);
+    await addChecks(96);
     const before = await borrowed(1, 40_000);
     const old = masterOf(A)!;
     await A.crash(old.name);
@@ -204,8 +217,12 @@ describe('two farms lend each other workers', () => {
   }, 60_000);
 
   it('a lent worker crashes: A detaches it, ends its loan lost, and borrows again', async () => {
-    const bm = masterOf(B)!;
-    const victim = inLoans(A).find((l) => l.workerId !== bm.name)!;
+    // more load: A is saturated even with both workers (it may borrow no more: loanMaxWorkers 2)
+    await addChecks(96);
+    const bm = await B.settled();
+    const victim = await waitFor('a lent worker that is not B\'s master', () => inLoans(A).find((l) => l.workerId !== bm.name && l.connected)).catch((err: Error) => {
+      throw new Error(`${err.message}; A: ${describeFarm(A)}; B: ${describeFarm(B)}`);
+    });
     const count = inLoans(A).length;
     await B.crash(victim.workerId);
     const t0 = Date.now();
@@ -214,7 +231,9 @@ describe('two farms lend each other workers', () => {
     await waitFor('A borrows a replacement', () => {
       const ins = inLoans(A);
       return ins.length >= count && ins.every((l) => l.connected && l.workerId !== victim.workerId) ? ins : undefined;
-    }, 30_000);
+    }, 30_000).catch((err: Error) => {
+      throw new Error(`${err.message}; A: ${describeFarm(A)}; B: ${describeFarm(B)}`);
+    });
     figures.workerCrashToReplaced = Date.now() - t0;
     // B ends its side too (the return A sends, or its own view of the dead node)
     await waitFor('B ends the dead worker\'s loan', () => !outLoans(B).some((l) => l.id === victim.id) || undefined, 20_000);

@@ -55,7 +55,9 @@ export class Borrower {
     this.masterSince ??= now;
     const load = mon.farmLoad();
     this.lastLoad = load;
-    this.detector.update(now, load);
+    // checks but no location left to run them (its only ones lent, crashed or lost): nothing reports
+    // lag, yet no check runs at all — the worst saturation there is
+    this.detector.update(now, load.pool === 0 && load.needed > 0 ? { lagP99Ms: Number.POSITIVE_INFINITY, cpu: load.cpu } : load);
     const inLoans = activeLoans(host.loans(), 'in');
     const hb = settings.heartbeatMs;
     let waiting = 0;
@@ -155,7 +157,7 @@ export class Borrower {
     const leaseMs = resp.LEASE_MS ?? settings.leaseMs;
     const at = host.now();
     const jobs = resp.WORKERS.slice(0, settings.maxWorkers).map(async (w, i) => {
-      const workerId = safeId(w);
+      const workerId = safeLoanId(w);
       if (!workerId) {
         this.ctx.count('bad_worker_id');
         return;

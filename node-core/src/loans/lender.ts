@@ -4,16 +4,17 @@
 import { toPeerboardError } from '../errors.js';
 import { DEFAULT_LOAN_PORT, type Loan } from './types.js';
 import { activeLoans, safeId, type LoanContext } from './loan-context.js';
-import { badRequestCount, lenderGrant, newest, shouldRecall } from './loan-policy.js';
+import { badRequestCount, lenderGrant, newest, shouldRecall, type SaturationDetector } from './loan-policy.js';
 import type { PeerHello } from './loan-server.js';
 import type { WorkerResponse } from './wire.js';
-import type { SaturationDetector } from './loan-policy.js';
 
 const nack = (reason: string): WorkerResponse => ({ TASK: 'WORKER_RESPONSE', STATUS: 'NACK', WORKERS: [], REASON: reason.slice(0, 200) });
 
 export class Lender {
   /** requests are decided one at a time: two at once must not lend the same node */
   private chain: Promise<unknown> = Promise.resolve();
+  /** since when its own locations have been fewer than its checks need */
+  private shortSince: number | null = null;
   /** lent workers not heard at home, since when */
   private readonly goneSince = new Map<string, number>();
 
@@ -123,10 +124,15 @@ export class Lender {
     }
     const load = host.monitor?.farmLoad();
     if (!settings.enabled || !load) return;
-    if (shouldRecall({ lent: out.length, saturated: this.detector.saturated(now), home: load.home, neededOwn: load.needed })) {
+    // its own locations short of its needs for sustainMs (not one beat: locations that just got checks report within a second)
+    if (load.home < load.needed) this.shortSince ??= now;
+    else this.shortSince = null;
+    const short = this.shortSince !== null && now - this.shortSince >= settings.sustainMs;
+    if (shouldRecall({ lent: out.length, saturated: this.detector.saturated(now), home: short ? load.home : load.needed, neededOwn: load.needed })) {
       const loan = newest(out);
       if (loan) {
         this.detector.reset();
+        this.shortSince = null;
         void this.recall(loan, 'system', 'this farm needs its worker back');
       }
     }

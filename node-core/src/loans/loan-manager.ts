@@ -2,8 +2,7 @@
 // its master is) and runs the worker role; the master also heartbeats neighbours and loan peers,
 // renews and expires leases, and runs the borrower and lender policies. Implements LoansControl.
 import { ErrorCode, PeerboardError, toPeerboardError } from '../errors.js';
-import type { LoanCommand } from './types.js';
-import { DEFAULT_LOAN_PORT, type ForeignHeartbeat, type Loan, type LoanEndReason, type LoansControl, type LoansView } from './types.js';
+import { DEFAULT_LOAN_PORT, type ForeignHeartbeat, type Loan, type LoanCommand, type LoanEndReason, type LoansControl, type LoansView } from './types.js';
 import { Borrower } from './borrower.js';
 import { Lender } from './lender.js';
 import { activeLoans, safeId, type LoanContext, type LoanHost, type LoanSettings } from './loan-context.js';
@@ -233,9 +232,13 @@ export class LoanManager implements LoansControl {
         return this.host.isMaster() ? { ...ext, MASTER_UUID: this.host.nodeId } : ext;
       },
       workerRequest: async (needed, from) => {
-        if (!this.host.isMaster()) return nack(notMaster());
-        const r = await this.lender.workerRequest(needed, from);
-        return r;
+        if (!this.host.isMaster()) {
+          // seed-conformant NACK, plus where the master is (extension)
+          const at = this.host.masterLoanAddress();
+          const answer = { ...nack(notMaster()), ...(at ? { MASTER_ADDRESS: at } : {}) };
+          return answer;
+        }
+        return this.lender.workerRequest(needed, from);
       },
       workerReturn: (from, workerIds, loanIds) => {
         if (this.host.isMaster()) this.lender.returned(from, workerIds, loanIds);

@@ -86,6 +86,7 @@ describe('LoanManager', () => {
     bf.masterAt = `127.0.0.1:${mBm.port}`;
     // a stranger claiming a worker no loan names is refused by the master
     expect(await raw(mBm.port, ['{"WORKER":"ALIVE","WORKER_UUID":"nobody"}'])).toEqual([{ TASK: 'ERROR', REASON: 'no active loan names this worker' }]);
+    expect(await raw(mBf.port, ['{"TASK":"WORKER_REQUEST","WORKERS_NEEDED":1}'])).toEqual([{ TASK: 'WORKER_RESPONSE', STATUS: 'NACK', WORKERS: [], REASON: 'not the master of farm farm-b', MASTER_ADDRESS: `127.0.0.1:${mBm.port}` }]);
     expect(await raw(mBf.port, ['{"WORKER":"ALIVE","WORKER_UUID":"w1"}'])).toEqual([{ TASK: 'ERROR', REASON: 'not the master of farm farm-b', MASTER_ADDRESS: `127.0.0.1:${mBm.port}` }]);
     const peerB = { clusterId: 'farm-b', masterId: 'bm', address: '127.0.0.1', loanPort: mBf.port, peerboard: true };
     const peerA = { clusterId: 'farm-a', masterId: 'am', address: '127.0.0.1', loanPort: 1, peerboard: true };
@@ -192,6 +193,32 @@ describe('LoanManager', () => {
       await m.giveBack('xm:x9:1', 'alice');
       expect(lm.data.ended.find((l) => l.id === 'xm:x9:1')?.endReason).toBe('returned');
       await waitFor('the lender hears WORKER_RETURN', () => lines.find((l) => l.includes('"WORKER_RETURN"') && l.includes('xm:x9:1')), 2000);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('a farm with checks but no location left to run them is saturated: it asks its neighbour', async () => {
+    const lines: string[] = [];
+    const other = createServer((sock) =>
+      sock.on('data', (d) => {
+        for (const l of d.toString('utf8').split('\n').filter(Boolean)) {
+          lines.push(l);
+          if (l.includes('"REQUEST"')) sock.write('{"SERVER":"ALIVE","TASK":"RECIEVE"}\n');
+          if (l.includes('"WORKER_REQUEST"')) sock.write('{"TASK":"WORKER_RESPONSE","STATUS":"NACK","WORKERS":[]}\n');
+        }
+      }),
+    );
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    const load: FarmLoad = { pool: 0, home: 0, guests: 0, lagP99Ms: 0, cpu: 0, utilisation: 0, needed: 1 };
+    const monitor: LoanMonitor = { farmLoad: () => load, attachGuest: () => undefined, detachGuest: () => undefined, ingestGuest: () => undefined, assignedCount: () => 0, runGuest: () => null, localLoad: () => ({ lagP99Ms: 0, cpu: 0, utilisation: 0 }) };
+    const a = new FakeNode('am', 'farm-a', [], monitor);
+    const m = new LoanManager(a.host, { ...SETTINGS, neighbours: [`127.0.0.1:${(other.address() as AddressInfo).port}`] });
+    managers.push(m);
+    try {
+      await m.start();
+      await waitFor('a WORKER_REQUEST', () => lines.find((l) => l.includes('"WORKER_REQUEST"')), 5000);
+      expect(m.view().counters.nacks_received).toBe(1);
     } finally {
       other.close();
     }
