@@ -2,6 +2,7 @@
 // (LoanHost: board, role, monitoring), the loan settings, and the shared parts the manager owns
 // (neighbour table, clients, counters, the commit helper). Types and tiny helpers only.
 import type { Logger } from '../log.js';
+import type { FarmLoad as MonitorFarmLoad } from '../monitoring/load.js';
 import type { CheckDef, CheckResult } from '../monitoring/types.js';
 import type { LendCandidate } from './loan-policy.js';
 import type { Neighbour, NeighbourTable } from './neighbours.js';
@@ -34,16 +35,8 @@ export interface GuestResult {
   error: string | null;
 }
 
-/** the farm's load as monitoring computes it on the master */
-export interface FarmLoad {
-  pool: number;
-  home: number;
-  guests: number;
-  lagP99Ms: number;
-  cpu: number;
-  utilisation: number;
-  needed: number;
-}
+/** the farm's load as monitoring computes it on the master (the part the loan policies read) */
+export type FarmLoad = Pick<MonitorFarmLoad, 'pool' | 'home' | 'guests' | 'lagP99Ms' | 'cpu' | 'utilisation' | 'needed'>;
 
 export interface GuestRunner {
   setChecks(checks: readonly CheckDef[]): void;
